@@ -1,0 +1,98 @@
+"""Command line: ``python -m loadgen`` (from bench/, or with bench/ on PYTHONPATH).
+
+Runs every selected scenario against every selected server, one fresh server per run, and
+prints the comparison table; results go to bench/results/ and, with --readme, into
+bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from . import report, runner, servers
+from .plan import ServerKind
+from .scenarios import Scenario, default_scenarios, smoke_scenario, with_overrides
+
+RESULTS = servers.BENCH / "results"
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m loadgen", description=__doc__)
+    ap.add_argument("--servers", default=",".join(servers.ALL_SERVERS),
+                    help="comma-separated: " + ",".join(servers.ALL_SERVERS))
+    ap.add_argument("--scenarios", default="all",
+                    help="comma-separated names (big-200,big-500,big-1000,many,storm,idle,"
+                         "awareness,smoke) or 'all'")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply client counts")
+    ap.add_argument("--duration", type=float, default=None, help="timed phase seconds")
+    ap.add_argument("--procs", type=int, default=None, help="generator processes per run")
+    ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    ap.add_argument("--out", type=Path, default=None, help="JSON results file")
+    return ap.parse_args(argv)
+
+
+def _select(names: str, scale: float) -> list[Scenario]:
+    suite = default_scenarios(scale)
+    if names == "all":
+        return suite
+    every = {s.name: s for s in suite}
+    every["smoke"] = smoke_scenario()
+    chosen: list[Scenario] = []
+    for name in (n.strip() for n in names.split(",")):
+        if name == "big":
+            chosen += [s for s in suite if s.name.startswith("big-")]
+        elif name in every:
+            chosen.append(every[name])
+        else:
+            raise SystemExit(f"unknown scenario {name!r}; known: big, {', '.join(every)}")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    kinds: list[ServerKind] = []
+    for k in args.servers.split(","):
+        if k not in servers.ALL_SERVERS:
+            raise SystemExit(f"unknown server {k!r}; known: {', '.join(servers.ALL_SERVERS)}")
+        why = servers.available(k)  # type: ignore[arg-type]
+        if why:
+            print(f"skipping {k}: {why}", file=sys.stderr)
+        else:
+            kinds.append(k)  # type: ignore[arg-type]
+    scenarios = [with_overrides(s, args.duration, args.procs)
+                 for s in _select(args.scenarios, args.scale)]
+    command = "bench/run " + shlex.join(argv if argv is not None else sys.argv[1:])
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    log_dir = RESULTS / "logs" / stamp
+    results: list[runner.ScenarioResult] = []
+    for sc in scenarios:
+        for kind in kinds:
+            print(f"== {sc.name} on {kind}: {sc.title}", flush=True)
+            r = runner.run(kind, sc, log_dir)
+            results.append(r)
+            print(f"   p50 {report._num(r.p50_ms)} ms, p99 {report._num(r.p99_ms)} ms, "
+                  f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
+                  f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
+                  + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
+                  + f", generator CPU {r.generator_cpu_s:.1f} s, {r.wall_s:.0f} s wall",
+                  flush=True)
+            for e in r.errors[:3]:
+                print(f"   ! {e}", flush=True)
+    text = report.block(results, command.strip())
+    print()
+    print(text)
+    out = args.out or RESULTS / f"results-{stamp}.json"
+    report.write_json(results, out, command)
+    (RESULTS / "latest.md").write_text(text + "\n")
+    if args.readme and not report.update_readme(servers.BENCH / "README.md", text):
+        print("bench/README.md has no results markers; table not written", file=sys.stderr)
+    failed = [r for r in results if r.expected and r.received != r.expected]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

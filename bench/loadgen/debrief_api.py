@@ -1,0 +1,63 @@
+"""Debrief's HTTP API as the benchmarks use it: create reviews, join them (bearer tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from .plan import DocRef, Target
+
+DOC = "timeline"  # participants may write it
+
+
+def create_reviews(target: Target, count: int, prefix: str) -> list[DocRef]:
+    """Create ``count`` reviews; each becomes one benchmark doc (its ``timeline``)."""
+    docs: list[DocRef] = []
+    with httpx.Client(base_url=target.http_base, timeout=30) as http:
+        for i in range(count):
+            resp = http.post("/api/reviews", json={"title": f"{prefix} {i}"})
+            if resp.status_code != 201:
+                raise RuntimeError(f"POST /api/reviews -> {resp.status_code}: {resp.text[:200]}")
+            body = resp.json()
+            docs.append(
+                DocRef(
+                    name=f"{body['id']}/{DOC}",
+                    review_id=body["id"],
+                    invite=body["invites"]["participant"],
+                )
+            )
+    return docs
+
+
+async def join_all(
+    target: Target, invites: list[str], concurrency: int = 32, name_prefix: str = "bench"
+) -> list[str]:
+    """One ``POST /api/join`` per entry of ``invites``; returns the bearer tokens in order."""
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=target.http_base, timeout=60, limits=limits) as http:
+
+        async def join(i: int, invite: str) -> str:
+            async with sem:
+                for attempt in range(3):
+                    resp = await http.post(
+                        "/api/join", json={"invite": invite, "name": f"{name_prefix}-{i}"}
+                    )
+                    if resp.status_code == 200:
+                        return str(resp.json()["token"])
+                    if resp.status_code < 500 or attempt == 2:
+                        break
+                    await asyncio.sleep(0.2)
+                raise RuntimeError(f"POST /api/join -> {resp.status_code}: {resp.text[:200]}")
+
+        return list(await asyncio.gather(*(join(i, inv) for i, inv in enumerate(invites))))
+
+
+def ws_url(target: Target, doc: DocRef) -> str:
+    """The websocket URL a client opens for ``doc`` on ``target``."""
+    if target.kind == "debrief":
+        return f"{target.ws_base}/ws/{doc.review_id}/{DOC}"
+    if target.kind == "hocuspocus":
+        return f"{target.ws_base}/"  # the doc name travels in every frame
+    return f"{target.ws_base}/{doc.name}"

@@ -1,0 +1,172 @@
+"""Run one scenario against one server: start it, spread the clients, time, measure, stop."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from array import array
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from . import debrief_api, procstat, servers
+from .plan import DocRef, ServerKind, Target, WorkerResult
+from .scenarios import Scenario, layout
+from .worker import raise_nofile, worker_main
+
+NOFILE = 65536
+START_SLACK_NS = 300_000_000  # workers get the start signal this long before t0
+
+
+@dataclass
+class ScenarioResult:
+    server: str
+    scenario: str
+    title: str
+    clients: int
+    connected: int = 0
+    expected: int = 0
+    received: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    samples: int = 0
+    server_cpu_s: float = 0.0
+    server_peak_rss_mib: float = 0.0
+    rss_per_client_kib: float | None = None
+    generator_cpu_s: float = 0.0
+    send_lag_max_ms: float = 0.0
+    verified_ok: int = 0
+    verified_failed: int = 0
+    wall_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> float:
+        return self.received / self.expected if self.expected else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["delivered"] = self.delivered
+        return d
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (microseconds in, milliseconds out)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, int(q * len(sorted_values) + 0.999999) - 1))
+    return sorted_values[rank] / 1000
+
+
+def _docs(sc: Scenario, target: Target) -> list[DocRef]:
+    if target.kind == "debrief":
+        return debrief_api.create_reviews(target, sc.docs, f"bench {sc.name}")
+    return [DocRef(name=f"bench-{sc.name}-{i}") for i in range(sc.docs)]
+
+
+def _recv_all(conns: list[Connection], kind: str, timeout_s: float) -> dict[int, Any]:
+    """Wait until every pipe delivered a message of ``kind`` (bounded by ``timeout_s``)."""
+    got: dict[int, Any] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(got) < len(conns):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"generator processes not {kind} after {timeout_s:.0f}s")
+        for c in wait([c for i, c in enumerate(conns) if i not in got], timeout=left):
+            assert isinstance(c, Connection)
+            try:
+                msg, payload = c.recv()
+            except EOFError:
+                raise RuntimeError("a generator process died") from None
+            if msg == "crashed":
+                raise RuntimeError(str(payload))
+            if msg == kind:
+                got[conns.index(c)] = payload
+    return got
+
+
+def run(kind: ServerKind, sc: Scenario, log_dir: Path) -> ScenarioResult:
+    """Start a fresh ``kind`` server, run ``sc`` against it, and stop it."""
+    raise_nofile(NOFILE)
+    started = time.monotonic()
+    res = ScenarioResult(server=kind, scenario=sc.name, title=sc.title, clients=sc.clients)
+    server = servers.start(kind, log_dir)
+    ctx = mp.get_context("spawn")
+    procs: list[Any] = []
+    conns: list[Connection] = []
+    try:
+        docs = _docs(sc, server.target)
+        base = procstat.sample(server.pid)
+        for plan in layout(sc, server.target, docs, NOFILE):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=worker_main, args=(plan, child), daemon=True)
+            p.start()
+            child.close()
+            procs.append(p)
+            conns.append(parent)
+        setup_s = sc.workload.connect_timeout_s * 3 + 120
+        _recv_all(conns, "warm", setup_s)
+        for c in conns:
+            c.send(("connect", None))
+        ready = _recv_all(conns, "ready", setup_s)
+        res.connected = sum(int(r.get("connected", 0)) for r in ready.values() if r)
+        if sc.mode == "idle":
+            time.sleep(sc.hold_s)
+            held = procstat.sample(server.pid)
+            if res.connected:
+                res.rss_per_client_kib = (held.rss_kib - base.rss_kib) / res.connected
+        before = procstat.sample(server.pid)
+        t0 = time.monotonic_ns() + START_SLACK_NS
+        for c in conns:
+            c.send(("start", t0))
+        wl = sc.workload
+        done = _recv_all(conns, "done", wl.duration_s + wl.drain_s + wl.connect_timeout_s + 120)
+        after = procstat.sample(server.pid)
+        res.server_cpu_s = after.cpu_s - before.cpu_s
+        res.server_peak_rss_mib = after.hwm_kib / 1024
+        _merge(res, [r for r in done.values() if isinstance(r, WorkerResult)], sc)
+        if not server.alive():
+            res.errors.insert(0, f"server exited (code {server.proc.returncode})")
+    except Exception as exc:
+        res.errors.insert(0, f"run failed: {exc}"[:300])
+    finally:
+        for c in conns:
+            c.close()
+        for p in procs:
+            p.join(timeout=15)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=5)
+        server.stop()
+    res.wall_s = time.monotonic() - started
+    return res
+
+
+def _merge(res: ScenarioResult, results: list[WorkerResult], sc: Scenario) -> None:
+    lat: array[int] = array("q")
+    for r in results:
+        chunk: array[int] = array("q")
+        chunk.frombytes(r.latencies_us)
+        lat.extend(chunk)
+        res.expected += r.expected
+        res.received += r.received
+        res.generator_cpu_s += r.cpu_s
+        res.send_lag_max_ms = max(res.send_lag_max_ms, r.send_lag_max_ms)
+        res.verified_ok += r.verified_ok
+        res.verified_failed += r.verified_failed
+        res.errors.extend(r.errors)
+        if sc.mode == "storm":
+            res.connected += r.connected
+    values = sorted(lat)
+    res.samples = len(values)
+    if values:
+        res.p50_ms = percentile(values, 0.50)
+        res.p99_ms = percentile(values, 0.99)
+        res.max_ms = values[-1] / 1000
+    # keep the report readable: first few distinct errors, with counts
+    counts: dict[str, int] = {}
+    for e in res.errors:
+        counts[e] = counts.get(e, 0) + 1
+    res.errors = [f"{n}x {e}" if n > 1 else e for e, n in list(counts.items())[:8]]

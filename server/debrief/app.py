@@ -1,0 +1,62 @@
+"""The Starlette application; its lifespan owns storage, sessions and rooms."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from debrief.auth.sessions import SessionService
+from debrief.http import api
+from debrief.http.errors import EXCEPTION_HANDLERS
+from debrief.http.web import web_routes
+from debrief.http.websocket import doc_endpoint
+from debrief.metrics import Metrics
+from debrief.rooms import RoomManager
+from debrief.services import Services
+from debrief.settings import Settings
+from debrief.storage import Storage
+
+
+def make_storage(settings: Settings) -> Storage:
+    if settings.redis_url:
+        from debrief.storage.redis import RedisStorage
+
+        return RedisStorage(settings.redis_url, prefix=settings.redis_prefix)
+    from debrief.storage.sqlite import SQLiteStorage
+
+    return SQLiteStorage(settings.data_dir / "debrief.sqlite3")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        storage = make_storage(settings)
+        await storage.open()
+        metrics = Metrics()
+        rooms = RoomManager(
+            storage,
+            metrics,
+            unload_grace_s=settings.unload_grace_s,
+            compact_every=settings.compact_every,
+            keepalive_s=settings.keepalive_s,
+        )
+        rooms.start()
+        sessions = SessionService(storage, settings.resolve_secret(), settings.session_ttl_s)
+        app.state.services = Services(settings, storage, sessions, rooms, metrics)
+        try:
+            yield
+        finally:
+            await rooms.shutdown()
+            await storage.close()
+
+    routes: list[Route | WebSocketRoute | Mount] = [
+        *api.routes,
+        WebSocketRoute("/ws/{review_id}/{doc}", doc_endpoint),
+        *web_routes(settings),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

@@ -1,0 +1,1 @@
+"""Invites, sessions and roles: who may read and write which doc of which review."""

@@ -1,0 +1,146 @@
+"""Invites and sessions, kept as storage records.
+
+An invite is a random, revocable code tied to a review and a role. Joining with it
+creates a session; the session id is signed (itsdangerous, with expiry) into the
+token that browsers get as an HttpOnly cookie and other clients send as a Bearer
+token. Revoking an invite ends every session joined through it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from debrief.auth.roles import Role
+from debrief.storage.base import Storage
+
+INVITE = "invite"
+SESSION = "session"
+
+
+class AuthError(Exception):
+    """Credentials missing, invalid, expired or revoked."""
+
+
+@dataclass
+class Invite:
+    code: str
+    review_id: str
+    role: Role
+    revoked: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {**asdict(self), "role": str(self.role)}
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Invite:
+        return cls(data["code"], data["review_id"], Role(data["role"]), data.get("revoked", False))
+
+
+@dataclass
+class Session:
+    session_id: str
+    review_id: str
+    role: Role
+    participant_id: str
+    name: str
+    invite: str
+    created_ms: int
+
+    def to_record(self) -> dict[str, Any]:
+        return {**asdict(self), "role": str(self.role)}
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Session:
+        return cls(**{**data, "role": Role(data["role"])})
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def invite_code_from(text: str) -> str:
+    """Accept a bare code or any join URL ending in /j/<code>."""
+    text = text.strip()
+    if "/" in text:
+        path = urlparse(text).path.rstrip("/")
+        text = path.rsplit("/", 1)[-1]
+    return text
+
+
+class SessionService:
+    def __init__(self, storage: Storage, secret: str, ttl_s: int) -> None:
+        self.storage = storage
+        self.ttl_s = ttl_s
+        self._signer = URLSafeTimedSerializer(secret, salt="debrief-session")
+
+    async def create_invites(self, review_id: str) -> dict[Role, Invite]:
+        invites = {}
+        for role in Role:
+            invite = Invite(new_code(), review_id, role)
+            await self.storage.put_record(INVITE, invite.code, invite.to_record(), review_id)
+            invites[role] = invite
+        return invites
+
+    async def list_invites(self, review_id: str) -> list[Invite]:
+        return [Invite.from_record(r) for r in await self.storage.list_records(INVITE, review_id)]
+
+    async def revoke_invite(self, code: str) -> list[str]:
+        """Revoke ``code``; return the ids of the sessions that ended with it."""
+        record = await self.storage.get_record(INVITE, code)
+        if record is None:
+            return []
+        invite = Invite.from_record(record)
+        invite.revoked = True
+        await self.storage.put_record(INVITE, code, invite.to_record(), invite.review_id)
+        ended = []
+        for data in await self.storage.list_records(SESSION, invite.review_id):
+            if data["invite"] == code:
+                await self.storage.delete_record(SESSION, data["session_id"])
+                ended.append(data["session_id"])
+        return ended
+
+    async def join(self, invite_text: str, name: str) -> tuple[Session, str]:
+        code = invite_code_from(invite_text)
+        record = await self.storage.get_record(INVITE, code) if code else None
+        if record is None:
+            raise AuthError("this invite link is not known")
+        invite = Invite.from_record(record)
+        if invite.revoked:
+            raise AuthError("this invite link has been revoked")
+        session = Session(
+            session_id=secrets.token_urlsafe(18),
+            review_id=invite.review_id,
+            role=invite.role,
+            participant_id="p_" + secrets.token_hex(8),
+            name=name.strip(),
+            invite=code,
+            created_ms=int(time.time() * 1000),
+        )
+        await self.storage.put_record(
+            SESSION, session.session_id, session.to_record(), session.review_id
+        )
+        return session, self.sign(session.session_id)
+
+    def sign(self, session_id: str) -> str:
+        token: str = self._signer.dumps(session_id)
+        return token
+
+    async def authenticate(self, token: str | None) -> Session:
+        if not token:
+            raise AuthError("no session: join the review through its invite link")
+        try:
+            session_id = self._signer.loads(token, max_age=self.ttl_s)
+        except SignatureExpired as exc:
+            raise AuthError("this session has expired: join again") from exc
+        except BadSignature as exc:
+            raise AuthError("this session token is not valid") from exc
+        record = await self.storage.get_record(SESSION, str(session_id))
+        if record is None:
+            raise AuthError("this session has ended")
+        return Session.from_record(record)

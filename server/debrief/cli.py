@@ -1,0 +1,60 @@
+"""`debrief serve`: run the server with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+from pathlib import Path
+
+import uvicorn
+
+from debrief.app import create_app
+from debrief.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="debrief", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the Debrief server")
+    serve.add_argument("--host", default=os.environ.get("DEBRIEF_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("DEBRIEF_PORT", "8000")))
+    serve.add_argument("--data", type=Path, default=None, help="data directory (SQLite file)")
+    serve.add_argument("--redis", default=None, help="redis://host:6379/0 for scale-out mode")
+    serve.add_argument("--log-level", default=os.environ.get("DEBRIEF_LOG_LEVEL", "info"))
+    return parser
+
+
+def serve(args: argparse.Namespace) -> None:
+    settings = Settings(host=args.host, port=args.port)
+    if args.data is not None:
+        settings.data_dir = args.data
+    if args.redis:
+        settings.redis_url = args.redis
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.max_frame_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        log_level=args.log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this
+    # handler in place that re-raise is a no-op and a clean stop exits 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    uvicorn.Server(config).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP adapters: the JSON API, the websocket endpoint and the static web app."""

@@ -1,0 +1,119 @@
+"""The JSON API of the sync core: reviews, joining, server time, health, metrics.
+
+The meeting engine adds its commands under /api/reviews/{id}/... in its own module.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from debrief.auth.sessions import AuthError
+from debrief.http.errors import ApiError, read_body
+from debrief.services import Services, services
+
+SESSION_COOKIE = "debrief_session"
+REVIEW = "review"
+
+
+class CreateReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+
+
+class JoinReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    invite: str = Field(min_length=1, max_length=500)
+    name: str = Field(default="", max_length=80)
+
+
+def bearer_token(request: Request | Any) -> str | None:
+    header: str = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def base_url(svc: Services, request: Request) -> str:
+    return svc.settings.public_url or str(request.base_url).rstrip("/")
+
+
+async def create_review(request: Request) -> Response:
+    svc = services(request)
+    admin = svc.settings.admin_token
+    if admin and not secrets.compare_digest(bearer_token(request) or "", admin):
+        raise ApiError(401, "admin-token-required", "creating a review needs the admin token")
+    body = await read_body(request, CreateReview)
+    review_id = "r_" + secrets.token_urlsafe(9)
+    review = {
+        "id": review_id,
+        "title": body.title.strip(),
+        "status": "draft",
+        "created_ms": int(time.time() * 1000),
+    }
+    await svc.storage.put_record(REVIEW, review_id, review, review_id)
+    invites = await svc.sessions.create_invites(review_id)
+    base = base_url(svc, request)
+    links = {str(role): f"{base}/j/{invite.code}" for role, invite in invites.items()}
+    return JSONResponse({"id": review_id, "title": review["title"], "invites": links}, 201)
+
+
+async def join_review(request: Request) -> Response:
+    svc = services(request)
+    body = await read_body(request, JoinReview)
+    try:
+        session, token = await svc.sessions.join(body.invite, body.name)
+    except AuthError as exc:
+        raise ApiError(403, "invite-invalid", str(exc)) from exc
+    response = JSONResponse(
+        {
+            "token": token,
+            "role": str(session.role),
+            "review_id": session.review_id,
+            "participant_id": session.participant_id,
+            "name": session.name,
+        }
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=svc.settings.session_ttl_s,
+        httponly=True,
+        samesite="lax",
+        secure=svc.settings.cookie_secure,
+        path="/",
+    )
+    return response
+
+
+async def server_time(request: Request) -> Response:
+    return JSONResponse({"now_ms": time.time_ns() // 1_000_000})
+
+
+async def healthz(request: Request) -> Response:
+    svc = services(request)
+    return JSONResponse(
+        {"status": "ok", "storage": type(svc.storage).__name__, "rooms": len(svc.rooms.rooms)}
+    )
+
+
+async def metrics(request: Request) -> Response:
+    return Response(
+        services(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )
+
+
+routes = [
+    Route("/api/reviews", create_review, methods=["POST"]),
+    Route("/api/join", join_review, methods=["POST"]),
+    Route("/api/time", server_time, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

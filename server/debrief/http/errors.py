@@ -1,0 +1,57 @@
+"""Every error leaves as JSON: {"error": <code>, "detail": <human text>}."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: Any = "") -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def error_response(status: int, error: str, detail: Any = "") -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    """Parse the JSON body into ``model``: 400 for bad JSON, 422 naming bad fields."""
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False, include_context=False, include_input=False)
+        if any(p["type"] == "json_invalid" for p in problems):
+            raise ApiError(400, "bad-json", "the request body is not valid JSON") from exc
+        detail = [
+            {"field": ".".join(str(part) for part in p["loc"]) or "(body)", "problem": p["msg"]}
+            for p in problems
+        ]
+        raise ApiError(422, "invalid-fields", detail) from exc
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.error, exc.detail)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not-found", 405: "method-not-allowed"}
+    return error_response(
+        exc.status_code, codes.get(exc.status_code, "http-error"), exc.detail or ""
+    )
+
+
+EXCEPTION_HANDLERS = {ApiError: handle_api_error, HTTPException: handle_http_exception}

@@ -1,0 +1,138 @@
+"""The websocket endpoint /ws/{review_id}/{doc}: authenticate, then relay frames.
+
+Close codes: 4401 no or bad session, 4403 session of another review, 4404 unknown
+review or doc, 1002 malformed frame, 1003 text frame, 1009 frame too big (uvicorn's
+websockets layer enforces the size), 1011 storage failure, 1013 too slow.
+A browser whose Origin is not ours is refused with HTTP 403 before the handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from debrief.auth.roles import DocName, can_write, doc_key
+from debrief.auth.sessions import AuthError, Session
+from debrief.http.api import REVIEW, SESSION_COOKIE, bearer_token
+from debrief.protocol import ProtocolError, parse_frame
+from debrief.rooms import Peer
+from debrief.rooms.room import RoomFailed
+from debrief.services import Services, services
+from debrief.storage.base import StorageError
+
+log = logging.getLogger(__name__)
+
+
+class WebSocketTransport:
+    """The Peer's view of a Starlette websocket."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self._send = websocket.send
+
+    async def send(self, data: bytes) -> None:
+        await self._send({"type": "websocket.send", "bytes": data})
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.websocket.application_state != WebSocketState.DISCONNECTED:
+            await self.websocket.close(code, reason)
+
+
+def origin_allowed(svc: Services, websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser; browsers always send Origin
+    if origin.rstrip("/") in svc.settings.allowed_origins:
+        return True
+    if svc.settings.public_url and origin.rstrip("/") == svc.settings.public_url:
+        return True
+    return urlparse(origin).netloc == websocket.headers.get("host")
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    await websocket.accept()
+    await websocket.close(code, reason)
+
+
+async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
+    """The caller's session, or None after refusing the connection."""
+    token = bearer_token(websocket)
+    if token is None:
+        token = websocket.cookies.get(SESSION_COOKIE)
+        if token is not None and not origin_allowed(svc, websocket):
+            await websocket.close(1008, "origin not allowed")  # before accept: HTTP 403
+            return None
+    try:
+        return await svc.sessions.authenticate(token)
+    except AuthError as exc:
+        await refuse(websocket, 4401, str(exc))
+        return None
+
+
+async def doc_endpoint(websocket: WebSocket) -> None:
+    svc = services(websocket)
+    review_id = websocket.path_params["review_id"]
+    try:
+        doc = DocName(websocket.path_params["doc"])
+    except ValueError:
+        await refuse(websocket, 4404, "unknown doc: use room, timeline or recap")
+        return
+    session = await authenticate(svc, websocket)
+    if session is None:
+        return
+    if await svc.storage.get_record(REVIEW, review_id) is None:
+        await refuse(websocket, 4404, "unknown review")
+        return
+    if session.review_id != review_id:
+        await refuse(websocket, 4403, "this session belongs to another review")
+        return
+    await websocket.accept()
+    try:
+        room = await svc.rooms.acquire(doc_key(review_id, doc))
+    except (RoomFailed, StorageError) as exc:
+        log.warning("cannot open %s/%s: %s", review_id, doc, exc)
+        await websocket.close(1011, "document unavailable: try again shortly")
+        return
+    peer = Peer(
+        WebSocketTransport(websocket),
+        writable=can_write(session.role, doc),
+        user={"name": session.name, "role": str(session.role), "id": session.participant_id},
+        session_id=session.session_id,
+        queue_limit=svc.settings.peer_queue_frames,
+    )
+    peer.start()
+    room.add_peer(peer)
+    svc.metrics.connections.inc()
+    try:
+        await relay(svc, websocket, room, peer)
+    finally:
+        svc.metrics.connections.dec()
+        svc.rooms.release(room, peer)
+        await peer.stop()
+
+
+async def relay(svc: Services, websocket: WebSocket, room: object, peer: Peer) -> None:
+    from debrief.rooms import Room
+
+    assert isinstance(room, Room)
+    receive = websocket.receive
+    bytes_in = svc.metrics.bytes_in
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("bytes")
+        if data is None:
+            peer.close(1003, "binary y-websocket frames only")
+            return
+        bytes_in.inc(len(data))
+        try:
+            await room.handle(peer, parse_frame(data))
+        except ProtocolError as exc:
+            peer.close(1002, f"malformed frame: {exc}"[:120])
+            return
+        except RoomFailed:
+            peer.close(1011, "storage unavailable: reconnect shortly")
+            return

@@ -1,0 +1,190 @@
+"""The recap: built from plain doc data, rendered to Markdown, HTML and JSON.
+
+`build_recap` only arranges what the docs already hold; it never invents content. The
+caller passes only what may be shown (revealed notes; vote counts as None while they
+are hidden). `finalize` freezes a recap with a content hash that anyone can re-check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .texts import THEME_CATEGORY_LABELS
+
+FORMAT = "debrief.recap/1"
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("scope", "Scope"),
+    ("baseline_metrics", "Baseline metrics"),
+    ("timeline", "Timeline"),
+    ("contributing_factors", "Contributing factors"),
+    ("worked_well", "What worked well"),
+    ("actions", "Action items"),
+    ("follow_ups", "Follow-ups"),
+    ("scribe_text", "Notes from the scribe"),
+)
+SCOPE_LABELS = {
+    "event": "Event under review",
+    "question": "Business question",
+    "window": "Time window",
+    "expected_output": "Expected output",
+}
+UNGROUPED = "ungrouped"
+_UNGROUPED_LABEL = "Not yet grouped into a theme"
+# Metadata about finalisation is not part of the content the hash vouches for.
+_UNHASHED = ("version", "status")
+Doc = Mapping[str, Any]
+
+
+def build_recap(
+    review: Doc,
+    timeline_events: Sequence[Doc],
+    themes: Sequence[Doc],
+    notes: Sequence[Doc],
+    actions: Sequence[Doc],
+    scribe_text: str,
+    signoffs: int,
+    version: Doc | None = None,
+    *,
+    follow_ups: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Arrange the review's docs into recap sections (JSON-ready dict).
+
+    themes: {id, title, category, votes (int or None when hidden), section
+    ("contributing-factors" default, or "worked-well")}; notes: revealed notes
+    {text, kind, theme_id, votes}; the review may carry a `close_reason`.
+    """
+    scope = review.get("scope") or {}
+    return {
+        "format": FORMAT,
+        "title": _s(review.get("title")),
+        "status": _s(review.get("status")) or "draft",
+        "version": dict(version) if version else None,
+        "signoffs": int(signoffs),
+        "scope": {k: _s(scope.get(k)) for k in ("event", "question", "window_start",
+                                                  "window_end", "expected_output")},
+        "evidence_links": [{"url": _s(x.get("url")), "title": _s(x.get("title"))}
+                           for x in review.get("evidence_links") or []],
+        "baseline_metrics": [{k: m.get(k) for k in ("name", "planned", "actual", "unit")}
+                             for m in review.get("baseline_metrics") or []],
+        "timeline": _condensed_timeline(timeline_events),
+        "contributing_factors": _factors(themes, notes),
+        "worked_well": _worked_well(themes, notes),
+        "actions": [{k: _s(a.get(k)) for k in ("what", "owner", "due", "verify", "kind")}
+                    for a in actions],
+        "follow_ups": [_s(f) for f in follow_ups if _s(f)],
+        "close_reason": _s(review.get("close_reason")),
+        "scribe_text": _s(scribe_text),
+    }  # fmt: skip
+
+
+def _s(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _votes_key(item: Mapping[str, Any]) -> tuple[int, str]:
+    return (-(item.get("votes") or 0), item["title"].lower())
+
+
+def _condensed_timeline(events: Sequence[Doc]) -> list[dict[str, Any]]:
+    """Only events someone marked as a turning point, oldest first."""
+    marked = [e for e in events if e.get("markers")]
+    return [
+        {"time": _s(e.get("time")), "text": _s(e.get("text")), "source": _s(e.get("source")),
+         "link": _s(e.get("link")), "markers": list(e.get("markers") or [])}
+        for e in sorted(marked, key=lambda e: _s(e.get("time")))
+    ]  # fmt: skip
+
+
+def _theme_notes(theme_id: Any, notes: Sequence[Doc]) -> list[str]:
+    return [_s(n.get("text")) for n in notes if theme_id and n.get("theme_id") == theme_id]
+
+
+def _item(title: Any, votes: Any, notes: list[str]) -> dict[str, Any]:
+    return {"title": _s(title), "votes": votes, "notes": notes}
+
+
+def _loose_notes(kind: str, themes: Sequence[Doc], notes: Sequence[Doc]) -> list[dict[str, Any]]:
+    """Notes of a kind that are not (yet) in any theme; they still belong in the recap."""
+    theme_ids = {t.get("id") for t in themes if t.get("id")}
+    return [
+        _item(n.get("text"), n.get("votes"), [])
+        for n in notes
+        if n.get("kind") == kind and n.get("theme_id") not in theme_ids
+    ]
+
+
+def _group(category: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    label = _UNGROUPED_LABEL if category == UNGROUPED else THEME_CATEGORY_LABELS.get(category)
+    return {
+        "category": category,
+        "label": label or category.replace("-", " ").capitalize(),
+        "total_votes": sum(i["votes"] or 0 for i in items),
+        "themes": sorted(items, key=_votes_key),
+    }
+
+
+def _factors(themes: Sequence[Doc], notes: Sequence[Doc]) -> list[dict[str, Any]]:
+    """Contributing-factor themes grouped by category, most votes first."""
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for theme in themes:
+        if theme.get("section", "contributing-factors") != "contributing-factors":
+            continue
+        category = _s(theme.get("category")) or "other"
+        item = _item(theme.get("title"), theme.get("votes"), _theme_notes(theme.get("id"), notes))
+        by_category.setdefault(category, []).append(item)
+    order = list(THEME_CATEGORY_LABELS)
+
+    def rank(group: dict[str, Any]) -> tuple[int, int]:
+        known = group["category"] in order
+        return (-group["total_votes"], order.index(group["category"]) if known else len(order))
+
+    groups = sorted((_group(c, items) for c, items in by_category.items()), key=rank)
+    loose = _loose_notes("contributing-factor", themes, notes)
+    if loose:
+        groups.append(_group(UNGROUPED, loose))  # always last: not yet discussed
+    return groups
+
+
+def _worked_well(themes: Sequence[Doc], notes: Sequence[Doc]) -> list[dict[str, Any]]:
+    """Worked-well themes and loose worked-well notes, most votes first."""
+    items = [
+        _item(t.get("title"), t.get("votes"), _theme_notes(t.get("id"), notes))
+        for t in themes
+        if t.get("section") == "worked-well"
+    ]
+    return sorted(items + _loose_notes("worked-well", themes, notes), key=_votes_key)
+
+
+def content_hash(recap: Doc) -> str:
+    """sha256 (hex) of the canonical JSON of the recap, without version and status."""
+    body = {k: v for k, v in recap.items() if k not in _UNHASHED}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def finalize(recap: Doc, number: int, finalized_at: str) -> dict[str, Any]:
+    """A closed copy carrying its version: number, content hash and time (ISO UTC)."""
+    version = {"number": number, "hash": content_hash(recap), "finalized_at": finalized_at}
+    return {**recap, "status": "closed", "version": version}
+
+
+def to_json(recap: Doc) -> str:
+    """Pretty JSON export (UTF-8 text)."""
+    return json.dumps(recap, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(recap: Doc) -> str:
+    """Markdown export: a header, then one '## ' heading per section in SECTIONS order."""
+    from .recap_render import render_markdown  # renderers import this module's constants
+
+    return render_markdown(recap)
+
+
+def to_html(recap: Doc) -> str:
+    """Print-friendly, self-contained HTML export; every user text is escaped."""
+    from .recap_render import render_html
+
+    return render_html(recap)

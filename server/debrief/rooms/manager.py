@@ -1,0 +1,164 @@
+"""Loads, shares and unloads rooms.
+
+Concurrent joins of the same doc always land in one room: the first caller starts
+the load and everyone else awaits the same future (pycrdt's own websocket server can
+create two rooms when clients arrive at the same moment). A room is unloaded a short
+grace period after its last peer leaves, flushed and compacted first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from debrief.metrics import Metrics
+from debrief.protocol import keepalive_frame
+from debrief.rooms.peer import Peer
+from debrief.rooms.room import Room
+from debrief.storage.base import Storage
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_SERVICE_RESTART = 1012
+
+
+class RoomManager:
+    def __init__(
+        self,
+        storage: Storage,
+        metrics: Metrics,
+        *,
+        unload_grace_s: float = 5.0,
+        compact_every: int = 500,
+        keepalive_s: float = 10.0,
+    ) -> None:
+        self.storage = storage
+        self.metrics = metrics
+        self.unload_grace_s = unload_grace_s
+        self.compact_every = compact_every
+        self.keepalive_s = keepalive_s
+        self.rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._unloading: dict[str, asyncio.Task[None]] = {}
+        self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self._keepalive: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._keepalive = asyncio.create_task(self._keepalive_loop())
+
+    async def acquire(self, key: str) -> Room:
+        """The loaded room for ``key``, loading it once however many ask at once."""
+        while True:
+            unloading = self._unloading.get(key)
+            if unloading is not None:
+                await asyncio.shield(unloading)
+                continue
+            room = self.rooms.get(key)
+            if room is not None and room.failed is None:
+                self._cancel_unload(key)
+                return room
+            if room is not None:  # failed: drop it and load afresh
+                await self._unload(room)
+                continue
+            loading = self._loading.get(key)
+            if loading is not None:
+                return await asyncio.shield(loading)
+            return await self._load(key)
+
+    async def _load(self, key: str) -> Room:
+        future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            room = Room(key, self.storage, self.metrics, compact_every=self.compact_every)
+            await room.load()
+            room.start()
+            self.rooms[key] = room
+            self.metrics.rooms.set(len(self.rooms))
+            future.set_result(room)
+            return room
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved when nobody else waited
+            raise
+        finally:
+            del self._loading[key]
+
+    @contextlib.asynccontextmanager
+    async def borrow(self, key: str) -> AsyncIterator[Room]:
+        """Use a room without being a peer (server-side edits from HTTP commands)."""
+        room = await self.acquire(key)
+        room.borrowers += 1
+        try:
+            yield room
+        finally:
+            room.borrowers -= 1
+            self._schedule_unload(room)
+
+    def release(self, room: Room, peer: Peer) -> None:
+        """``peer`` left ``room``; unload the room once it stays empty for a while."""
+        room.remove_peer(peer)
+        self._schedule_unload(room)
+
+    def _schedule_unload(self, room: Room) -> None:
+        if room.peers or room.borrowers or self.rooms.get(room.key) is not room:
+            return
+        self._cancel_unload(room.key)
+        loop = asyncio.get_running_loop()
+        self._unload_timers[room.key] = loop.call_later(
+            self.unload_grace_s, self._start_unload, room
+        )
+
+    def _cancel_unload(self, key: str) -> None:
+        timer = self._unload_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _start_unload(self, room: Room) -> None:
+        self._unload_timers.pop(room.key, None)
+        if room.peers or room.borrowers or room.key in self._unloading:
+            return
+        task = asyncio.get_running_loop().create_task(self._unload(room))
+        self._unloading[room.key] = task
+        task.add_done_callback(lambda _: self._unloading.pop(room.key, None))
+
+    async def _unload(self, room: Room) -> None:
+        if self.rooms.get(room.key) is room:
+            del self.rooms[room.key]
+        self.metrics.rooms.set(len(self.rooms))
+        await room.close()
+
+    def peers_of_sessions(self, session_ids: set[str]) -> list[Peer]:
+        return [
+            peer
+            for room in self.rooms.values()
+            for peer in room.peers
+            if peer.session_id in session_ids
+        ]
+
+    async def _keepalive_loop(self) -> None:
+        frame = keepalive_frame()
+        while True:
+            await asyncio.sleep(self.keepalive_s / 2)
+            cutoff = time.monotonic() - self.keepalive_s
+            for room in list(self.rooms.values()):
+                for peer in room.peers:
+                    if peer.last_sent < cutoff and not peer.backlog:
+                        peer.send(frame)
+
+    async def shutdown(self) -> None:
+        """Close every peer (1012: clients reconnect to a sibling), flush every room."""
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keepalive
+        for timer in self._unload_timers.values():
+            timer.cancel()
+        self._unload_timers.clear()
+        for room in list(self.rooms.values()):
+            for peer in list(room.peers):
+                peer.close(CLOSE_SERVICE_RESTART, "server restarting")
+        await asyncio.gather(*self._unloading.values(), return_exceptions=True)
+        await asyncio.gather(
+            *(self._unload(room) for room in list(self.rooms.values())), return_exceptions=True
+        )

@@ -1,0 +1,5 @@
+"""Storage: one interface (base.Storage), an embedded SQLite backend and a Redis one."""
+
+from debrief.storage.base import Storage, StorageError, StoredDoc
+
+__all__ = ["Storage", "StorageError", "StoredDoc"]

@@ -1,0 +1,83 @@
+"""The storage interface every backend implements, and its contract.
+
+Two kinds of data:
+- a document log per (review, doc): a snapshot plus the updates appended since, in
+  order. ``append_update`` returns only once the update is durable; the caller makes
+  it visible to anyone after that ("durable before visible").
+- records: small JSON objects by (kind, id), optionally tied to a review so they can
+  be listed per review (reviews, invites, sessions, private notes, ...).
+
+The contract suite in tests/storage/ runs against every backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class StorageError(RuntimeError):
+    """The backend failed or is unreachable; callers refuse writes and report 503/1011."""
+
+
+@dataclass
+class StoredDoc:
+    """What a doc's log holds: the latest snapshot and every update after it."""
+
+    snapshot: bytes | None = None
+    updates: list[bytes] = field(default_factory=list)
+    # Opaque position of the last update read; pass it to ``compact``.
+    position: str = "0"
+
+
+class Storage(abc.ABC):
+    """A backend. ``open`` before use, ``close`` when done (the app lifespan does both)."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect and create whatever the backend needs."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Flush and release connections."""
+
+    # --- document logs -------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def load_doc(self, key: str) -> StoredDoc:
+        """The snapshot and updates of ``key`` (empty for a new doc)."""
+
+    @abc.abstractmethod
+    async def append_update(self, key: str, update: bytes) -> str:
+        """Durably append ``update``; return its position. Raise StorageError on failure."""
+
+    @abc.abstractmethod
+    async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
+        """Replace the snapshot and every update up to ``upto`` with ``snapshot``.
+
+        ``snapshot`` must contain all of them. Updates after ``upto`` stay. Returns False
+        when nothing was done (e.g. another compactor already went further).
+        """
+
+    @abc.abstractmethod
+    async def delete_doc(self, key: str) -> None:
+        """Remove a doc's log entirely."""
+
+    # --- records -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def put_record(
+        self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
+    ) -> None:
+        """Create or replace a record."""
+
+    @abc.abstractmethod
+    async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        """The record, or None."""
+
+    @abc.abstractmethod
+    async def delete_record(self, kind: str, record_id: str) -> bool:
+        """Delete; True when it existed."""
+
+    @abc.abstractmethod
+    async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
+        """Every record of ``kind`` tied to ``review_id``, oldest first."""
