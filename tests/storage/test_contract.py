@@ -156,3 +156,29 @@ async def test_records_roundtrip_list_and_delete(make_store: BackendFactory) -> 
     assert await store.get_record("invite", "c1") is None
     assert [r["code"] for r in await store.list_records("invite", "r1")] == ["c2"]
     assert await store.list_records("invite", "nobody") == []
+
+
+async def test_votes_respect_the_limit_under_concurrency(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    results = await asyncio.gather(
+        *(store.cast_vote("r1/factors", "alice", f"note{i % 4}", 3) for i in range(50))
+    )
+    assert sum(results) == 3
+    assert sum((await store.votes_of("r1/factors", "alice")).values()) == 3
+    assert await store.cast_vote("r1/factors", "bob", "note1", 3)
+    assert await store.cast_vote("r1/factors", "bob", "note1", 3)  # stacking is allowed
+    tally = await store.tally("r1/factors")
+    assert sum(tally.values()) == 5 and tally["note1"] >= 2
+    assert await store.cast_vote("r1/other-section", "alice", "note1", 3)  # ballots are separate
+
+
+async def test_retract_vote(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    assert await store.cast_vote("b", "alice", "n1", 1)
+    assert not await store.cast_vote("b", "alice", "n2", 1)
+    assert await store.retract_vote("b", "alice", "n1")
+    assert not await store.retract_vote("b", "alice", "n1")
+    assert await store.tally("b") == {}
+    assert await store.votes_of("b", "alice") == {}
+    assert await store.cast_vote("b", "alice", "n2", 1)
+    assert await store.tally("b") == {"n2": 1}

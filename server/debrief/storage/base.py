@@ -81,3 +81,24 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
         """Every record of ``kind`` tied to ``review_id``, oldest first."""
+
+    # --- ballots (dot voting) ------------------------------------------------------
+    # A ballot is one vote round, e.g. "<review>/<section>". Voters may stack several
+    # votes on one target. Casting is atomic against the limit, even under concurrency
+    # and across processes: the check and the write happen in one step.
+
+    @abc.abstractmethod
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
+        """Add one vote unless ``voter`` already has ``limit`` votes in ``ballot``."""
+
+    @abc.abstractmethod
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
+        """Remove one of ``voter``'s votes on ``target``; False when there was none."""
+
+    @abc.abstractmethod
+    async def tally(self, ballot: str) -> dict[str, int]:
+        """Votes per target (targets with no votes left out)."""
+
+    @abc.abstractmethod
+    async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
+        """``voter``'s votes per target."""

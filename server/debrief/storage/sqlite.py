@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, id)
 );
 CREATE INDEX IF NOT EXISTS records_by_review ON records (kind, review_id, created);
+CREATE TABLE IF NOT EXISTS votes (
+    ballot TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    target TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (ballot, voter, target)
+);
 """
 
 
@@ -216,3 +223,62 @@ class SQLiteStorage(Storage):
 def _monotonic_id() -> int:
     """Creation order that survives restarts: nanoseconds since the epoch."""
     return time.time_ns()
+
+    # --- ballots -------------------------------------------------------------------
+
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
+        async with self._lock:
+            db = self.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                async with db.execute(
+                    "SELECT COALESCE(SUM(count), 0) FROM votes WHERE ballot = ? AND voter = ?",
+                    (ballot, voter),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is not None and int(row[0]) >= limit:
+                    await db.execute("ROLLBACK")
+                    return False
+                await db.execute(
+                    "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
+                    "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
+                    (ballot, voter, target),
+                )
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            return True
+
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
+        async with self._lock:
+            db = self.db
+            cur = await db.execute(
+                "UPDATE votes SET count = count - 1 "
+                "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
+                (ballot, voter, target),
+            )
+            changed = (cur.rowcount or 0) > 0
+            await db.execute("DELETE FROM votes WHERE count <= 0")
+            return changed
+
+    async def tally(self, ballot: str) -> dict[str, int]:
+        async with (
+            self._lock,
+            self.db.execute(
+                "SELECT target, SUM(count) FROM votes WHERE ballot = ? GROUP BY target "
+                "HAVING SUM(count) > 0",
+                (ballot,),
+            ) as cur,
+        ):
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
+        async with (
+            self._lock,
+            self.db.execute(
+                "SELECT target, count FROM votes WHERE ballot = ? AND voter = ? AND count > 0",
+                (ballot, voter),
+            ) as cur,
+        ):
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
