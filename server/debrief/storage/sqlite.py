@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS votes (
 """
 
 
+def _monotonic_id() -> int:
+    """Creation order that survives restarts: nanoseconds since the epoch."""
+    return time.time_ns()
+
+
 class SQLiteStorage(Storage):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -218,11 +223,6 @@ class SQLiteStorage(Storage):
         ):
             rows = await cur.fetchall()
         return [json.loads(r[0]) for r in rows]
-
-
-def _monotonic_id() -> int:
-    """Creation order that survives restarts: nanoseconds since the epoch."""
-    return time.time_ns()
 
     # --- ballots -------------------------------------------------------------------
 
