@@ -40,6 +40,10 @@ class Storage(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release connections."""
 
+    async def ping(self) -> bool:
+        """Whether the backend answers right now (``/healthz``); embedded ones always do."""
+        return True
+
     # --- document logs -------------------------------------------------------------
 
     @abc.abstractmethod

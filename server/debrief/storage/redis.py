@@ -1,0 +1,353 @@
+"""The scale-out backend: everything in Redis, shared by any number of processes.
+
+Keys (all under ``prefix``):
+- ``doc:{key}:log``   a Stream per doc: the durable update log. Each entry holds the
+  update (``u``) and the id of the process that wrote it (``n``), so the relay
+  (storage/redis_relay.py) can skip its own entries. Positions are stream ids.
+- ``doc:{key}:snap``  a hash: ``data`` (the snapshot) and ``upto`` (the stream id it
+  covers). Compaction is one Lua script: it only ever advances ``upto``, and trims the
+  stream with XTRIM MINID to at most ``upto`` (keeping a short tail for lagging readers;
+  load_doc skips whatever the snapshot already holds).
+- ``rec:{kind}:{id}`` a hash: ``data`` (JSON) and ``review``; ``idx:{kind}:{review}`` a
+  sorted set of ids scored by a global creation counter (``seq``) for ordered listing.
+- ``vote:{ballot}:{voter}`` and ``tally:{ballot}``: hashes of counts per target, changed
+  only by Lua scripts, so the limit check and the write are one atomic step.
+
+Every redis error leaves as StorageError. Commands are never retried: a retried XADD
+could append an update twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from debrief.storage.base import Storage, StorageError, StoredDoc
+
+T = TypeVar("T")
+
+# Stream entries kept behind a snapshot, so a process whose tailer lags a little never
+# finds entries gone that it has not read yet (ms of stream-id time).
+TRIM_LAG_MS = 60_000
+
+COMPACT = """
+local cur = redis.call('HGET', KEYS[1], 'upto')
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local ums, useq = parse(ARGV[2])
+if cur then
+  local cms, cseq = parse(cur)
+  if cms > ums or (cms == ums and cseq >= useq) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'upto', ARGV[2])
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[3])
+return 1
+"""
+
+PUT_RECORD = """
+local old = redis.call('HGET', KEYS[1], 'review')
+if old and old ~= '' and old ~= ARGV[2] then
+  redis.call('ZREM', ARGV[4] .. old, ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'review', ARGV[2])
+if ARGV[2] ~= '' then
+  if not redis.call('ZSCORE', ARGV[4] .. ARGV[2], ARGV[3]) then
+    redis.call('ZADD', ARGV[4] .. ARGV[2], redis.call('INCR', KEYS[2]), ARGV[3])
+  end
+end
+return 1
+"""
+
+DELETE_RECORD = """
+local review = redis.call('HGET', KEYS[1], 'review')
+if not review then return 0 end
+if review ~= '' then redis.call('ZREM', ARGV[2] .. review, ARGV[1]) end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+CAST_VOTE = """
+local total = 0
+for _, n in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(n) end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+return 1
+"""
+
+RETRACT_VOTE = """
+local n = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if n <= 0 then return 0 end
+if n == 1 then redis.call('HDEL', KEYS[1], ARGV[1])
+else redis.call('HINCRBY', KEYS[1], ARGV[1], -1) end
+local t = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
+if t <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 1
+"""
+
+
+def parse_id(position: str) -> tuple[int, int]:
+    """A stream id ("ms-seq", or a bare "0") as a comparable pair."""
+    ms, _, seq = position.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def format_id(ms: int, seq: int) -> str:
+    return f"{ms}-{seq}"
+
+
+def text(value: Any) -> str:
+    """A redis reply (bytes: the clients do not decode) as str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisStorage(Storage):
+    def __init__(self, url: str, prefix: str = "debrief:") -> None:
+        self.url = url
+        self.prefix = prefix
+        # Tags this process's stream entries (see storage/redis_relay.py).
+        self.node_id = secrets.token_hex(8)
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, Any] = {}
+        self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
+        self._committer: asyncio.Task[None] | None = None
+
+    # --- connection ----------------------------------------------------------------
+
+    def connect(self, **options: Any) -> aioredis.Redis:
+        """A new client on our Redis (the relay opens its own for blocking reads)."""
+        settings: dict[str, Any] = {
+            "socket_connect_timeout": 2.0,
+            "socket_timeout": 10.0,
+            "retry": Retry(NoBackoff(), 0),
+            "max_connections": 64,
+            "timeout": 5.0,  # waiting for a free pooled connection
+        }
+        pool = aioredis.BlockingConnectionPool.from_url(self.url, **{**settings, **options})
+        return aioredis.Redis(connection_pool=pool)
+
+    async def open(self) -> None:
+        self._client = self.connect()
+        for name, source in (
+            ("compact", COMPACT),
+            ("put_record", PUT_RECORD),
+            ("delete_record", DELETE_RECORD),
+            ("cast_vote", CAST_VOTE),
+            ("retract_vote", RETRACT_VOTE),
+        ):
+            self._scripts[name] = self._client.register_script(source)
+
+    async def close(self) -> None:
+        if self._committer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._committer)
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    @property
+    def client(self) -> aioredis.Redis:
+        if self._client is None:
+            raise StorageError("storage is not open")
+        return self._client
+
+    async def _call(self, operation: Awaitable[T], what: str) -> T:
+        try:
+            return await operation
+        except RedisError as exc:
+            raise StorageError(f"redis: {what} failed: {exc}") from exc
+        except OSError as exc:
+            raise StorageError(f"redis: {what} failed: {exc}") from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError, StorageError):
+            return False
+
+    def log_key(self, key: str) -> str:
+        return f"{self.prefix}doc:{key}:log"
+
+    def snap_key(self, key: str) -> str:
+        return f"{self.prefix}doc:{key}:snap"
+
+    # --- document logs -------------------------------------------------------------
+
+    async def load_doc(self, key: str) -> StoredDoc:
+        async def read() -> tuple[Any, Any]:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.hmget(self.snap_key(key), ["data", "upto"])
+                pipe.xrange(self.log_key(key), "-", "+")
+                snap, entries = await pipe.execute()
+            return snap, entries
+
+        (data, upto_raw), entries = await self._call(read(), f"load {key}")
+        upto = text(upto_raw) if upto_raw else "0-0"
+        floor = parse_id(upto)
+        updates: list[bytes] = []
+        position = upto if upto_raw else "0"
+        for raw_id, fields in entries:
+            entry_id = text(raw_id)
+            if parse_id(entry_id) <= floor:
+                continue
+            updates.append(bytes(fields[b"u"]))
+            position = entry_id
+        return StoredDoc(bytes(data) if data is not None else None, updates, position)
+
+    async def append_update(self, key: str, update: bytes) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queue.append((key, update, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_loop())
+        return await future
+
+    async def _commit_loop(self) -> None:
+        """Send every append queued meanwhile in one pipeline: one round trip per loop
+        turn, and appends to a doc land in the order they were made."""
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                ids = await self._call(self._commit(batch), "append")
+            except StorageError as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), entry_id in zip(batch, ids, strict=True):
+                if not future.done():
+                    future.set_result(text(entry_id))
+
+    async def _commit(self, batch: list[tuple[str, bytes, asyncio.Future[str]]]) -> list[bytes]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, update, _ in batch:
+                fields: Any = {"u": update, "n": self.node_id}
+                pipe.xadd(self.log_key(key), fields)
+            ids: list[bytes] = await pipe.execute()
+        return ids
+
+    async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
+        ms, seq = parse_id(upto)
+        keep_from = min((ms, seq + 1), (max(ms - TRIM_LAG_MS, 0), 0))
+        done = await self._call(
+            self._scripts["compact"](
+                keys=[self.snap_key(key), self.log_key(key)],
+                args=[snapshot, format_id(ms, seq), format_id(*keep_from)],
+            ),
+            f"compact {key}",
+        )
+        return bool(done)
+
+    async def delete_doc(self, key: str) -> None:
+        await self._call(self.client.delete(self.log_key(key), self.snap_key(key)), "delete")
+
+    # --- records -------------------------------------------------------------------
+
+    def _record_key(self, kind: str, record_id: str) -> str:
+        return f"{self.prefix}rec:{kind}:{record_id}"
+
+    def _index_prefix(self, kind: str) -> str:
+        return f"{self.prefix}idx:{kind}:"
+
+    async def put_record(
+        self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
+    ) -> None:
+        await self._call(
+            self._scripts["put_record"](
+                keys=[self._record_key(kind, record_id), f"{self.prefix}seq"],
+                args=[json.dumps(data), review_id or "", record_id, self._index_prefix(kind)],
+            ),
+            f"put {kind}",
+        )
+
+    async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        raw = await self._call(
+            self.client.hget(self._record_key(kind, record_id), "data"), f"get {kind}"
+        )
+        if raw is None:
+            return None
+        found: dict[str, Any] = json.loads(raw)
+        return found
+
+    async def delete_record(self, kind: str, record_id: str) -> bool:
+        done = await self._call(
+            self._scripts["delete_record"](
+                keys=[self._record_key(kind, record_id)],
+                args=[record_id, self._index_prefix(kind)],
+            ),
+            f"delete {kind}",
+        )
+        return bool(done)
+
+    async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
+        ids = await self._call(
+            self.client.zrange(self._index_prefix(kind) + review_id, 0, -1), f"list {kind}"
+        )
+        if not ids:
+            return []
+
+        async def fetch() -> list[Any]:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for record_id in ids:
+                    pipe.hget(self._record_key(kind, text(record_id)), "data")
+                found: list[Any] = await pipe.execute()
+            return found
+
+        rows = await self._call(fetch(), f"list {kind}")
+        return [json.loads(raw) for raw in rows if raw is not None]
+
+    # --- ballots -------------------------------------------------------------------
+
+    def _ballot_keys(self, ballot: str, voter: str) -> list[str]:
+        return [f"{self.prefix}vote:{ballot}:{voter}", f"{self.prefix}tally:{ballot}"]
+
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
+        done = await self._call(
+            self._scripts["cast_vote"](keys=self._ballot_keys(ballot, voter), args=[target, limit]),
+            "cast vote",
+        )
+        return bool(done)
+
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
+        done = await self._call(
+            self._scripts["retract_vote"](keys=self._ballot_keys(ballot, voter), args=[target]),
+            "retract vote",
+        )
+        return bool(done)
+
+    async def tally(self, ballot: str) -> dict[str, int]:
+        raw = await self._call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")
+        return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
+
+    async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
+        key = self._ballot_keys(ballot, voter)[0]
+        raw = await self._call(self.client.hgetall(key), "votes")
+        return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
+
+    # --- tests ---------------------------------------------------------------------
+
+    async def drop_everything(self) -> None:
+        """Delete every key under the prefix (tests; works on a closed store too)."""
+        client = self._client or self.connect()
+        try:
+            batch: list[Any] = []
+            async for name in client.scan_iter(match=self.prefix + "*", count=500):
+                batch.append(name)
+                if len(batch) >= 500:
+                    await client.unlink(*batch)
+                    batch = []
+            if batch:
+                await client.unlink(*batch)
+        finally:
+            if client is not self._client:
+                await client.aclose()
