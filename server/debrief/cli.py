@@ -38,6 +38,8 @@ def serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.max_frame_bytes,
+        # Compression would run once per peer per frame, undoing encode-once fan-out.
+        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level=args.log_level,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from pycrdt import Array, Map, Text
 
+from debrief.protocol import keepalive_frame
 from support.api import create_review, join
 from support.server import ServerProcess
 from support.yclient import YClient
@@ -109,3 +111,30 @@ async def test_kill_9_loses_nothing_any_client_saw(server: ServerProcess) -> Non
     assert not missing, f"{len(missing)} updates a client had seen were lost"
     await writer.close()
     await fresh.close()
+
+
+async def test_sigterm_closes_clients_for_reconnect_and_exits_0(server: ServerProcess) -> None:
+    review, (tok,) = await review_with(server, "participant")
+    a = await client(server, review["id"], "timeline", tok)
+    a.doc.get("t", type=Text).insert(0, "kept")
+    b = await client(server, review["id"], "timeline", tok)
+    await b.wait_for(lambda: text_of(b) == "kept")
+    assert server.stop() == 0
+    assert await a.wait_closed() in (1001, 1012)
+    server.start()
+    again = await client(server, review["id"], "timeline", tok)
+    assert text_of(again) == "kept"
+    await again.close()
+
+
+async def test_idle_connections_get_keepalive_frames(tmp_path: Path) -> None:
+    """y-websocket providers give up after 30 s of silence; the server keeps them fed."""
+    idle_server = ServerProcess(tmp_path / "idle", env={"DEBRIEF_KEEPALIVE": "0.3"}).start()
+    try:
+        review, (tok,) = await review_with(idle_server, "observer")
+        c = await client(idle_server, review["id"], "room", tok)
+        await c.wait_for(lambda: keepalive_frame() in c.received_frames)
+        assert not c.closed.is_set()
+        await c.close()
+    finally:
+        idle_server.stop()

@@ -101,6 +101,7 @@ async def doc_endpoint(websocket: WebSocket) -> None:
         user={"name": session.name, "role": str(session.role), "id": session.participant_id},
         session_id=session.session_id,
         queue_limit=svc.settings.peer_queue_frames,
+        on_slow=svc.metrics.slow_peers.inc,
     )
     peer.start()
     room.add_peer(peer)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -30,12 +31,14 @@ class Peer:
         user: dict[str, Any],
         session_id: str = "",
         queue_limit: int = 2048,
+        on_slow: Callable[[], None] | None = None,
     ) -> None:
         self.transport = transport
         self.writable = writable
         self.user = user
         self.session_id = session_id
         self.queue_limit = queue_limit
+        self.on_slow = on_slow
         self.closed = False
         self.close_code: int | None = None
         self.last_sent = time.monotonic()
@@ -52,6 +55,8 @@ class Peer:
             return
         if len(self._queue) >= self.queue_limit:
             self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")
+            if self.on_slow is not None:
+                self.on_slow()
             return
         self._queue.append(frame)
         self._ready.set()
