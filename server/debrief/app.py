@@ -11,10 +11,12 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from debrief.auth.sessions import SessionService
 from debrief.http import api
 from debrief.http.errors import EXCEPTION_HANDLERS
+from debrief.http.openapi import meeting_routes
 from debrief.http.web import web_routes
 from debrief.http.websocket import doc_endpoint
 from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
+from debrief.rooms.relay import Relay
 from debrief.services import Services
 from debrief.settings import Settings
 from debrief.storage import Storage
@@ -30,6 +32,17 @@ def make_storage(settings: Settings) -> Storage:
     return SQLiteStorage(settings.data_dir / "debrief.sqlite3")
 
 
+def make_relay(settings: Settings, storage: Storage) -> Relay | None:
+    """Other processes serving the same docs: only with Redis (scale-out mode)."""
+    if not settings.redis_url:
+        return None
+    from debrief.storage.redis import RedisStorage
+    from debrief.storage.redis_relay import RedisRelay
+
+    assert isinstance(storage, RedisStorage)
+    return RedisRelay(storage, node_ttl_s=settings.node_ttl_s)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -38,12 +51,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         storage = make_storage(settings)
         await storage.open()
         metrics = Metrics()
+        relay = make_relay(settings, storage)
+        if relay is not None:
+            await relay.start()
         rooms = RoomManager(
             storage,
             metrics,
             unload_grace_s=settings.unload_grace_s,
             compact_every=settings.compact_every,
             keepalive_s=settings.keepalive_s,
+            relay=relay,
         )
         rooms.start()
         sessions = SessionService(storage, settings.resolve_secret(), settings.session_ttl_s)
@@ -52,10 +69,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await rooms.shutdown()
+            if relay is not None:
+                await relay.stop()
             await storage.close()
 
     routes: list[Route | WebSocketRoute | Mount] = [
         *api.routes,
+        *meeting_routes,
         WebSocketRoute("/ws/{review_id}/{doc}", doc_endpoint),
         *web_routes(settings),
     ]

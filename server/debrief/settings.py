@@ -33,6 +33,9 @@ class Settings:
     redis_prefix: str = field(
         default_factory=lambda: os.environ.get("DEBRIEF_REDIS_PREFIX", "debrief:")
     )
+    # Scale-out: seconds a process's heartbeat lives; when it stops (the process died)
+    # the others drop the presence of its clients within about this long.
+    node_ttl_s: float = field(default_factory=lambda: _env_float("DEBRIEF_NODE_TTL", 15.0))
     # When set, creating a review needs "Authorization: Bearer <admin_token>".
     admin_token: str | None = field(
         default_factory=lambda: os.environ.get("DEBRIEF_ADMIN_TOKEN") or None
@@ -56,6 +59,10 @@ class Settings:
     max_frame_bytes: int = field(default_factory=lambda: _env_int("DEBRIEF_MAX_FRAME", 1024 * 1024))
     # Frames a peer may have waiting before it is closed with 1013 as too slow.
     peer_queue_frames: int = field(default_factory=lambda: _env_int("DEBRIEF_PEER_QUEUE", 2048))
+    # Unsent bytes a peer may have buffered before it is closed with 1013 as too slow.
+    peer_buffer_bytes: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_PEER_BUFFER", 16 * 1024 * 1024)
+    )
     # Seconds a room stays loaded after its last peer leaves.
     unload_grace_s: float = field(default_factory=lambda: _env_float("DEBRIEF_UNLOAD_GRACE", 5.0))
     # Updates appended to a doc's log before it is compacted into a snapshot.

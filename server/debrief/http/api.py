@@ -59,6 +59,9 @@ async def create_review(request: Request) -> Response:
         "created_ms": int(time.time() * 1000),
     }
     await svc.storage.put_record(REVIEW, review_id, review, review_id)
+    from debrief.http.commands import meeting_service  # late: commands imports this module
+
+    await meeting_service(request).initialize(review)  # full fields + the room doc's start
     invites = await svc.sessions.create_invites(review_id)
     base = base_url(svc, request)
     links = {str(role): f"{base}/j/{invite.code}" for role, invite in invites.items()}
@@ -99,8 +102,14 @@ async def server_time(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     svc = services(request)
+    reachable = await svc.storage.ping()
     return JSONResponse(
-        {"status": "ok", "storage": type(svc.storage).__name__, "rooms": len(svc.rooms.rooms)}
+        {
+            "status": "ok" if reachable else "storage-unavailable",
+            "storage": type(svc.storage).__name__,
+            "rooms": len(svc.rooms.rooms),
+        },
+        status_code=200 if reachable else 503,
     )
 
 

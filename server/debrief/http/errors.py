@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from debrief.storage.base import StorageError
+
 
 class ApiError(Exception):
     def __init__(self, status: int, error: str, detail: Any = "") -> None:
@@ -54,4 +56,13 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
-EXCEPTION_HANDLERS = {ApiError: handle_api_error, HTTPException: handle_http_exception}
+async def handle_storage_error(request: Request, exc: Exception) -> Response:
+    """Storage unreachable (e.g. Redis lost): refuse, the client retries shortly."""
+    return error_response(503, "storage-unavailable", f"{exc} - try again shortly")
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    StorageError: handle_storage_error,
+}

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from debrief.metrics import Metrics
 from debrief.protocol import keepalive_frame
 from debrief.rooms.peer import Peer
+from debrief.rooms.relay import Relay
 from debrief.rooms.room import Room
 from debrief.storage.base import Storage
 
@@ -32,12 +33,14 @@ class RoomManager:
         unload_grace_s: float = 5.0,
         compact_every: int = 500,
         keepalive_s: float = 10.0,
+        relay: Relay | None = None,
     ) -> None:
         self.storage = storage
         self.metrics = metrics
         self.unload_grace_s = unload_grace_s
         self.compact_every = compact_every
         self.keepalive_s = keepalive_s
+        self.relay = relay  # other processes serving the same docs (scale-out mode)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -70,7 +73,13 @@ class RoomManager:
         future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         try:
-            room = Room(key, self.storage, self.metrics, compact_every=self.compact_every)
+            room = Room(
+                key,
+                self.storage,
+                self.metrics,
+                compact_every=self.compact_every,
+                relay=self.relay,
+            )
             await room.load()
             room.start()
             self.rooms[key] = room

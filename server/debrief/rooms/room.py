@@ -7,6 +7,11 @@ frame, encoded once and shared by every peer. The doc therefore only ever holds
 durable content, so a late joiner's sync step 2 never shows anything a crash could
 lose. Server edits (the meeting engine writing ``room``) take the same lock and hold
 joiners back for the moment between their in-memory change and their append.
+
+With a relay (scale-out, rooms/relay.py) the room also takes in what other processes
+appended to the shared log (``apply_remote``: already durable, applied and passed on)
+and exchanges awareness with them; compaction then covers only the relay's position,
+up to which every entry of the log is in this doc.
 """
 
 from __future__ import annotations
@@ -36,10 +41,16 @@ from debrief.protocol import (
     sync_step2_frame,
     update_frame,
 )
-from debrief.protocol.awareness import AwarenessRegistry, encode_awareness, parse_awareness
+from debrief.protocol.awareness import (
+    AwarenessEntry,
+    AwarenessRegistry,
+    encode_awareness,
+    parse_awareness,
+)
 from debrief.protocol.messages import EMPTY_UPDATE
 from debrief.protocol.updates import adds_nothing, decode_snapshot
 from debrief.rooms.peer import Peer
+from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
 from debrief.storage.base import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -48,13 +59,19 @@ CLOSE_INTERNAL_ERROR = 1011
 SERVER_ORIGIN = "debrief-server"
 
 
-class RoomFailed(RuntimeError):
+class RoomFailed(StorageError):
     """The room's storage failed; it must be reloaded before it is used again."""
 
 
 class Room:
     def __init__(
-        self, key: str, storage: Storage, metrics: Metrics, *, compact_every: int = 500
+        self,
+        key: str,
+        storage: Storage,
+        metrics: Metrics,
+        *,
+        compact_every: int = 500,
+        relay: Relay | None = None,
     ) -> None:
         self.key = key
         self.storage = storage
@@ -75,6 +92,8 @@ class Room:
         self._joinable.set()
         self._snapshot_cache: tuple[bytes, Any] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self.relay = relay
+        self.link: RoomLink | None = None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -86,6 +105,9 @@ class Room:
                 self.doc.apply_update(stored.snapshot)
             for update in stored.updates:
                 self.doc.apply_update(update)
+            if self.relay is not None:
+                # from the position the load covers: nothing falls in between
+                self.link = await self.relay.attach(self, stored.position)
         except Exception as exc:
             self.failed = f"could not load {self.key}: {exc}"
             raise RoomFailed(self.failed) from exc
@@ -107,6 +129,8 @@ class Room:
                 if self._since_compact:
                     with contextlib.suppress(StorageError):
                         await self._compact()
+        if self.link is not None:
+            await self.link.close()
 
     # --- peers ---------------------------------------------------------------------
 
@@ -123,6 +147,8 @@ class Room:
         removals = self.awareness.remove_owner(peer)
         if removals:
             self._broadcast(awareness_frame(encode_awareness(removals)))
+            if self.link is not None:
+                self.link.publish_awareness(removals)
 
     async def handle(self, peer: Peer, frame: Frame) -> None:
         """Act on one parsed frame from ``peer``; ProtocolError means close it with 1002."""
@@ -170,6 +196,8 @@ class Room:
             peer.send(permission_denied_frame("awareness client id belongs to another connection"))
         if accepted:
             self._broadcast(awareness_frame(encode_awareness(accepted)))
+            if self.link is not None:
+                self.link.publish_awareness(accepted)
 
     def _broadcast(self, frame: bytes) -> None:
         peers = self.peers
@@ -190,7 +218,7 @@ class Room:
                     if self._since_compact >= self.compact_every:
                         await self._compact()
                 except StorageError as exc:
-                    self._fail(f"storage failed: {exc}")
+                    self.fail(f"storage failed: {exc}")
                     return
 
     async def _flush_pending(self) -> None:
@@ -218,7 +246,9 @@ class Room:
 
     async def _compact(self) -> None:
         snapshot = self.doc.get_update()
-        await self.storage.compact(self.key, snapshot, self.position)
+        # with a relay, own appends may be ahead of entries of others not read yet
+        upto = self.link.position if self.link is not None else self.position
+        await self.storage.compact(self.key, snapshot, upto)
         self._since_compact = 0
 
     async def edit(self, change: Callable[[Doc], None]) -> None:
@@ -235,7 +265,7 @@ class Room:
                 for update in captured:
                     await self._commit(update, applied=True)
             except StorageError as exc:
-                self._fail(f"storage failed: {exc}")
+                self.fail(f"storage failed: {exc}")
                 raise
             finally:
                 self._joinable.set()
@@ -257,6 +287,47 @@ class Room:
             self.doc.unobserve(subscription)
             self._snapshot_cache = None
 
+    # --- other processes (through the relay) -----------------------------------------
+
+    def apply_remote(self, update: bytes) -> None:
+        """An update another process appended to the shared log: durable, so apply it."""
+        if self.failed is not None:
+            return
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:
+            log.warning("room %s: skipped an undecodable logged update: %s", self.key, exc)
+            return
+        self._snapshot_cache = None
+        self._broadcast(update_frame(update))
+        self.metrics.updates_out.inc()
+
+    def remote_awareness(self, node: str, entries: list[AwarenessEntry]) -> None:
+        """Presence from another process's peers (already stamped there)."""
+        relayed: list[AwarenessEntry] = []
+        for entry in entries:
+            owner = remote_owner(node, entry.client_id)
+            if entry.state is None:
+                if self.awareness.remove_owner(owner):
+                    relayed.append(entry)
+                continue
+            user = entry.state.get("user")
+            accepted, _ = self.awareness.apply(
+                owner, [entry], user if isinstance(user, dict) else {}
+            )
+            relayed += accepted
+        if relayed:
+            self._broadcast(awareness_frame(encode_awareness(relayed)))
+
+    def drop_remote_node(self, node: str) -> None:
+        """Process ``node`` is gone: forget the presence of its peers."""
+        removals: list[AwarenessEntry] = []
+        for owner in self.awareness.owners():
+            if is_owner_of_node(owner, node):
+                removals += self.awareness.remove_owner(owner)
+        if removals:
+            self._broadcast(awareness_frame(encode_awareness(removals)))
+
     def _snapshot(self) -> tuple[Any, dict[int, int]]:
         """The doc's (delete set, state vector), cached until the doc changes."""
         if self._snapshot_cache is None:
@@ -264,7 +335,7 @@ class Room:
             self._snapshot_cache = (encoded, decode_snapshot(encoded))
         return self._snapshot_cache[1]
 
-    def _fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> None:
         """Storage is gone: refuse everything and let every client resync elsewhere."""
         log.error("room %s failed: %s", self.key, reason)
         self.failed = reason

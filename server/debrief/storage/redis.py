@@ -162,7 +162,7 @@ class RedisStorage(Storage):
             raise StorageError("storage is not open")
         return self._client
 
-    async def _call(self, operation: Awaitable[T], what: str) -> T:
+    async def call(self, operation: Awaitable[T], what: str) -> T:
         try:
             return await operation
         except RedisError as exc:
@@ -192,7 +192,7 @@ class RedisStorage(Storage):
                 snap, entries = await pipe.execute()
             return snap, entries
 
-        (data, upto_raw), entries = await self._call(read(), f"load {key}")
+        (data, upto_raw), entries = await self.call(read(), f"load {key}")
         upto = text(upto_raw) if upto_raw else "0-0"
         floor = parse_id(upto)
         updates: list[bytes] = []
@@ -218,7 +218,7 @@ class RedisStorage(Storage):
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                ids = await self._call(self._commit(batch), "append")
+                ids = await self.call(self._commit(batch), "append")
             except StorageError as exc:
                 for _, _, future in batch:
                     if not future.done():
@@ -239,7 +239,7 @@ class RedisStorage(Storage):
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         ms, seq = parse_id(upto)
         keep_from = min((ms, seq + 1), (max(ms - TRIM_LAG_MS, 0), 0))
-        done = await self._call(
+        done = await self.call(
             self._scripts["compact"](
                 keys=[self.snap_key(key), self.log_key(key)],
                 args=[snapshot, format_id(ms, seq), format_id(*keep_from)],
@@ -249,7 +249,7 @@ class RedisStorage(Storage):
         return bool(done)
 
     async def delete_doc(self, key: str) -> None:
-        await self._call(self.client.delete(self.log_key(key), self.snap_key(key)), "delete")
+        await self.call(self.client.delete(self.log_key(key), self.snap_key(key)), "delete")
 
     # --- records -------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ class RedisStorage(Storage):
     async def put_record(
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
-        await self._call(
+        await self.call(
             self._scripts["put_record"](
                 keys=[self._record_key(kind, record_id), f"{self.prefix}seq"],
                 args=[json.dumps(data), review_id or "", record_id, self._index_prefix(kind)],
@@ -271,7 +271,7 @@ class RedisStorage(Storage):
         )
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        raw = await self._call(
+        raw = await self.call(
             self.client.hget(self._record_key(kind, record_id), "data"), f"get {kind}"
         )
         if raw is None:
@@ -280,7 +280,7 @@ class RedisStorage(Storage):
         return found
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
-        done = await self._call(
+        done = await self.call(
             self._scripts["delete_record"](
                 keys=[self._record_key(kind, record_id)],
                 args=[record_id, self._index_prefix(kind)],
@@ -290,7 +290,7 @@ class RedisStorage(Storage):
         return bool(done)
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
-        ids = await self._call(
+        ids = await self.call(
             self.client.zrange(self._index_prefix(kind) + review_id, 0, -1), f"list {kind}"
         )
         if not ids:
@@ -303,7 +303,7 @@ class RedisStorage(Storage):
                 found: list[Any] = await pipe.execute()
             return found
 
-        rows = await self._call(fetch(), f"list {kind}")
+        rows = await self.call(fetch(), f"list {kind}")
         return [json.loads(raw) for raw in rows if raw is not None]
 
     # --- ballots -------------------------------------------------------------------
@@ -312,26 +312,26 @@ class RedisStorage(Storage):
         return [f"{self.prefix}vote:{ballot}:{voter}", f"{self.prefix}tally:{ballot}"]
 
     async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
-        done = await self._call(
+        done = await self.call(
             self._scripts["cast_vote"](keys=self._ballot_keys(ballot, voter), args=[target, limit]),
             "cast vote",
         )
         return bool(done)
 
     async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
-        done = await self._call(
+        done = await self.call(
             self._scripts["retract_vote"](keys=self._ballot_keys(ballot, voter), args=[target]),
             "retract vote",
         )
         return bool(done)
 
     async def tally(self, ballot: str) -> dict[str, int]:
-        raw = await self._call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")
+        raw = await self.call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")
         return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
         key = self._ballot_keys(ballot, voter)[0]
-        raw = await self._call(self.client.hgetall(key), "votes")
+        raw = await self.call(self.client.hgetall(key), "votes")
         return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
 
     # --- tests ---------------------------------------------------------------------

@@ -1,0 +1,280 @@
+"""Cross-process fan-out and presence over Redis (the Relay of rooms/relay.py).
+
+One tailer per process reads, with one blocking XREAD, the log stream of every doc
+it holds from the position each room's load covered (so nothing falls in between),
+plus each doc's awareness stream and this process's own wake-up stream (an attach
+adds an entry there so the blocked read starts over with the new room). Log entries
+this process wrote are recognised by their node id: they only advance the position.
+
+Presence: each doc has an awareness stream (changes, as y-protocols payloads, tagged
+with the node) and a hash of the current states (``{node}:{client id}`` -> JSON) that
+a process attaching later starts from. Every process refreshes a heartbeat key with a
+TTL; the others drop the presence of a node whose heartbeat expired (its process died
+without saying goodbye), and delete its leftovers from the hash.
+
+When the tailer's Redis connection fails, every room it was reading for fails (peers
+closed with 1011, reloaded by the next connection): a room that cannot hear the others
+must not go on accepting edits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from debrief.protocol.awareness import AwarenessEntry, encode_awareness, parse_awareness
+from debrief.rooms.relay import RelayTarget, RoomLink
+from debrief.storage.redis import RedisStorage, parse_id, text
+
+log = logging.getLogger(__name__)
+
+PRESENCE_TTL_S = 24 * 3600  # presence keys of docs nobody holds any more go away
+AWARENESS_STREAM_LEN = 256
+
+
+class RedisLink:
+    """One room's attachment: its read positions and its outgoing presence."""
+
+    def __init__(self, relay: RedisRelay, room: RelayTarget, position: str, aw_pos: str) -> None:
+        self.relay = relay
+        self.room = room
+        self._position = position
+        self.aw_position = aw_pos
+        self.nodes: set[str] = set()  # remote processes whose presence the room holds
+        self.log_key = relay.storage.log_key(room.key)
+        self.aw_key = f"{relay.storage.log_key(room.key)}:aw"
+        self.presence_key = f"{relay.storage.log_key(room.key)}:presence"
+        self._outbox: list[AwarenessEntry] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    @property
+    def position(self) -> str:
+        return self._position
+
+    def advance(self, position: str) -> None:
+        self._position = position
+
+    def publish_awareness(self, entries: list[AwarenessEntry]) -> None:
+        self._outbox.extend(entries)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send())
+
+    async def _send(self) -> None:
+        node = self.relay.node
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            try:
+                async with self.relay.storage.client.pipeline(transaction=True) as pipe:
+                    for entry in batch:
+                        field = f"{node}:{entry.client_id}"
+                        if entry.state is None:
+                            pipe.hdel(self.presence_key, field)
+                        else:
+                            value = json.dumps({"clock": entry.clock, "state": entry.state})
+                            pipe.hset(self.presence_key, field, value)
+                    fields: Any = {"n": node, "p": encode_awareness(batch)}
+                    pipe.xadd(self.aw_key, fields, maxlen=AWARENESS_STREAM_LEN, approximate=True)
+                    pipe.expire(self.presence_key, PRESENCE_TTL_S)
+                    pipe.expire(self.aw_key, PRESENCE_TTL_S)
+                    await pipe.execute()
+            except Exception as exc:  # presence is best effort; the log path reports loss
+                log.warning("presence of %s not published: %s", self.room.key, exc)
+
+    async def close(self) -> None:
+        if self.relay.links.get(self.room.key) is self:
+            del self.relay.links[self.room.key]
+        if self._sender is not None:
+            with contextlib.suppress(Exception):
+                await self._sender
+
+
+class RedisRelay:
+    def __init__(
+        self, storage: RedisStorage, *, node_ttl_s: float = 15.0, block_ms: int = 5000
+    ) -> None:
+        self.storage = storage
+        self.node = storage.node_id
+        self.node_ttl_s = node_ttl_s
+        self.block_ms = block_ms
+        self.links: dict[str, RedisLink] = {}
+        prefix = storage.prefix
+        self._alive_prefix = f"{prefix}node:"
+        self._wake_key = f"{prefix}node:{self.node}:wake"
+        self._wake_position = "0-0"
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def alive_key(self, node: str) -> str:
+        return f"{self._alive_prefix}{node}:alive"
+
+    async def start(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._beat()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._tail_loop()), loop.create_task(self._beat_loop())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):  # others drop our presence right away
+            await self.storage.client.delete(self.alive_key(self.node), self._wake_key)
+
+    # --- attaching rooms -----------------------------------------------------------
+
+    async def attach(self, room: RelayTarget, position: str) -> RoomLink:
+        link = RedisLink(self, room, position, "0-0")
+
+        async def read() -> tuple[dict[bytes, bytes], list[Any]]:
+            async with self.storage.client.pipeline(transaction=True) as pipe:
+                pipe.hgetall(link.presence_key)
+                pipe.xrevrange(link.aw_key, "+", "-", count=1)
+                pipe.xadd(self._wake_key, {"w": "1"}, maxlen=16, approximate=False)
+                pipe.expire(self._wake_key, PRESENCE_TTL_S)
+                states, last, _, _ = await pipe.execute()
+            return states, last
+
+        states, last = await self.storage.call(read(), f"attach {room.key}")
+        if last:
+            link.aw_position = text(last[0][0])
+        by_node: dict[str, list[AwarenessEntry]] = {}
+        for field, raw in states.items():
+            node, _, cid = text(field).rpartition(":")
+            if node == self.node or not cid.isdigit():
+                continue
+            value = json.loads(raw)
+            by_node.setdefault(node, []).append(
+                AwarenessEntry(int(cid), int(value["clock"]), value["state"])
+            )
+        alive = await self._alive(list(by_node))
+        for node, entries in by_node.items():
+            if node in alive:
+                link.nodes.add(node)
+                room.remote_awareness(node, entries)
+        self.links[room.key] = link
+        return link
+
+    # --- the tailer ----------------------------------------------------------------
+
+    async def _tail_loop(self) -> None:
+        client = self.storage.connect(socket_timeout=self.block_ms / 1000 + 10, max_connections=1)
+        backoff = 0.05
+        try:
+            while True:
+                reading = list(self.links.values())
+                streams: dict[Any, Any] = {self._wake_key: self._wake_position}
+                targets: dict[str, RedisLink] = {}
+                for link in reading:
+                    streams[link.log_key] = link.position
+                    streams[link.aw_key] = link.aw_position
+                    targets[link.log_key] = targets[link.aw_key] = link
+                try:
+                    replies: Any = await client.xread(streams, block=self.block_ms, count=1000)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._lost(reading, exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                    continue
+                backoff = 0.05
+                for stream, entries in replies or []:
+                    name = text(stream)
+                    if name == self._wake_key:
+                        self._wake_position = text(entries[-1][0])
+                        continue
+                    link = targets[name]
+                    if self.links.get(link.room.key) is not link:
+                        continue  # detached while the read was in flight
+                    if name == link.aw_key:
+                        self._dispatch_awareness(link, entries)
+                    else:
+                        self._dispatch(link, entries)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def _lost(self, reading: list[RedisLink], exc: Exception) -> None:
+        if reading:
+            log.error("lost redis while reading %d docs: %s", len(reading), exc)
+        for link in reading:
+            if self.links.get(link.room.key) is link:
+                del self.links[link.room.key]
+                link.room.fail(f"lost redis: {exc}")
+
+    def _dispatch(self, link: RedisLink, entries: list[Any]) -> None:
+        floor = parse_id(link.position)
+        for raw_id, fields in entries:
+            entry_id = text(raw_id)
+            if parse_id(entry_id) <= floor:
+                continue
+            link.advance(entry_id)
+            if text(fields[b"n"]) != self.node:
+                link.room.apply_remote(bytes(fields[b"u"]))
+
+    def _dispatch_awareness(self, link: RedisLink, entries: list[Any]) -> None:
+        floor = parse_id(link.aw_position)
+        for raw_id, fields in entries:
+            entry_id = text(raw_id)
+            if parse_id(entry_id) <= floor:
+                continue
+            link.aw_position = entry_id
+            node = text(fields[b"n"])
+            if node == self.node:
+                continue
+            try:
+                changes = parse_awareness(bytes(fields[b"p"]))
+            except Exception:
+                continue
+            link.nodes.add(node)
+            link.room.remote_awareness(node, changes)
+
+    # --- heartbeats ----------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        await self.storage.client.set(
+            self.alive_key(self.node), "1", px=int(self.node_ttl_s * 1000)
+        )
+
+    async def _alive(self, nodes: list[str]) -> set[str]:
+        if not nodes:
+            return set()
+        found = await self.storage.call(
+            self.storage.client.mget([self.alive_key(n) for n in nodes]), "heartbeats"
+        )
+        return {node for node, value in zip(nodes, found, strict=True) if value is not None}
+
+    async def _beat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.node_ttl_s / 3)
+            try:
+                await self._beat()
+                await self._sweep()
+            except Exception as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    async def _sweep(self) -> None:
+        """Drop the presence of processes whose heartbeat expired."""
+        nodes = sorted({node for link in self.links.values() for node in link.nodes})
+        alive = await self._alive(nodes)
+        dead = set(nodes) - alive
+        if not dead:
+            return
+        for link in list(self.links.values()):
+            gone = link.nodes & dead
+            if not gone:
+                continue
+            for node in gone:
+                link.room.drop_remote_node(node)
+            link.nodes -= gone
+            fields = [
+                field
+                for field in await self.storage.client.hkeys(link.presence_key)
+                if text(field).rpartition(":")[0] in gone
+            ]
+            if fields:
+                await self.storage.client.hdel(link.presence_key, *fields)
