@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from debrief.meeting.errors import DomainError
 from debrief.storage.base import StorageError
 
 
@@ -56,13 +57,20 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    """The meeting domain's refusals carry their own status and error code."""
+    assert isinstance(exc, DomainError)
+    return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
 async def handle_storage_error(request: Request, exc: Exception) -> Response:
     """Storage unreachable (e.g. Redis lost): refuse, the client retries shortly."""
     return error_response(503, "storage-unavailable", f"{exc} - try again shortly")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
+    DomainError: handle_domain_error,
     StorageError: handle_storage_error,
 }

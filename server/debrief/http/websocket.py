@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import REVIEW, SESSION_COOKIE, bearer_token
+from debrief.meeting.service import is_frozen
 from debrief.protocol import ProtocolError, parse_frame
 from debrief.rooms import Peer
 from debrief.rooms.room import RoomFailed
@@ -82,7 +83,8 @@ async def doc_endpoint(websocket: WebSocket) -> None:
     session = await authenticate(svc, websocket)
     if session is None:
         return
-    if await svc.storage.get_record(REVIEW, review_id) is None:
+    review = await svc.storage.get_record(REVIEW, review_id)
+    if review is None:
         await refuse(websocket, 4404, "unknown review")
         return
     if session.review_id != review_id:
@@ -97,7 +99,8 @@ async def doc_endpoint(websocket: WebSocket) -> None:
         return
     peer = Peer(
         WebSocketTransport(websocket),
-        writable=can_write(session.role, doc),
+        # A closed review is frozen: every role reads only (see meeting/service.py).
+        writable=can_write(session.role, doc) and not is_frozen(review),
         user={"name": session.name, "role": str(session.role), "id": session.participant_id},
         session_id=session.session_id,
         queue_limit=svc.settings.peer_queue_frames,

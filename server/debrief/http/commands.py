@@ -1,0 +1,167 @@
+"""The frame every meeting command runs in: session, CSRF check, review, role, body.
+
+A route module declares its commands on a `CommandSet`; each becomes a Starlette
+route and an OpenAPI operation (http/openapi.py), so the schema cannot drift from
+what is served. Handlers get a `Call` and the parsed body and return JSON-ready data
+or a ready Response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from debrief.auth.roles import Role
+from debrief.auth.sessions import AuthError, Session
+from debrief.http.api import SESSION_COOKIE, bearer_token
+from debrief.http.errors import ApiError, read_body
+from debrief.meeting.service import MeetingService
+from debrief.services import Services, services
+
+ALL = tuple(Role)
+ATTENDEES = (Role.MODERATOR, Role.SCRIBE, Role.PARTICIPANT)  # everyone but observers
+MODERATOR = (Role.MODERATOR,)
+RECAP_WRITERS = (Role.MODERATOR, Role.SCRIBE)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class Call:
+    """One authenticated, role-checked request to a review."""
+
+    request: Request
+    svc: Services
+    meeting: MeetingService
+    session: Session
+    review_id: str
+
+    @property
+    def role(self) -> Role:
+        return self.session.role
+
+    @property
+    def participant_id(self) -> str:
+        return self.session.participant_id
+
+
+Handler = Callable[[Call, Any], Awaitable[Any]]
+
+
+@dataclass
+class Command:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: tuple[Role, ...]
+    body: type[BaseModel] | None = None
+    status: int = 200
+    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    response: str = "application/json"
+
+
+class CommandSet:
+    """Commands of one route module, all under /api/reviews/{review_id}."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.commands: list[Command] = []
+
+    def command(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        *,
+        roles: tuple[Role, ...] = ALL,
+        body: type[BaseModel] | None = None,
+        status: int = 200,
+        query: dict[str, str] | None = None,
+        response: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands.append(
+                Command(
+                    method,
+                    "/api/reviews/{review_id}" + path,
+                    handler,
+                    summary,
+                    roles,
+                    body,
+                    status,
+                    dict(query or {}),
+                    response,
+                )
+            )
+            return handler
+
+        return register
+
+    def routes(self) -> list[Route]:
+        return [Route(c.path, endpoint(c), methods=[c.method]) for c in self.commands]
+
+
+def meeting_service(request: Request) -> MeetingService:
+    """The app's MeetingService, created on first use (it only holds locks)."""
+    state = request.app.state
+    found: MeetingService | None = getattr(state, "meeting", None)
+    svc = services(request)
+    if found is None or found.storage is not svc.storage:
+        found = state.meeting = MeetingService(svc.storage, svc.rooms)
+    return found
+
+
+def same_origin(svc: Services, request: Request) -> bool:
+    """Whether a browser request comes from our own pages (Origin, else Referer)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return False  # a cookie-carrying state change with neither header: refuse
+    parts = urlsplit(source)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin in svc.settings.allowed_origins or origin == svc.settings.public_url:
+        return True
+    return parts.netloc == request.headers.get("host")
+
+
+async def authenticate(svc: Services, request: Request) -> Session:
+    token = bearer_token(request)
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        # Cookies ride along on cross-site requests; bearer tokens never do.
+        if token and request.method not in SAFE_METHODS and not same_origin(svc, request):
+            raise ApiError(403, "cross-origin", "this request must come from the Debrief app")
+    try:
+        return await svc.sessions.authenticate(token)
+    except AuthError as exc:
+        raise ApiError(401, "unauthenticated", str(exc)) from exc
+
+
+def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        svc = services(request)
+        session = await authenticate(svc, request)
+        review_id = request.path_params["review_id"]
+        meeting = meeting_service(request)
+        await meeting.review(review_id)  # 404 for an unknown review
+        if session.review_id != review_id:
+            raise ApiError(403, "other-review", "this session belongs to another review")
+        if session.role not in command.roles:
+            allowed = ", ".join(str(r) for r in command.roles)
+            raise ApiError(
+                403, "forbidden", f"a {session.role} cannot do this; it needs: {allowed}"
+            )
+        body = await read_body(request, command.body) if command.body is not None else None
+        result = await command.handler(Call(request, svc, meeting, session, review_id), body)
+        if isinstance(result, Response):
+            return result
+        return JSONResponse(result, status_code=command.status)
+
+    run.__name__ = command.handler.__name__
+    return run

@@ -1,0 +1,69 @@
+"""The recap (live draft or frozen version), its exports, and closing the meeting."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
+from debrief.meeting import closing
+from debrief.meeting import recap as rc
+from debrief.meeting.errors import ValidationError
+
+api = CommandSet("recap")
+
+_FORMATS = {
+    "markdown": ("text/markdown; charset=utf-8", "md", rc.to_markdown),
+    "html": ("text/html; charset=utf-8", "html", rc.to_html),
+    "json": ("application/json", "json", rc.to_json),
+}
+_ALIASES = {"md": "markdown"}
+
+
+class CloseMeeting(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        default="",
+        max_length=2_000,
+        description="needed when an action item still fails the lint; recorded in the recap",
+    )
+
+
+@api.command("GET", "/recap", "The recap as JSON: the live draft, or the frozen version",
+             roles=ALL)  # fmt: skip
+async def get_recap(call: Call, body: None) -> Any:
+    return await closing.current_recap(call.meeting, call.review_id)
+
+
+@api.command("GET", "/export", "Download the recap (a draft until the meeting closes)",
+             roles=ALL, query={"format": "markdown (default), html or json"},
+             response="text/markdown")  # fmt: skip
+async def export(call: Call, body: None) -> Any:
+    name = call.request.query_params.get("format", "markdown").lower()
+    name = _ALIASES.get(name, name)
+    if name not in _FORMATS:
+        raise ValidationError(
+            f"unknown export format {name!r}; choose markdown, html or json", field="format"
+        )
+    media, extension, render = _FORMATS[name]
+    recap = await closing.current_recap(call.meeting, call.review_id)
+    version = recap.get("version")
+    suffix = f"v{version['number']}" if version else "draft"
+    slug = re.sub(r"[^a-z0-9]+", "-", (recap.get("title") or "review").lower()).strip("-")
+    filename = f"{slug[:60] or 'review'}-{suffix}.{extension}"
+    return Response(
+        render(recap),
+        media_type=media,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@api.command("POST", "/close",
+             "Close the meeting: freeze a version, make every doc read-only",
+             roles=MODERATOR, body=CloseMeeting)  # fmt: skip
+async def close_meeting(call: Call, body: CloseMeeting) -> Any:
+    final = await closing.close(call.meeting, call.review_id, body.reason)
+    return {"status": "closed", "version": final["version"], "recap": final}

@@ -1,0 +1,223 @@
+"""Anonymous notes: private until revealed, then published by the server without author.
+
+Ownership is kept only in storage records (kind "note"); nothing here ever writes an
+author, a participant id or a creation time into a shared doc. Before its section is
+revealed a note is visible to others only as a count (`room.note_counts`). A reveal
+inserts the section's notes in one transaction in an order drawn from the OS's random
+source, so neither the order nor the ids say anything about who wrote what or when.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from debrief.auth.roles import DocName
+from debrief.auth.sessions import Session
+
+from .errors import Conflict, NotFound, ValidationError
+from .service import NOTE, MeetingService, meeting_state, now_ms
+from .texts import NOTE_KIND_LABELS
+from .values import clean_text
+
+SECTIONS: tuple[str, ...] = tuple(NOTE_KIND_LABELS)
+QUESTIONNAIRE = "questionnaire"
+MAX_NOTE = 1_000
+MAX_NOTES_PER_PERSON = 200
+_random = secrets.SystemRandom()
+
+
+def check_section(section: str) -> str:
+    if section not in SECTIONS:
+        raise ValidationError(
+            f"unknown section {section!r}; expected one of: {', '.join(SECTIONS)}",
+            field="section",
+        )
+    return section
+
+
+def note_text(value: Any) -> str:
+    return clean_text(value, "text", max_len=MAX_NOTE, min_len=1)
+
+
+def public_note(record: Mapping[str, Any], theme_id: str | None = None) -> dict[str, Any]:
+    """What everyone may see of a revealed note: never its owner or its time."""
+    note: dict[str, Any] = {
+        "id": record["id"],
+        "text": record["text"],
+        "kind": record["kind"],
+        "theme_id": theme_id,
+        "prompt": record.get("prompt"),
+    }
+    if not record.get("anonymous", True):
+        note["author"] = record.get("author_name") or "Unnamed attendee"
+    return note
+
+
+def own_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The author's own view of their note (only ever sent to them)."""
+    return {
+        "id": record["id"],
+        "text": record["text"],
+        "kind": record["kind"],
+        "prompt": record.get("prompt"),
+        "revealed": bool(record.get("revealed")),
+        "anonymous": bool(record.get("anonymous", True)),
+        "yours": True,
+    }
+
+
+class NoteService:
+    def __init__(self, meeting: MeetingService) -> None:
+        self.meeting = meeting
+        self.storage = meeting.storage
+
+    async def records(self, review_id: str) -> list[dict[str, Any]]:
+        return await self.storage.list_records(NOTE, review_id)
+
+    async def mine(self, review_id: str, session: Session) -> list[dict[str, Any]]:
+        owner = session.participant_id
+        return [r for r in await self.records(review_id) if r["owner"] == owner]
+
+    async def own_record(self, review_id: str, session: Session, note_id: str) -> dict[str, Any]:
+        record = await self.storage.get_record(NOTE, note_id)
+        # Someone else's note reads exactly like a missing one: no ownership oracle.
+        if (
+            record is None
+            or record.get("review_id") != review_id
+            or record["owner"] != session.participant_id
+        ):
+            raise NotFound("you have no note with this id", error="unknown-note")
+        return record
+
+    async def submit(
+        self, review: Mapping[str, Any], session: Session, kind: str, text: str,
+        prompt: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        review_id = review["id"]
+        async with self.meeting.lock(review_id):
+            if len(await self.mine(review_id, session)) >= MAX_NOTES_PER_PERSON:
+                raise Conflict(f"at most {MAX_NOTES_PER_PERSON} notes per person",
+                               error="too-many-notes")  # fmt: skip
+            state = await self.meeting.meeting(review_id)
+            record = {
+                "id": "n_" + secrets.token_urlsafe(9),
+                "review_id": review_id,
+                "owner": session.participant_id,
+                "author_name": session.name,
+                "kind": check_section(kind),
+                "text": note_text(text),
+                "prompt": prompt,
+                "anonymous": bool(review["settings"].get("anonymous", True)),
+                "revealed": bool(state["revealed"].get(kind)),
+                "created_ms": now_ms(),
+            }
+            await self.storage.put_record(NOTE, record["id"], record, review_id)
+            if record["revealed"]:  # its section is open: it appears at once, without author
+                await self._publish(review_id, record)
+            else:
+                await self._count(review_id, kind)
+        return record
+
+    async def edit(self, review_id: str, session: Session, note_id: str, text: str) -> Any:
+        async with self.meeting.lock(review_id):
+            record = await self.own_record(review_id, session, note_id)
+            record = {**record, "text": note_text(text)}
+            await self.storage.put_record(NOTE, note_id, record, review_id)
+            if record["revealed"]:
+                await self._publish(review_id, record)
+        return record
+
+    async def delete(self, review_id: str, session: Session, note_id: str) -> None:
+        async with self.meeting.lock(review_id):
+            record = await self.own_record(review_id, session, note_id)
+            await self.storage.delete_record(NOTE, note_id)
+            if record["revealed"]:
+
+                def change(doc: Doc) -> None:
+                    notes = doc.get("notes", type=Map)
+                    if note_id in notes:
+                        del notes[note_id]
+
+                await self.meeting.edit(review_id, DocName.ROOM, change)
+            else:
+                await self._count(review_id, record["kind"])
+
+    async def reveal(self, review_id: str, section: str) -> int:
+        """Publish every hidden note of `section`, shuffled, in one transaction."""
+        check_section(section)
+        async with self.meeting.lock(review_id):
+            hidden = [
+                r for r in await self.records(review_id)
+                if r["kind"] == section and not r.get("revealed")
+            ]  # fmt: skip
+            _random.shuffle(hidden)
+
+            def change(doc: Doc) -> None:
+                if meeting_state(doc)["revealed"].get(section):
+                    raise Conflict(f"the {section} notes are already revealed",
+                                   error="already-revealed")  # fmt: skip
+                notes = doc.get("notes", type=Map)
+                for record in hidden:
+                    notes[record["id"]] = public_note(record)
+                meeting = doc.get("meeting", type=Map)
+                meeting["revealed"] = {**meeting_state(doc)["revealed"], section: True}
+                doc.get("note_counts", type=Map)[section] = 0
+
+            await self.meeting.edit(review_id, DocName.ROOM, change)
+            for record in hidden:
+                record["revealed"] = True
+                await self.storage.put_record(NOTE, record["id"], record, review_id)
+        return len(hidden)
+
+    async def answer_questionnaire(
+        self, review: Mapping[str, Any], session: Session, answers: Mapping[int, str]
+    ) -> list[dict[str, Any]]:
+        """Set your answers by prompt index; an empty text removes that answer."""
+        prompts = review["questionnaire"]
+        for index in answers:
+            if not 0 <= index < len(prompts):
+                raise ValidationError(f"there is no prompt number {index}", field="answers")
+        current = {
+            r["prompt"]: r for r in await self.mine(review["id"], session)
+            if r["kind"] == QUESTIONNAIRE
+        }  # fmt: skip
+        for index, text in answers.items():
+            existing = current.get(index)
+            if not text.strip():
+                if existing is not None:
+                    await self.delete(review["id"], session, existing["id"])
+            elif existing is None:
+                await self.submit(review, session, QUESTIONNAIRE, text, prompt=index)
+            else:
+                await self.edit(review["id"], session, existing["id"], text)
+        return [
+            own_view(r) for r in await self.mine(review["id"], session)
+            if r["kind"] == QUESTIONNAIRE
+        ]  # fmt: skip
+
+    async def _publish(self, review_id: str, record: Mapping[str, Any]) -> None:
+        def change(doc: Doc) -> None:
+            notes = doc.get("notes", type=Map)
+            old = notes.get(record["id"])
+            theme_id = old.get("theme_id") if isinstance(old, dict) else None
+            notes[record["id"]] = public_note(record, theme_id)
+
+        await self.meeting.edit(review_id, DocName.ROOM, change)
+
+    async def _count(self, review_id: str, section: str) -> None:
+        """Others learn only how many hidden notes a section holds."""
+        count = sum(
+            1 for r in await self.records(review_id)
+            if r["kind"] == section and not r.get("revealed")
+        )  # fmt: skip
+
+        def change(doc: Doc) -> None:
+            counts = doc.get("note_counts", type=Map)
+            if counts.get(section) != count:
+                counts[section] = count
+
+        await self.meeting.edit(review_id, DocName.ROOM, change)

@@ -1,0 +1,193 @@
+"""The stateful side of the meeting engine: storage records plus the review's shared docs.
+
+Every effect on a shared doc goes through `Room.edit`, whose change function runs
+synchronously inside one transaction: it reads the current state, validates, and only
+then writes, so a refused command never leaves half a change behind and two commands in
+one process never interleave their read-modify-write. Work that spans storage records
+and a doc (notes, sign-offs) also holds the review's lock.
+
+Layout of the docs: docs/shared-docs.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pycrdt import Doc, Map
+
+from debrief.auth.roles import DocName, doc_key
+from debrief.rooms import RoomManager
+from debrief.storage.base import Storage
+
+from . import agenda as ag
+from . import review as rv
+from . import timer as tm
+from .errors import Conflict, NotFound
+
+# Same record kind as the core API (http/api.py REVIEW); the domain must not import http.
+REVIEW = "review"
+NOTE = "note"
+SIGNOFF = "signoff"
+FROZEN_RECAP = "recap-version"
+
+T = TypeVar("T")
+
+# API field name -> key in the `room` doc's `review` map (the doc uses short names).
+_DOC_KEYS = {"baseline_metrics": "metrics", "evidence_links": "links"}
+PUBLIC_REVIEW_KEYS = (
+    "id",
+    "title",
+    "status",
+    "scope",
+    "baseline_metrics",
+    "evidence_links",
+    "settings",
+    "questionnaire",
+    "version",
+    "close_reason",
+)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def is_frozen(review: Mapping[str, Any] | None) -> bool:
+    """True once a review is closed: every doc is read-only for every role."""
+    return review is not None and rv.is_read_only(review)
+
+
+def full_review(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored review with every field present (the core API stores only a few)."""
+    base = rv.new_review(record.get("title") or "Untitled review")
+    full = {**base, "version": None, "close_reason": "", **record}
+    full["settings"] = {**rv.DEFAULT_SETTINGS, **(record.get("settings") or {})}
+    return full
+
+
+def public_review(review: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: review.get(key) for key in PUBLIC_REVIEW_KEYS}
+
+
+def write_review(doc: Doc, review: Mapping[str, Any]) -> None:
+    """Mirror the public review fields into the `room` doc's `review` map."""
+    target = doc.get("review", type=Map)
+    for key, value in public_review(review).items():
+        name = _DOC_KEYS.get(key, key)
+        if target.get(name) != value:
+            target[name] = value
+
+
+def initial_meeting(template: str = ag.DEFAULT_TEMPLATE) -> dict[str, Any]:
+    return {
+        "agenda": ag.agenda_to_list(ag.build_agenda(template)),
+        "template": template,
+        "phase_id": None,
+        "timer": tm.idle().to_dict(),
+        "elmo": {"count": 0, "last_ms": None},
+        "hands": [],
+        "speaking": idle_speaking(),
+        "leaders": [],
+        "signoffs": 0,
+        "revealed": {},
+    }
+
+
+def idle_speaking() -> dict[str, Any]:
+    return {"active": False, "order": [], "index": 0, "current": None, "skipped": []}
+
+
+def meeting_state(doc: Doc) -> dict[str, Any]:
+    """The `meeting` map as plain data (defaults filled in for keys never written)."""
+    return {**initial_meeting(), **doc.get("meeting", type=Map).to_py()}
+
+
+class MeetingService:
+    """Shared by every request (kept on app.state); holds only per-review locks."""
+
+    def __init__(self, storage: Storage, rooms: RoomManager) -> None:
+        self.storage = storage
+        self.rooms = rooms
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, review_id: str) -> asyncio.Lock:
+        # Serialises record+doc changes of one review within this process.
+        found = self._locks.get(review_id)
+        if found is None:
+            found = self._locks[review_id] = asyncio.Lock()
+        return found
+
+    # --- reviews -------------------------------------------------------------------
+
+    async def review(self, review_id: str) -> dict[str, Any]:
+        record = await self.storage.get_record(REVIEW, review_id)
+        if record is None:
+            raise NotFound("there is no review with this id", error="unknown-review")
+        if "settings" not in record:  # created by the core API: fill in the room doc once
+            return await self.initialize(record)
+        return full_review(record)
+
+    async def initialize(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Store the full review and write the starting state of the `room` doc."""
+        review = full_review(record)
+        await self.storage.put_record(REVIEW, review["id"], review, review["id"])
+
+        def change(doc: Doc) -> None:
+            write_review(doc, review)
+            meeting = doc.get("meeting", type=Map)
+            for key, value in initial_meeting().items():
+                if key not in meeting:
+                    meeting[key] = value
+
+        await self.edit(review["id"], DocName.ROOM, change)
+        return review
+
+    async def save_review(self, review: dict[str, Any]) -> None:
+        """Store the review, then show its public fields to everyone."""
+        await self.storage.put_record(REVIEW, review["id"], review, review["id"])
+        await self.edit(review["id"], DocName.ROOM, lambda doc: write_review(doc, review))
+
+    async def writable_review(self, review_id: str) -> dict[str, Any]:
+        """The review, refusing (409) when it is closed."""
+        review = await self.review(review_id)
+        if is_frozen(review):
+            raise Conflict(
+                "this review is closed and can no longer be changed", error="review-closed"
+            )
+        return review
+
+    # --- docs ----------------------------------------------------------------------
+
+    async def edit(self, review_id: str, doc: DocName, change: Callable[[Doc], None]) -> None:
+        """Run `change` on a doc durably; it must validate before its first write."""
+        async with self.rooms.borrow(doc_key(review_id, doc)) as room:
+            await room.edit(change)
+
+    async def edit_returning(self, review_id: str, doc: DocName, change: Callable[[Doc], T]) -> T:
+        """`edit` for changes that compute a result (e.g. the new timer state)."""
+        box: list[T] = []
+        await self.edit(review_id, doc, lambda d: box.append(change(d)))
+        return box[0]
+
+    async def read(self, review_id: str, doc: DocName, reader: Callable[[Doc], T]) -> T:
+        async with self.rooms.borrow(doc_key(review_id, doc)) as room:
+            return reader(room.doc)
+
+    async def meeting(self, review_id: str) -> dict[str, Any]:
+        return await self.read(review_id, DocName.ROOM, meeting_state)
+
+    async def flush(self, review_id: str) -> None:
+        """Make every queued client update of the review's docs durable and visible."""
+        for name in DocName:
+            await self.edit(review_id, name, lambda doc: None)
+
+    def freeze_peers(self, review_id: str) -> None:
+        """Connected clients lose write access at once (new ones check `is_frozen`)."""
+        for name in DocName:
+            room = self.rooms.rooms.get(doc_key(review_id, name))
+            if room is not None:
+                for peer in room.peers:
+                    peer.writable = False
