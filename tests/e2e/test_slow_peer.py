@@ -22,7 +22,9 @@ def metric(text: str, name: str) -> float:
 
 
 async def test_stalled_reader_is_closed_and_others_get_everything(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "d", env={"DEBRIEF_PEER_QUEUE": "16"}).start()
+    server = ServerProcess(
+        tmp_path / "d", env={"DEBRIEF_PEER_QUEUE": "16", "DEBRIEF_PEER_BUFFER": "1000000"}
+    ).start()
     try:
         review = await create_review(server.url)
         tok = (await join(server.url, review["invites"]["participant"]))["token"]

@@ -12,6 +12,7 @@ import logging
 from urllib.parse import urlparse
 
 from starlette.websockets import WebSocket, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
@@ -40,6 +41,37 @@ class WebSocketTransport:
         if self.websocket.application_state != WebSocketState.DISCONNECTED:
             await self.websocket.close(code, reason)
 
+
+class RawFrameTransport(WebSocketTransport):
+    """Writes pre-encoded frames straight to uvicorn's socket (see rooms/peer.py).
+
+    uvicorn's sans-I/O websockets protocol serialises each frame and writes it to the
+    asyncio transport synchronously; we do the same with bytes encoded once for every
+    peer. Control frames (ping, close) still go through uvicorn; frames are written
+    whole, so they never interleave mid-frame.
+    """
+
+    def __init__(self, websocket: WebSocket, protocol: WebSocketsSansIOProtocol) -> None:
+        super().__init__(websocket)
+        self.protocol = protocol
+
+    def write_wire(self, wire: bytes) -> bool:
+        protocol = self.protocol
+        transport = protocol.transport
+        if protocol.close_sent or protocol.disconnected or transport.is_closing():
+            return False
+        transport.write(wire)
+        return True
+
+    def buffered(self) -> int:
+        return self.protocol.transport.get_write_buffer_size()
+
+
+def transport_for(websocket: WebSocket) -> WebSocketTransport:
+    protocol = getattr(websocket._send, "__self__", None)
+    if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.transport is not None:
+        return RawFrameTransport(websocket, protocol)
+    return WebSocketTransport(websocket)
 
 def origin_allowed(svc: Services, websocket: WebSocket) -> bool:
     origin = websocket.headers.get("origin")
@@ -98,12 +130,13 @@ async def doc_endpoint(websocket: WebSocket) -> None:
         await websocket.close(1011, "document unavailable: try again shortly")
         return
     peer = Peer(
-        WebSocketTransport(websocket),
+        transport_for(websocket),
         # A closed review is frozen: every role reads only (see meeting/service.py).
         writable=can_write(session.role, doc) and not is_frozen(review),
         user={"name": session.name, "role": str(session.role), "id": session.participant_id},
         session_id=session.session_id,
         queue_limit=svc.settings.peer_queue_frames,
+        buffer_limit=svc.settings.peer_buffer_bytes,
         on_slow=svc.metrics.slow_peers.inc,
     )
     peer.start()

@@ -1,7 +1,13 @@
-"""One connected client: a bounded send queue drained by its own task.
+"""One connected client and how frames reach it without holding anyone back.
 
-Rooms hand every peer the same frame object; a peer that cannot keep up never delays
-the others. Past the bound it is closed with 1013 and resyncs when it reconnects.
+Rooms hand every peer the same frame object. Two ways out:
+- fast path (the transport can write whole websocket frames synchronously): the
+  frame's wire bytes are built once per broadcast (memoised on the frame object's
+  identity) and written straight to each peer's socket buffer, no task per peer;
+  a peer whose unsent buffer passes ``buffer_limit`` bytes is too slow;
+- otherwise a bounded queue drained by the peer's own task; more than
+  ``queue_limit`` frames waiting is too slow.
+A too-slow peer is closed with 1013 and resyncs when it reconnects.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from websockets.frames import Frame, Opcode
+
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
@@ -20,6 +28,31 @@ class Transport(Protocol):
     async def send(self, data: bytes) -> None: ...
 
     async def close(self, code: int, reason: str) -> None: ...
+
+
+class FrameWriter(Protocol):
+    """A transport that can also write pre-encoded frames synchronously."""
+
+    def write_wire(self, wire: bytes) -> bool:
+        """Write complete frame bytes; False when the connection is closing."""
+        ...
+
+    def buffered(self) -> int:
+        """Bytes written but not yet sent to the network."""
+        ...
+
+
+_last_frame: bytes | None = None
+_last_wire = b""
+
+
+def binary_frame_wire(frame: bytes) -> bytes:
+    """The unmasked websocket binary frame for ``frame``; the same object reuses the result."""
+    global _last_frame, _last_wire
+    if frame is not _last_frame:
+        _last_wire = Frame(Opcode.BINARY, frame).serialize(mask=False, extensions=[])
+        _last_frame = frame
+    return _last_wire
 
 
 class Peer:
@@ -31,6 +64,7 @@ class Peer:
         user: dict[str, Any],
         session_id: str = "",
         queue_limit: int = 2048,
+        buffer_limit: int = 16 * 1024 * 1024,
         on_slow: Callable[[], None] | None = None,
     ) -> None:
         self.transport = transport
@@ -38,7 +72,10 @@ class Peer:
         self.user = user
         self.session_id = session_id
         self.queue_limit = queue_limit
+        self.buffer_limit = buffer_limit
         self.on_slow = on_slow
+        writer = transport if hasattr(transport, "write_wire") else None
+        self._writer: FrameWriter | None = writer  # type: ignore[assignment]
         self.closed = False
         self.close_code: int | None = None
         self.last_sent = time.monotonic()
@@ -47,19 +84,32 @@ class Peer:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._drain())
+        if self._writer is None:
+            self._task = asyncio.create_task(self._drain())
 
     def send(self, frame: bytes) -> None:
-        """Queue a frame; never blocks."""
+        """Send or queue a frame; never blocks."""
         if self.closed:
             return
+        writer = self._writer
+        if writer is not None:
+            if not writer.write_wire(binary_frame_wire(frame)):
+                self.closed = True
+                return
+            self.last_sent = time.monotonic()
+            if writer.buffered() > self.buffer_limit:
+                self._too_slow()
+            return
         if len(self._queue) >= self.queue_limit:
-            self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")
-            if self.on_slow is not None:
-                self.on_slow()
+            self._too_slow()
             return
         self._queue.append(frame)
         self._ready.set()
+
+    def _too_slow(self) -> None:
+        self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")
+        if self.on_slow is not None:
+            self.on_slow()
 
     @property
     def backlog(self) -> int:
