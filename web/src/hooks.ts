@@ -1,0 +1,63 @@
+// Preact hooks that re-render when a shared type or the connection changes.
+import { useEffect, useReducer, useState } from 'preact/hooks'
+import type * as Y from 'yjs'
+import type { Review } from './sync'
+
+/** Re-render whenever `type` or anything inside it changes (local or remote). */
+export function useY(...types: (Y.AbstractType<any> | null | undefined)[]): void {
+  const [, bump] = useReducer((n: number) => n + 1, 0)
+  useEffect(() => {
+    const live = types.filter((t): t is Y.AbstractType<any> => !!t)
+    const fn = () => bump(undefined)
+    live.forEach((t) => t.observeDeep(fn))
+    return () => live.forEach((t) => t.unobserveDeep(fn))
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, types)
+}
+
+export function useLinkState(review: Review): ReturnType<Review['state']> {
+  const [state, setState] = useState(review.state())
+  useEffect(() => {
+    setState(review.state())
+    return review.onState(() => setState(review.state()))
+  }, [review])
+  return state
+}
+
+export function useSynced(review: Review, doc: 'room' | 'timeline' | 'recap'): boolean {
+  const [synced, setSynced] = useState(review.synced(doc))
+  useEffect(() => review.onState(() => setSynced(review.synced(doc))), [review, doc])
+  return synced
+}
+
+/** Ticks every `ms` while `active`; returns a counter to key renders on. */
+export function useTick(ms: number, active = true): number {
+  const [n, setN] = useState(0)
+  useEffect(() => {
+    if (!active) return undefined
+    const id = setInterval(() => setN((x) => x + 1), ms)
+    return () => clearInterval(id)
+  }, [ms, active])
+  return n
+}
+
+/** A value that survives reloads on this device (private drafts live here). */
+export function useStored(key: string, initial: string): [string, (v: string) => void] {
+  const [value, setValue] = useState(() => {
+    try {
+      return localStorage.getItem(key) ?? initial
+    } catch {
+      return initial
+    }
+  })
+  const set = (v: string) => {
+    setValue(v)
+    try {
+      if (v) localStorage.setItem(key, v)
+      else localStorage.removeItem(key)
+    } catch {
+      // storage unavailable: keep it in memory only
+    }
+  }
+  return [value, set]
+}

@@ -1,0 +1,62 @@
+// Who is here, from the room doc's awareness. The server stamps each entry's `user`
+// (name, role, id) from the session, so nobody can pose as someone else.
+import { useEffect, useState } from 'preact/hooks'
+import { useReview } from './context'
+import { ROLE_LABELS } from './texts'
+
+interface Here {
+  id: string
+  name: string
+  role: string
+}
+
+function readPresence(states: Map<number, Record<string, unknown>>): Here[] {
+  const seen = new Map<string, Here>()
+  states.forEach((state, clientId) => {
+    const user = (state.user ?? {}) as { name?: unknown; role?: unknown; id?: unknown }
+    const id = typeof user.id === 'string' ? user.id : `client-${clientId}`
+    seen.set(id, {
+      id,
+      name: typeof user.name === 'string' ? user.name : '',
+      role: typeof user.role === 'string' ? user.role : 'participant',
+    })
+  })
+  const order = ['moderator', 'scribe', 'participant', 'observer']
+  return [...seen.values()].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role) || a.name.localeCompare(b.name))
+}
+
+export function Presence() {
+  const { sync, you } = useReview()
+  const awareness = sync.providers.room.awareness
+  const [here, setHere] = useState<Here[]>([])
+  useEffect(() => {
+    awareness.setLocalState({ here: true })
+    const update = () => setHere(readPresence(awareness.getStates() as Map<number, Record<string, unknown>>))
+    update()
+    awareness.on('change', update)
+    return () => awareness.off('change', update)
+  }, [awareness])
+  const anonymous = here.filter((h) => !h.name).length
+  return (
+    <section class="presence" aria-label="Who is here">
+      <h2 class="small-heading">Here now ({here.length})</h2>
+      <ul>
+        {here
+          .filter((h) => h.name)
+          .map((h) => (
+            <li key={h.id} class={h.id === you.participant_id ? 'me' : ''}>
+              <span class="dot" aria-hidden="true" />
+              {h.name}
+              <span class="muted"> · {ROLE_LABELS[h.role] ?? h.role}</span>
+              {h.id === you.participant_id && <span class="muted"> (you)</span>}
+            </li>
+          ))}
+        {anonymous > 0 && (
+          <li class="muted">
+            {anonymous} without a name
+          </li>
+        )}
+      </ul>
+    </section>
+  )
+}

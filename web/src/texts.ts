@@ -1,0 +1,107 @@
+// Every sentence people read in the app, in one place. Plain words, no blame:
+// we talk about how the work and its conditions shaped what happened.
+
+export const APP_NAME = 'Debrief'
+
+export const GROUND_RULES: readonly string[] = [
+  'We are here to learn how the work unfolded, not to find someone to fault.',
+  'Everyone acted on what they knew at that moment. We ask what made a choice look sensible then.',
+  'Facts first: we agree on what happened, and when, before we talk about why.',
+  'One voice at a time, so that quieter people get to finish their thought.',
+  'The timer keeps us honest about time. The moderator may add minutes on purpose.',
+  'Anyone may call ELMO (“enough, let’s move on”) when a topic goes in circles. No reason needed.',
+  'Saying “I am not sure” is welcome: doubt is useful information.',
+  'We leave with changes that each have one owner, a date and a way to check them.',
+]
+
+export const OPENING =
+  'This review looks at the system around the event: tools, handoffs, timing and information. ' +
+  'Nobody is on trial. We start from the record and make room for every voice.'
+
+export const ROLE_LABELS: Record<string, string> = {
+  moderator: 'Moderator',
+  scribe: 'Scribe',
+  participant: 'Participant',
+  observer: 'Observer',
+}
+
+export const ROLE_HINTS: Record<string, string> = {
+  moderator: 'Runs the agenda, the timer and the notes board.',
+  scribe: 'Writes the recap and the action items while the meeting runs.',
+  participant: 'Adds timeline events and notes, votes, raises a hand.',
+  observer: 'Can watch and read everything, and changes nothing.',
+}
+
+export const STATUS_LABELS: Record<string, string> = {
+  draft: 'Being prepared',
+  scheduled: 'Scheduled',
+  live: 'Meeting in progress',
+  closed: 'Closed',
+}
+
+export const NOTE_SECTIONS: readonly { id: string; label: string; prompt: string }[] = [
+  {
+    id: 'contributing-factor',
+    label: 'Contributing factors',
+    prompt: 'A condition that made the outcome more likely: a gap, a delay, a missing signal…',
+  },
+  {
+    id: 'worked-well',
+    label: 'What worked well',
+    prompt: 'Something that helped and is worth keeping on purpose.',
+  },
+  { id: 'questionnaire', label: 'Questionnaire answers', prompt: 'Answers given before the meeting.' },
+  { id: 'other', label: 'Other', prompt: 'Anything else the group should see.' },
+]
+
+export const THEME_CATEGORIES: Record<string, string> = {
+  'process-gap': 'Process gap',
+  'role-ambiguity': 'Role ambiguity',
+  'timing-pressure': 'Timing pressure',
+  'information-gap': 'Information gap',
+  tooling: 'Tooling',
+  other: 'Other',
+}
+
+export const ACTION_KINDS: Record<string, string> = {
+  'immediate-remediation': 'Immediate remediation',
+  'preventive-control': 'Preventive control',
+  monitoring: 'Monitoring',
+  'documentation-ownership': 'Documentation ownership',
+}
+
+export const EVENT_SOURCES: Record<string, string> = {
+  ticket: 'Ticket',
+  log: 'Log',
+  chat: 'Chat',
+  deploy: 'Deploy',
+  alert: 'Alert',
+  decision: 'Decision',
+  handoff: 'Handoff',
+  other: 'Other',
+}
+
+export const MARKERS: Record<string, string> = {
+  'first-signal': 'First signal',
+  'first-response': 'First response',
+  handoff: 'Handoff',
+  'escalation-delay': 'Escalation delay',
+  'decision-under-uncertainty': 'Decision under uncertainty',
+}
+
+export const DEFAULT_QUESTIONS: readonly string[] = [
+  'What went better than expected?',
+  'Where did work slow down or become unclear?',
+  'Which signals were available but not acted on?',
+  'What should we keep, remove, or formalise next time?',
+]
+
+export const ELMO_BANNER = 'ELMO: enough, let’s move on.'
+export const ELMO_DETAIL = 'Someone asked to move on. The moderator can park this topic and go to the next point.'
+export const TIMER_DONE = 'Time is up for this phase. Move on, or add time on purpose.'
+export const OFFLINE =
+  'You are offline. Keep working: your changes stay on this device and are sent as soon as the connection is back.'
+export const SESSION_ENDED = 'This link no longer gives access to the review. Ask the moderator for a fresh invite link.'
+export const ANON_ON = 'Notes and votes are anonymous. Nobody, the moderator included, can see who wrote or voted for what.'
+export const ANON_OFF = 'Anonymity is off for this review: the author’s name is shown on notes.'
+export const NOTES_PRIVATE = 'Only you can see your notes until the moderator reveals this section. They are shown without your name.'

@@ -1,0 +1,114 @@
+// Small shared pieces: command buttons with busy/error state, copy buttons, notices.
+import type { ButtonHTMLAttributes, ComponentChildren } from 'preact'
+import { useState } from 'preact/hooks'
+import { errorText } from './api'
+
+/** Run an async command, tracking busy state and the last error message. */
+export function useCommand(): {
+  run: (fn: () => Promise<unknown>) => Promise<boolean>
+  busy: boolean
+  error: string
+  clear: () => void
+} {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState('')
+  const run = async (fn: () => Promise<unknown>) => {
+    setBusy(true)
+    setError('')
+    try {
+      await fn()
+      return true
+    } catch (e) {
+      setError(errorText(e))
+      return false
+    } finally {
+      setBusy(false)
+    }
+  }
+  return { run, busy, error, clear: () => setError('') }
+}
+
+export function ErrorText({ message, id }: { message: string; id?: string }) {
+  if (!message) return null
+  return (
+    <p class="error" role="alert" id={id}>
+      {message}
+    </p>
+  )
+}
+
+type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick' | 'disabled' | 'children'> & {
+  onClick: () => Promise<unknown> | void
+  children: ComponentChildren
+  kind?: 'primary' | 'secondary' | 'danger' | 'quiet'
+  disabled?: boolean
+}
+
+/** A button whose async action shows progress and reports its own errors. */
+export function ActionButton({ onClick, children, kind = 'secondary', disabled, ...rest }: ButtonProps) {
+  const { run, busy, error } = useCommand()
+  return (
+    <span class="action-button">
+      <button
+        type="button"
+        class={`btn btn-${kind}`}
+        disabled={disabled || busy}
+        aria-busy={busy}
+        onClick={() => void run(async () => onClick())}
+        {...rest}
+      >
+        {children}
+      </button>
+      <ErrorText message={error} />
+    </span>
+  )
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false)
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text)
+    } catch {
+      // Clipboard API refused (e.g. plain http): fall back to a selected hidden field.
+      const area = document.createElement('textarea')
+      area.value = text
+      area.setAttribute('readonly', '')
+      area.className = 'offscreen'
+      document.body.appendChild(area)
+      area.select()
+      document.execCommand('copy')
+      area.remove()
+    }
+    setCopied(true)
+    setTimeout(() => setCopied(false), 2000)
+  }
+  return (
+    <button type="button" class="btn btn-secondary" onClick={() => void copy()} aria-label={label}>
+      {copied ? 'Copied' : 'Copy'}
+    </button>
+  )
+}
+
+export function Notice({ children, tone = 'info' }: { children: ComponentChildren; tone?: 'info' | 'warn' }) {
+  return <div class={`notice notice-${tone}`}>{children}</div>
+}
+
+export function Section({ title, children, id, actions }: { title: string; children: ComponentChildren; id?: string; actions?: ComponentChildren }) {
+  const headingId = id ? `${id}-title` : undefined
+  return (
+    <section class="panel" id={id} aria-labelledby={headingId}>
+      <div class="panel-head">
+        <h2 id={headingId}>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  )
+}
+
+export function formatLocalTime(iso: string): string {
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
