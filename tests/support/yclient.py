@@ -145,3 +145,8 @@ def raw_awareness(entries: list[tuple[int, int, Any]]) -> bytes:
         raw = json.dumps(state).encode()
         parts += [write_var_uint(cid), write_var_uint(clock), write_var_uint(len(raw)), raw]
     return b"".join(parts)
+
+
+async def synced_client(ws_url: str, review_id: str, doc: str, token: str | None) -> YClient:
+    """Connect a client and wait for its first full sync."""
+    return await (await YClient(ws_url, review_id, doc, token).connect()).wait_synced()
