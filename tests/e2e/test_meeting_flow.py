@@ -126,6 +126,11 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     await review.ok(mod, "POST", "/reveal", {"section": "contributing-factor"})
     await review.ok(mod, "POST", "/reveal", {"section": "worked-well"})
     await room.wait_for(lambda: len(room_map(room, "notes")) == 4)
+    await review.ok(mod, "POST", "/reveal", {"section": "questionnaire"})
+    await room.wait_for(lambda: len(room_map(room, "notes")) == 5)
+    answer = next(n for n in room_map(room, "notes").values() if n["kind"] == "questionnaire")
+    assert answer["text"] == "The rollback took two minutes" and answer["prompt"] == 0
+    assert "author" not in answer
 
     info = await review.ok(
         mod, "POST", "/themes", {"title": "Stale runbooks", "category": "process-gap"}

@@ -6,7 +6,9 @@ command without a row here fails the suite.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +96,29 @@ def allowed_person(roles: set[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Review, Review]]:
+    """One server and two reviews for the whole module: refused calls change nothing."""
     proc = ServerProcess(Path(tmp_path_factory.mktemp("roles")) / "data").start()
+
+    async def make() -> tuple[Review, Review]:
+        async with httpx.AsyncClient(base_url=proc.url) as http:
+            return await open_review(proc, http), await open_review(proc, http, "Another")
+
     try:
-        yield proc
+        yield asyncio.run(make())
     finally:
         proc.stop()
 
 
 @pytest.fixture
-async def review(shared_server: ServerProcess) -> AsyncIterator[Review]:
-    async with httpx.AsyncClient(base_url=shared_server.url) as http:
-        yield await open_review(shared_server, http)
+async def review(shared: tuple[Review, Review]) -> AsyncIterator[Review]:
+    async with httpx.AsyncClient(base_url=shared[0].server.url) as http:
+        yield replace(shared[0], http=http)
+
+
+@pytest.fixture
+async def other(shared: tuple[Review, Review], review: Review) -> Review:
+    return replace(shared[1], http=review.http)
 
 
 async def test_table_covers_every_command(review: Review) -> None:
@@ -142,7 +155,7 @@ async def test_wrong_roles_are_refused(
 
 @pytest.mark.parametrize(("method", "path", "body", "roles", "has_id"), COMMANDS, ids=IDS)
 async def test_unknown_review_and_other_sessions(
-    review: Review, method: str, path: str, body: Any, roles: set[str], has_id: bool
+    review: Review, other: Review, method: str, path: str, body: Any, roles: set[str], has_id: bool
 ) -> None:
     person = allowed_person(roles)
     response = await review.http.request(
@@ -152,7 +165,6 @@ async def test_unknown_review_and_other_sessions(
         headers=review.people[person].headers,
     )
     assert response.status_code == 404
-    other = await open_review(review.server, review.http, "Another review")
     response = await other.call(review.people[person], method, path_of(path), body)
     assert response.status_code == 403
     assert response.json()["error"] == "other-review"
