@@ -133,10 +133,14 @@ class RedisRelay:
             async with self.storage.client.pipeline(transaction=True) as pipe:
                 pipe.hgetall(link.presence_key)
                 pipe.xrevrange(link.aw_key, "+", "-", count=1)
+                states, last = await pipe.execute()
+            return states, last
+
+        async def wake() -> None:
+            async with self.storage.client.pipeline(transaction=True) as pipe:
                 pipe.xadd(self._wake_key, {"w": "1"}, maxlen=16, approximate=False)
                 pipe.expire(self._wake_key, PRESENCE_TTL_S)
-                states, last, _, _ = await pipe.execute()
-            return states, last
+                await pipe.execute()
 
         states, last = await self.storage.call(read(), f"attach {room.key}")
         if last:
@@ -155,7 +159,13 @@ class RedisRelay:
             if node in alive:
                 link.nodes.add(node)
                 room.remote_awareness(node, entries)
+        # registered first: the woken tailer must find it when it starts over
         self.links[room.key] = link
+        try:
+            await self.storage.call(wake(), f"attach {room.key}")
+        except BaseException:
+            await link.close()
+            raise
         return link
 
     # --- the tailer ----------------------------------------------------------------
