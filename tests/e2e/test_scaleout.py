@@ -1,0 +1,253 @@
+"""Several `debrief serve --redis` processes serving the same reviews (issue 5).
+
+Real processes, real Redis (the shared one on 6379 with a key prefix per test, or a
+throwaway redis-server for the restart test), real websockets, Debian's nginx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from pycrdt import Array, Map, Text
+
+from support.api import create_review, join
+from support.scaleout import Cluster, Nginx, ThrowawayRedis, reconnect, wait_until
+from support.server import ServerProcess
+from support.yclient import YClient
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(tmp_path, 3).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def tokens_for(servers: list[ServerProcess], review: dict[str, Any], role: str) -> list[str]:
+    """One session per server, each joined through that server."""
+    invite = review["invites"][role]
+    return [(await join(s.url, invite, f"{role}{i}"))["token"] for i, s in enumerate(servers)]
+
+
+async def connect(ws_url: str, review_id: str, token: str, doc: str = "timeline") -> YClient:
+    return await (await YClient(ws_url, review_id, doc, token).connect()).wait_synced()
+
+
+def events(c: YClient) -> dict[str, Any]:
+    return dict(c.doc.get("events", type=Map).to_py() or {})
+
+
+def text_of(c: YClient) -> str:
+    return str(c.doc.get("t", type=Text))
+
+
+def log_items(c: YClient) -> list[str]:
+    return [str(item) for item in c.doc.get("log", type=Array)]
+
+
+async def test_every_update_reaches_every_client_and_late_joiners(cluster: Cluster) -> None:
+    servers = cluster.servers
+    review = await create_review(servers[0].url)
+    tokens = await tokens_for(servers * 2, review, "participant")
+    clients = [
+        await connect(servers[i % 3].ws_url, review["id"], tok) for i, tok in enumerate(tokens)
+    ]
+    for i, c in enumerate(clients):
+        c.doc.get("events", type=Map)[f"e{i}"] = f"event {i}"
+    for c in clients:
+        await c.wait_for(lambda c=c: len(events(c)) == 6)
+    clients[1].doc.get("t", type=Text).insert(0, "Deploy paused. ")
+    await clients[2].wait_for(lambda: text_of(clients[2]) == "Deploy paused. ")
+    clients[2].doc.get("t", type=Text).insert(len(text_of(clients[2])), "Rollback at 14:05.")
+    for c in clients:
+        await c.wait_for(lambda c=c: text_of(c).endswith("Rollback at 14:05."))
+    for server, tok in zip(servers, tokens, strict=False):
+        late = await connect(server.ws_url, review["id"], tok)
+        assert events(late) == events(clients[0])
+        assert text_of(late) == "Deploy paused. Rollback at 14:05."
+        await late.close()
+    for c in clients:
+        await c.close()
+
+
+async def test_awareness_crosses_processes_and_leaves_with_its_connection(
+    cluster: Cluster,
+) -> None:
+    servers = cluster.servers
+    review = await create_review(servers[0].url)
+    alice, bob, carol = await tokens_for(servers, review, "participant")
+    a = await connect(servers[0].ws_url, review["id"], alice)
+    b = await connect(servers[1].ws_url, review["id"], bob)
+    cid = a.doc.client_id
+    await a.set_awareness({"cursor": 7, "user": {"name": "Moderator", "role": "moderator"}}, 1)
+    await b.wait_for(lambda: b.awareness.get(cid) is not None)
+    state = b.awareness[cid]
+    assert state is not None and state["cursor"] == 7
+    assert state["user"]["name"] == "participant0"  # stamped by a's process, not forged
+    assert state["user"]["role"] == "participant"
+    # a joiner on a third process gets the presence already there
+    c = await connect(servers[2].ws_url, review["id"], carol)
+    await c.wait_for(lambda: (c.awareness.get(cid) or {}).get("cursor") == 7)
+    await a.close()
+    for watcher in (b, c):
+        await watcher.wait_for(lambda w=watcher: w.awareness.get(cid, "gone") is None)
+    await b.close()
+    await c.close()
+
+
+async def test_kill_9_one_process_loses_nothing_and_applies_nothing_twice(
+    cluster: Cluster,
+) -> None:
+    s0, s1, s2 = cluster.servers
+    review = await create_review(s1.url)
+    w0_tok, w1_tok, _ = await tokens_for(cluster.servers, review, "participant")
+    o0_tok, o1_tok, o2_tok = await tokens_for(cluster.servers, review, "observer")
+    writer0 = await connect(s0.ws_url, review["id"], w0_tok)
+    writer1 = await connect(s1.ws_url, review["id"], w1_tok)
+    watchers = [
+        await connect(s.ws_url, review["id"], t)
+        for s, t in ((s0, o0_tok), (s1, o1_tok), (s2, o2_tok))
+    ]
+    cid0 = writer0.doc.client_id
+    await writer0.set_awareness({"cursor": 1}, 1)
+    await watchers[2].wait_for(lambda: watchers[2].awareness.get(cid0) is not None)
+
+    async def stream(c: YClient, name: str, stop: asyncio.Event) -> None:
+        items = c.doc.get("log", type=Array)
+        i = 0
+        while not stop.is_set():
+            items.append(f"{name}-{i}")
+            i += 1
+            await asyncio.sleep(0)
+
+    stop0, stop1 = asyncio.Event(), asyncio.Event()
+    tasks = [
+        asyncio.create_task(stream(writer0, "w0", stop0)),
+        asyncio.create_task(stream(writer1, "w1", stop1)),
+    ]
+
+    def from_both(c: YClient, n: int) -> bool:
+        items = log_items(c)
+        return (
+            sum(i.startswith("w0-") for i in items) >= n
+            and sum(i.startswith("w1-") for i in items) >= n
+        )
+
+    await watchers[2].wait_for(lambda: from_both(watchers[2], 100), 60)
+    s0.kill()
+    await watchers[0].wait_closed()
+    await writer0.wait_closed()
+    stop0.set()
+    seen = set(log_items(watchers[0]))  # what the dead process had shown its clients
+    # the dead process's presence goes when its heartbeat expires
+    await watchers[2].wait_for(lambda: watchers[2].awareness.get(cid0, "gone") is None)
+    # writer0 moves to another process with its doc, and carries on
+    await reconnect(writer0, s2.ws_url, review["id"], "timeline")
+    writer0.doc.get("log", type=Array).append("w0-after-move")
+    await watchers[1].wait_for(lambda: "w0-after-move" in log_items(watchers[1]), 30)
+    stop1.set()
+    await asyncio.gather(*tasks)
+    expected = set(log_items(writer0)) | set(log_items(writer1))
+    late = await connect(s1.ws_url, review["id"], o1_tok)
+    await late.wait_for(lambda: set(log_items(late)) >= expected, 30)
+    for c in (*watchers[1:], late):
+        await c.wait_for(lambda c=c: set(log_items(c)) >= expected, 30)
+        items = log_items(c)
+        assert seen <= set(items), "an update a client had seen is gone"
+        assert len(items) == len(set(items)), "an update was applied twice"
+    # and the log itself holds no entry twice
+    client = aioredis.Redis.from_url(cluster.redis_url)
+    entries = await client.xrange(f"{cluster.prefix}doc:{review['id']}/timeline:log")
+    await client.aclose()
+    payloads = [fields[b"u"] for _, fields in entries]
+    assert len(payloads) == len(set(payloads))
+    for c in (writer0, writer1, *watchers, late):
+        await c.close()
+
+
+async def health_is(server: ServerProcess, status: int) -> bool:
+    async with httpx.AsyncClient() as http:
+        try:
+            return (await http.get(server.url + "/healthz", timeout=2)).status_code == status
+        except httpx.TransportError:
+            return False
+
+
+async def test_redis_restart_mid_meeting_processes_recover_by_themselves(
+    tmp_path: Path,
+) -> None:
+    store = ThrowawayRedis(tmp_path / "redis").start()
+    cluster = Cluster(tmp_path, 2, redis_url=store.url).start()
+    try:
+        s0, s1 = cluster.servers
+        review = await create_review(s0.url)
+        a_tok, b_tok = await tokens_for(cluster.servers, review, "participant")
+        a = await connect(s0.ws_url, review["id"], a_tok)
+        b = await connect(s1.ws_url, review["id"], b_tok)
+        a.doc.get("t", type=Text).insert(0, "before;")
+        await b.wait_for(lambda: text_of(b) == "before;")
+
+        store.kill()
+        assert await a.wait_closed() == 1011
+        assert await b.wait_closed() == 1011
+        for server in (s0, s1):
+            await wait_until(lambda server=server: health_is(server, 503))
+        async with httpx.AsyncClient(base_url=s1.url) as http:
+            refused = await http.post("/api/join", json={"invite": review["invites"]["scribe"]})
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "storage-unavailable"
+        a.doc.get("t", type=Text).insert(len(text_of(a)), "offline;")  # kept by the client
+
+        store.start()  # same port, same AOF: the processes are not restarted
+        for server in (s0, s1):
+            await wait_until(lambda server=server: health_is(server, 200))
+        await reconnect(a, s0.ws_url, review["id"], "timeline")
+        await reconnect(b, s1.ws_url, review["id"], "timeline")
+        await b.wait_for(lambda: text_of(b) == "before;offline;")
+        b.doc.get("t", type=Text).insert(len(text_of(b)), "after;")
+        await a.wait_for(lambda: text_of(a) == "before;offline;after;")
+        late = await connect(s1.ws_url, review["id"], b_tok)
+        assert text_of(late) == "before;offline;after;"
+        for c in (a, b, late):
+            await c.close()
+    finally:
+        cluster.stop()
+        store.kill()
+
+
+async def test_nginx_in_front_of_two_processes(tmp_path: Path) -> None:
+    if Nginx.binary() is None:
+        pytest.fail("nginx is not installed: run scripts/test-deps")
+    cluster = Cluster(tmp_path, 2).start()
+    proxy = Nginx(tmp_path / "nginx", [s.port for s in cluster.servers])
+    try:
+        proxy.start()
+        s0, s1 = cluster.servers
+        review = await create_review(proxy.url)
+        invite = review["invites"]["participant"]
+        tokens = [(await join(proxy.url, invite, f"p{i}"))["token"] for i in range(3)]
+        via_proxy = await connect(proxy.ws_url, review["id"], tokens[0])
+        direct = [
+            await connect(s.ws_url, review["id"], t)
+            for s, t in zip((s0, s1), tokens[1:], strict=True)
+        ]
+        # nginx picked one of the two; the other one is "another process" for sure
+        for i, c in enumerate(direct):
+            c.doc.get("events", type=Map)[f"direct{i}"] = i
+        await via_proxy.wait_for(lambda: {"direct0", "direct1"} <= set(events(via_proxy)))
+        via_proxy.doc.get("events", type=Map)["proxied"] = True
+        for c in direct:
+            await c.wait_for(lambda c=c: "proxied" in events(c))
+        for c in (via_proxy, *direct):
+            await c.close()
+    finally:
+        proxy.stop()
+        cluster.stop()
