@@ -1,5 +1,6 @@
-// Local edits of server-owned data: follow the shared doc until the user starts editing.
-import { useEffect, useRef, useState } from 'preact/hooks'
+// Local edits of server-owned data: show the shared doc's value until the user edits,
+// then the edit until it is saved (or undone), then the doc's value again.
+import { useState } from 'preact/hooks'
 
 export function useFormState<T>(source: T): {
   value: T
@@ -7,27 +8,12 @@ export function useFormState<T>(source: T): {
   dirty: boolean
   reset: () => void
 } {
-  const key = JSON.stringify(source)
-  const [value, setValue] = useState<T>(source)
-  const [dirty, setDirty] = useState(false)
-  const last = useRef(key)
-  useEffect(() => {
-    if (key !== last.current) {
-      last.current = key
-      if (!dirty) setValue(JSON.parse(key) as T)
-    }
-  }, [key, dirty])
+  const [edited, setEdited] = useState<{ value: T } | null>(null)
   return {
-    value,
-    dirty,
-    set: (next) => {
-      setValue(next)
-      setDirty(true)
-    },
-    reset: () => {
-      setDirty(false)
-      setValue(JSON.parse(last.current) as T)
-    },
+    value: edited ? edited.value : source,
+    dirty: edited !== null,
+    set: (next) => setEdited({ value: next }),
+    reset: () => setEdited(null),
   }
 }
 

@@ -298,7 +298,7 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
               <>
                 {' '}
                 <span class="votes-left" data-left={v.left}>
-                  Votes left: <strong>{v.left}</strong> of {limit}
+                  Votes left: <strong>{v.left}</strong> of {limit}.
                 </span>
               </>
             )}

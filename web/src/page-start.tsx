@@ -10,6 +10,7 @@ const ROLES: Role[] = ['moderator', 'scribe', 'participant', 'observer']
 
 export function StartPage() {
   const [title, setTitle] = useState('')
+  const [name, setName] = useState('')
   const [created, setCreated] = useState<Created | null>(null)
   const create = useCommand()
   const open = useCommand()
@@ -22,7 +23,7 @@ export function StartPage() {
   const openAsModerator = () =>
     open.run(async () => {
       if (!created) return
-      const joined = await joinReview(created.invites.moderator, '')
+      const joined = await joinReview(created.invites.moderator, name.trim())
       saveSession(joined)
       navigate(reviewPath(joined.review_id, 'prepare'))
     })
@@ -46,6 +47,15 @@ export function StartPage() {
             placeholder="e.g. Checkout errors on 3 March"
             value={title}
             onInput={(e) => setTitle(e.currentTarget.value)}
+          />
+          <label for="moderator-name">Your name as moderator (optional)</label>
+          <input
+            id="moderator-name"
+            name="name"
+            maxLength={80}
+            autoComplete="nickname"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
           />
           <div class="row">
             <button class="btn btn-primary" type="submit" disabled={create.busy || !title.trim()}>

@@ -10,9 +10,11 @@ interface Here {
   role: string
 }
 
-function readPresence(states: Map<number, Record<string, unknown>>): Here[] {
+function readPresence(states: Map<number, Record<string, unknown>>, ownClient: number, me: Here): Here[] {
   const seen = new Map<string, Here>()
+  seen.set(me.id, me)
   states.forEach((state, clientId) => {
+    if (clientId === ownClient) return // our own entry is only stamped on the way out
     const user = (state.user ?? {}) as { name?: unknown; role?: unknown; id?: unknown }
     const id = typeof user.id === 'string' ? user.id : `client-${clientId}`
     seen.set(id, {
@@ -31,11 +33,13 @@ export function Presence() {
   const [here, setHere] = useState<Here[]>([])
   useEffect(() => {
     awareness.setLocalState({ here: true })
-    const update = () => setHere(readPresence(awareness.getStates() as Map<number, Record<string, unknown>>))
+    const me = { id: you.participant_id, name: you.name, role: you.role }
+    const update = () =>
+      setHere(readPresence(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID, me))
     update()
     awareness.on('change', update)
     return () => awareness.off('change', update)
-  }, [awareness])
+  }, [awareness, you])
   const anonymous = here.filter((h) => !h.name).length
   return (
     <section class="presence" aria-label="Who is here">

@@ -59,20 +59,17 @@ export function openReview(reviewId: string): Review {
     providers[name] = provider
   }
 
+  // When the browser knows it is offline, stop trying: edits stay in the local docs.
+  // Back online, reconnect at once; the sync handshake exchanges whatever either side
+  // missed, so edits made meanwhile (here or elsewhere) arrive.
   const onOffline = () => {
     browserOffline = true
+    for (const name of DOC_NAMES) providers[name].disconnect()
     notify()
   }
   const onOnline = () => {
     browserOffline = false
-    // Reconnect at once instead of waiting for the back-off; the handshake resends edits.
-    for (const name of DOC_NAMES) {
-      const p = providers[name]
-      if (!p.wsconnected && !ended) {
-        p.disconnect()
-        p.connect()
-      }
-    }
+    if (!ended) for (const name of DOC_NAMES) providers[name].connect()
     notify()
   }
   window.addEventListener('offline', onOffline)
