@@ -1,4 +1,9 @@
-"""Serves the built web app (web/dist) and its client-side routes."""
+"""Serves the built web app (web/dist) and its client-side routes.
+
+Every page goes out with a strict Content-Security-Policy: scripts, styles and
+connections only from this server, no inline script, nothing framed. The app renders
+user text as text; the policy is the second line of defence.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,48 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from debrief.settings import Settings
 
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Debrief</title>
 <p>The web app is not built yet. Run <code>make serve</code>, which builds it.</p>"""
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "media-src 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Invite codes live in /j/<code>; never hand them to the sites of evidence links.
+    # (same-origin, not no-referrer: our own POSTs must keep their Origin header.)
+    "Referrer-Policy": "same-origin",
+}
+
+
+class Assets(StaticFiles):
+    """Built assets; their names do not change between builds, so revalidate."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def web_routes(settings: Settings) -> list[Route | Mount]:
@@ -21,12 +63,12 @@ def web_routes(settings: Settings) -> list[Route | Mount]:
     async def index(request: Request) -> Response:
         page = dist / "index.html"
         if page.exists():
-            return FileResponse(page, headers={"Cache-Control": "no-cache"})
-        return HTMLResponse(NOT_BUILT)
+            return FileResponse(page, headers=PAGE_HEADERS)
+        return HTMLResponse(NOT_BUILT, headers=PAGE_HEADERS)
 
     return [
         Route("/", index),
         Route("/j/{code}", index),
         Route("/r/{review_id:path}", index),
-        Mount("/assets", StaticFiles(directory=dist / "assets", check_dir=False), name="assets"),
+        Mount("/assets", Assets(directory=dist / "assets", check_dir=False), name="assets"),
     ]
