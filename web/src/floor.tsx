@@ -2,6 +2,7 @@
 import { lowerHand, raiseHand, roundRobin } from './commands'
 import { useReview } from './context'
 import { useY } from './hooks'
+import { Leaders } from './leaders'
 import { readHands, readSpeaking } from './model'
 import { ActionButton } from './ui'
 
@@ -55,6 +56,7 @@ export function Floor({ readOnly }: { readOnly: boolean }) {
           )}
         </div>
       )}
+      {isModerator && <Leaders />}
       <h3 class="small-heading">Raised hands ({hands.length})</h3>
       {hands.length === 0 ? (
         <p class="muted small">No hands up.</p>

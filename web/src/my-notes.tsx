@@ -123,14 +123,15 @@ export function MyNotes({ section, prompt, notes, reload, readOnly }: {
         </form>
       )}
       {mine.length > 0 && (
-        <>
-          <h3 class="small-heading">Your notes ({mine.length})</h3>
+        // Closed once everything is on the board, so a shared screen does not show authorship.
+        <details class="own" open={mine.some((n) => !n.revealed)}>
+          <summary class="small-heading">Your notes ({mine.length}) · only on your screen</summary>
           <ul class="notes own-notes">
             {mine.map((n) => (
               <OwnNote key={n.id} note={n} reload={reload} readOnly={readOnly} />
             ))}
           </ul>
-        </>
+        </details>
       )}
     </div>
   )

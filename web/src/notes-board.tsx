@@ -72,13 +72,13 @@ function VoteControls({ target, label, v }: { target: string; label: string; v: 
   )
 }
 
-function NoteCard({ note, themes, isModerator, v, votable, mineIds }: {
+// Your own revealed notes are not marked on the board: a shared screen would show it.
+function NoteCard({ note, themes, isModerator, v, votable }: {
   note: Note
   themes: Theme[]
   isModerator: boolean
   v: VoteState
   votable: boolean
-  mineIds: Set<string>
 }) {
   const { id } = useReview()
   const cmd = useCommand()
@@ -87,7 +87,6 @@ function NoteCard({ note, themes, isModerator, v, votable, mineIds }: {
       <p class="note-text">{note.text}</p>
       <div class="row small">
         {note.author && <span class="muted">by {note.author}</span>}
-        {mineIds.has(note.id) && <span class="muted">yours</span>}
         {votable && <VoteControls target={note.id} label={note.text.slice(0, 60)} v={v} />}
         {isModerator && (
           <>
@@ -115,13 +114,12 @@ function NoteCard({ note, themes, isModerator, v, votable, mineIds }: {
   )
 }
 
-function ThemeCard({ theme, notes, themes, isModerator, v, mineIds }: {
+function ThemeCard({ theme, notes, themes, isModerator, v }: {
   theme: Theme
   notes: Note[]
   themes: Theme[]
   isModerator: boolean
   v: VoteState
-  mineIds: Set<string>
 }) {
   const { id } = useReview()
   const cmd = useCommand()
@@ -135,7 +133,7 @@ function ThemeCard({ theme, notes, themes, isModerator, v, mineIds }: {
       </div>
       <ul class="notes">
         {notes.map((n) => (
-          <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable={false} mineIds={mineIds} />
+          <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable={false} />
         ))}
       </ul>
       {isModerator && (
@@ -225,7 +223,6 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   const isModerator = you.role === 'moderator' && !readOnly
   const attendee = you.role !== 'observer' && !readOnly
   const [mineNotes, reloadNotes] = useMyNotes(`${section}:${revealed[section] ? 1 : 0}:${allNotes.length}`)
-  const mineIds = new Set(mineNotes.map((n) => n.id))
   const votingState = voting[section]
   const [myVotes, reloadVotes] = useMyVotes(`${section}:${votingState?.status ?? 'none'}`)
   const ownSection = myVotes[section]
@@ -321,7 +318,6 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
                 themes={themes}
                 isModerator={isModerator}
                 v={v}
-                mineIds={mineIds}
               />
             ))}
           </ul>
@@ -331,7 +327,7 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
             {themes.length > 0 && <h3 class="small-heading">Not in a theme yet</h3>}
             <ul class="notes board-notes">
               {ungrouped.map((n) => (
-                <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable mineIds={mineIds} />
+                <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable />
               ))}
             </ul>
           </>

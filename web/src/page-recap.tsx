@@ -14,7 +14,7 @@ const list = (v: unknown): Json[] => (Array.isArray(v) ? (v.filter((x) => x && t
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(s) : [])
 
 function Votes({ v }: { v: unknown }) {
-  return typeof v === 'number' ? <span class="muted"> · {v} votes</span> : null
+  return typeof v === 'number' ? <span class="muted"> · {v} {v === 1 ? 'vote' : 'votes'}</span> : null
 }
 
 function Items({ items }: { items: Json[] }) {

@@ -32,7 +32,7 @@ function BoardSummary() {
               {ts.map((t) => (
                 <li key={t.id}>
                   <strong>{t.title}</strong> <span class="chip">{THEME_CATEGORIES[t.category] ?? t.category}</span>
-                  {votes.has(t.id) && <span class="muted"> · {votes.get(t.id)} votes</span>}
+                  {votes.has(t.id) && <span class="muted"> · {votes.get(t.id)} {votes.get(t.id) === 1 ? 'vote' : 'votes'}</span>}
                   <ul>
                     {notes.filter((n) => n.theme_id === t.id).map((n) => (
                       <li key={n.id}>{n.text}</li>
@@ -43,7 +43,7 @@ function BoardSummary() {
               {loose.map((n) => (
                 <li key={n.id}>
                   {n.text}
-                  {votes.has(n.id) && <span class="muted"> · {votes.get(n.id)} votes</span>}
+                  {votes.has(n.id) && <span class="muted"> · {votes.get(n.id)} {votes.get(n.id) === 1 ? 'vote' : 'votes'}</span>}
                 </li>
               ))}
             </ul>

@@ -26,24 +26,29 @@ export function TimerPanel({ readOnly }: { readOnly: boolean }) {
 
   // Chime once per deadline, and only when we saw it pass while open (not on page load).
   const seenRunning = useRef<number | null>(null)
-  const chimed = useRef<number | null>(null)
+  const [chimedFor, setChimedFor] = useState<number | null>(null)
   useEffect(() => {
     if (status === 'running') seenRunning.current = timer.deadline_ms
-    if (status === 'expired' && timer.deadline_ms !== null && seenRunning.current === timer.deadline_ms && chimed.current !== timer.deadline_ms) {
-      chimed.current = timer.deadline_ms
+    if (status === 'expired' && timer.deadline_ms !== null && seenRunning.current === timer.deadline_ms && chimedFor !== timer.deadline_ms) {
+      setChimedFor(timer.deadline_ms)
       chime()
     }
-  }, [status, timer.deadline_ms])
+  }, [status, timer.deadline_ms, chimedFor])
 
   const isModerator = you.role === 'moderator' && !readOnly
   const label = { idle: 'Ready', running: 'Running', paused: 'Paused', expired: 'Time is up' }[status]
   const extendedMin = Math.round(timer.extended_ms / 60_000)
   return (
-    <section class={`timer timer-${status}`} aria-labelledby="timer-title" data-status={status}>
+    <section
+      class={`timer timer-${status}`}
+      aria-labelledby="timer-title"
+      data-status={status}
+      data-chimed={chimedFor !== null && chimedFor === timer.deadline_ms}
+    >
       <h2 id="timer-title" class="small-heading">
         {phase ? `Timer · ${phase.title}` : 'Timer'}
       </h2>
-      <div class="timer-face" role="timer" aria-label={spokenClock(left)} data-remaining-ms={left}>
+      <div class="timer-face" role="timer" aria-label={spokenClock(left)} data-remaining-ms={Math.round(left)}>
         {formatClock(left)}
       </div>
       <p class="timer-status">

@@ -88,11 +88,15 @@ class People:
         self.server = server
         self.people: list[Person] = []
 
-    def open(self, label: str, viewport: dict[str, int] | None = None) -> Person:
+    def open(
+        self, label: str, viewport: dict[str, int] | None = None, init_script: str = ""
+    ) -> Person:
         context = self.browser.new_context(
             base_url=self.server.url, viewport=viewport or LAPTOP, accept_downloads=True
         )
         context.set_default_timeout(15_000)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         person = Person(label, context, page)
         page.on("dialog", lambda d: (person.dialogs.append(d.message), d.dismiss()))
