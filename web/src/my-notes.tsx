@@ -92,10 +92,13 @@ export function MyNotes({ section, prompt, notes, reload, readOnly }: {
   const mine = notes.filter((n) => n.kind === section)
   const send = (e: Event) => {
     e.preventDefault()
-    void cmd.run(async () => {
-      await submitNote(id, section, draft.trim())
-      setDraft('')
-      await reload()
+    // Clear at once so the next note can be typed while this one is sent; a note the
+    // server refused goes back into the draft.
+    const text = draft.trim()
+    setDraft('')
+    void cmd.run(() => submitNote(id, section, text)).then(async (ok) => {
+      if (ok) await reload()
+      else setDraft(text)
     })
   }
   return (

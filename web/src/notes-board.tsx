@@ -179,9 +179,11 @@ function NewTheme({ section }: { section: string }) {
       class="new-theme row"
       onSubmit={(e) => {
         e.preventDefault()
-        void cmd.run(async () => {
-          await createTheme(id, title.trim(), category, section)
-          setTitle('')
+        // Clear at once so the next title can be typed while this one is saved.
+        const submitted = title.trim()
+        setTitle('')
+        void cmd.run(() => createTheme(id, submitted, category, section)).then((ok) => {
+          if (!ok) setTitle(submitted)
         })
       }}
     >

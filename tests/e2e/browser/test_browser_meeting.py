@@ -25,6 +25,13 @@ def theme(page: Page, title: str) -> Locator:
     return page.locator(".theme", has=page.get_by_role("heading", name=title, exact=True))
 
 
+def go_to_phase(mod: Person, everyone: tuple[Person, ...], number: int, title: str) -> None:
+    """The moderator moves the meeting on; every screen follows."""
+    mod.page.get_by_role("button", name=re.compile(rf"^Go to phase {number}:")).click()
+    for p in everyone:
+        expect(p.page.locator(".phase-current")).to_contain_text(title)
+
+
 def start_review(mod: Person) -> dict[str, str]:
     page = mod.page
     page.goto("/")
@@ -120,7 +127,14 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         expect(p.page.locator(".timer")).to_contain_text("extended by 5 min")
     mod.shot("05-meeting-moderator")
 
-    # A participant adds a timeline event with a marker; everyone sees it.
+    # Factual summary: a side discussion runs long; anyone calls ELMO, everyone sees it.
+    go_to_phase(mod, everyone, 2, "Factual summary")
+    ben.page.get_by_role("button", name="Call ELMO").click()
+    for p in everyone:
+        expect(p.page.locator(".banner-elmo")).to_contain_text("enough, let\u2019s move on")
+
+    # Timeline walkthrough: a participant adds an event with a marker; everyone sees it.
+    go_to_phase(mod, everyone, 3, "Timeline walkthrough")
     ana.page.get_by_role("button", name="Add an event").click()
     ana.page.get_by_label("What happened").fill(
         "On-call rota still pointed at last month's engineer"
@@ -134,9 +148,7 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         expect(event).to_contain_text("First signal")
 
     # Notes: private while being written, only a count for others, then revealed.
-    mod.page.get_by_role("button", name=re.compile(r"^Go to phase 4:")).click()
-    for p in everyone:
-        expect(p.page.locator(".phase-current")).to_contain_text("Contributing factors")
+    go_to_phase(mod, everyone, 4, "Contributing factors")
     notes = {
         ana: ["The deploy checklist has no owner", "Alert routing lives in two places"],
         ben: ["Nobody knew which channel the alert used"],
@@ -206,10 +218,16 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         counted = theme(p.page, "Ownership of the deploy checklist").locator(".vote-count")
         expect(counted).to_have_text("2")
 
-    # ELMO: anyone calls it, everyone sees the banner.
-    ben.page.get_by_role("button", name="Call ELMO").click()
+    # What worked well: the board switches section with the phase.
+    go_to_phase(mod, everyone, 5, "What worked well")
+    expect(ben.page.get_by_role("tab", name="What worked well")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    ben.page.get_by_label("Your note").fill("Support escalated within minutes")
+    ben.page.get_by_role("button", name="Add my note").click()
+    mod.page.get_by_role("button", name="Reveal notes").click()
     for p in everyone:
-        expect(p.page.locator(".banner-elmo")).to_contain_text("enough, let\u2019s move on")
+        expect(p.page.locator(".board-notes")).to_contain_text("Support escalated within minutes")
 
     # Hands and round-robin.
     ana.page.get_by_role("button", name="Raise my hand").click()
@@ -218,7 +236,8 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     for p in everyone:
         expect(p.page.locator(".speaker")).to_be_visible()
 
-    # The scribe writes the recap and an action item; the lint speaks up while typing.
+    # Actions and owners: the scribe writes them; the lint speaks up while typing.
+    go_to_phase(mod, everyone, 6, "Actions and owners")
     sam.page.get_by_role("link", name="Recap and actions").click()
     sam.page.get_by_label(SCRIBE_NOTES).fill("The alert fired but went to a muted channel.")
     sam.page.get_by_role("button", name="Add an action").click()
@@ -242,7 +261,8 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     expect(action.locator(".badge")).to_have_text("Ready")
     sam.page.get_by_label("Follow-ups (one per line)").fill("Share the recap with support")
 
-    # Sign-off by the attendees; the count is visible.
+    # Recap and close: attendees sign off; the count is visible.
+    go_to_phase(mod, everyone, 7, "Recap and close")
     for p in (ana, ben):
         p.page.get_by_role("button", name="I confirm the recap wording").click()
     for p in everyone:
@@ -265,11 +285,17 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     markdown = info.value.path().read_text(encoding="utf-8")
     assert info.value.suggested_filename.endswith("-v1.md")
     assert "Checkout errors after the Tuesday deploy" in markdown
-    for heading in ("## Scope", "## Contributing factors", "## Action items"):
+    for heading in (
+        "## Scope",
+        "## Contributing factors",
+        "## What worked well",
+        "## Action items",
+    ):
         assert heading in markdown
     assert "Priya (ops manager)" in markdown
     assert "Ownership of the deploy checklist" in markdown
     assert "The alert fired but went to a muted channel." in markdown
+    assert "Support escalated within minutes" in markdown
     with mod.page.expect_download() as info:
         mod.page.locator("a[data-format='json']").first.click()
     recap = json.loads(info.value.path().read_text(encoding="utf-8"))
