@@ -67,6 +67,9 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     await room.wait_for(lambda: room_map(room, "review")["scope"]["event"].startswith("Checkout"))
     assert room_map(room, "review")["metrics"][0]["name"] == "Availability"
     await review.ok(mod, "POST", "/status", {"status": "scheduled"})
+    ids = [p["id"] for p in (await review.ok(mod, "GET", "/agenda"))["agenda"]]
+    reordered = await review.ok(mod, "PUT", "/agenda/order", {"order": ids[::-1]})
+    assert reordered["agenda"][0]["id"] == "close"
     await review.ok(mod, "PUT", "/agenda", {"template": "incident"})
     added = await review.ok(
         mod,
@@ -169,6 +172,8 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
         mod, "POST", f"/themes/{info['id']}/merge", {"theme_ids": [dupe["id"]]}
     )
     assert merged["absorbed"] == [dupe["id"]]
+    spare = await review.ok(mod, "POST", "/themes", {"title": "Spare"})
+    assert (await review.ok(mod, "DELETE", f"/themes/{spare['id']}"))["deleted"] == spare["id"]
     assert room_map(room, "votes") == {}  # hidden until voting closes
     await review.ok(mod, "POST", "/voting/close", {"section": "contributing-factor"})
     await room.wait_for(lambda: room_map(room, "votes").get(info["id"]) == 2)
@@ -215,6 +220,16 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     )
     assert {p["code"] for p in vague["problems"]} >= {"vague-wording", "shared-owner"}
     assert good["problems"] == []
+    draft_action = await review.ok(mod, "POST", "/actions", {"what": "Draft"})
+    await review.ok(scribe, "PATCH", f"/actions/{draft_action['id']}", {"owner": "Lee"})
+    await review.ok(scribe, "DELETE", f"/actions/{draft_action['id']}")
+    listed = await review.ok("observer", "GET", "/actions")
+    assert [a["id"] for a in listed["actions"]] == [good["id"], vague["id"]]
+    people = (await review.ok("observer", "GET", "/attendees"))["attendees"]
+    assert {p["role"] for p in people} == {"moderator", "scribe", "participant"}
+    asked = await review.ok("participant", "GET", "/questionnaire")
+    assert len(asked["prompts"]) == 4 and len(asked["answers"]) == 1
+    assert (await review.ok("observer", "GET", "/timer"))["timer"]["status"] == "idle"
     recap_doc = await review.client(scribe, "recap")
     recap_doc.doc.get("text", type=Text).insert(0, "Group agreed the pager rota needs an owner.")
     recap_doc.doc.get("followups", type=Text).insert(0, "Review the rota in the next ops sync\n")

@@ -227,3 +227,19 @@ async def test_domain_validation_names_the_field(review: Review) -> None:
     assert bad.status_code == 422
     bad = await review.call("moderator", "POST", "/close", {})
     assert bad.status_code == 409  # a draft cannot be closed
+
+
+async def test_public_endpoints(review: Review) -> None:
+    templates = (await review.http.get("/api/agenda/templates")).json()["templates"]
+    assert [t["name"] for t in templates] == ["incident", "project-phase", "launch"]
+    assert templates[0]["minutes"] == 75
+    assert any("standardise" in p["title"] for p in templates[2]["phases"])
+    lint = await review.http.post(
+        "/api/lint/actions",
+        json={"actions": [{"id": "a", "what": "Be more careful", "owner": "ops team"}]},
+    )
+    codes = {p["code"] for p in lint.json()["actions"]["a"]}
+    assert lint.json()["clean"] is False
+    assert codes == {"vague-wording", "shared-owner", "missing-due", "missing-verification",
+                     "missing-kind"}  # fmt: skip
+    assert (await review.http.post("/api/lint/actions", json={"nope": 1})).status_code == 422

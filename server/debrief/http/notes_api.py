@@ -201,12 +201,15 @@ async def delete_theme(call: Call, body: None) -> Any:
     theme_id = call.request.path_params["theme_id"]
 
     def change(doc: Doc) -> dict[str, Any]:
-        _theme(doc, theme_id)
+        section = _theme(doc, theme_id)["section"]
         _regroup(doc, {theme_id}, None)
         del doc.get("themes", type=Map)[theme_id]
-        return {"deleted": theme_id}
+        return {"deleted": theme_id, "section": section}
 
-    return await edit_themes(call, change)
+    done = await edit_themes(call, change)
+    review = await call.meeting.review(call.review_id)
+    await VotingService(call.meeting).refresh(review, done["section"])  # drop its count
+    return done
 
 
 def _regroup(doc: Doc, old: set[str], new: str | None) -> None:

@@ -144,11 +144,13 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
             "close_reason": "" if report["clean"] else reason,
             "closed_ms": now_ms(),
         }
-        meeting.freeze_peers(review_id)
         await meeting.storage.put_record(REVIEW, review_id, review, review_id)
+        meeting.freeze_peers(review_id)
         await meeting.flush(review_id)
         final = rc.finalize(await live_recap(meeting, review), 1, format_utc(datetime.now(UTC)))
         await meeting.storage.put_record(FROZEN_RECAP, review_id, final, review_id)
         review["version"] = final["version"]
         await meeting.save_review(review)
+        # A socket that read the review just before it closed may have joined meanwhile.
+        meeting.freeze_peers(review_id)
     return final
