@@ -40,7 +40,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: sync Playwright keeps its event loop running while it is
+# open, and pytest-asyncio cannot start the async tests of other modules meanwhile.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not DIST_INDEX.exists():
         pytest.fail("the web app is not built: run `make web` (cd web && npm ci && npm run build)")
