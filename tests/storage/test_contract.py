@@ -182,3 +182,19 @@ async def test_retract_vote(make_store: BackendFactory) -> None:
     assert await store.votes_of("b", "alice") == {}
     assert await store.cast_vote("b", "alice", "n2", 1)
     assert await store.tally("b") == {"n2": 1}
+
+
+async def test_lock_is_exclusive(make_store: BackendFactory) -> None:
+    """A read-modify-write under the lock never loses an increment."""
+    stores = [await opened(make_store), await opened(make_store)]
+    await stores[0].put_record("counter", "c", {"n": 0})
+
+    async def bump(store: Storage) -> None:
+        async with store.lock("review:r1"):
+            record = await store.get_record("counter", "c")
+            assert record is not None
+            await asyncio.sleep(0)  # let the others try to get in
+            await store.put_record("counter", "c", {"n": record["n"] + 1})
+
+    await asyncio.gather(*(bump(stores[i % 2]) for i in range(40)))
+    assert await stores[0].get_record("counter", "c") == {"n": 40}

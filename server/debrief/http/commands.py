@@ -109,7 +109,7 @@ class CommandSet:
 
 
 def meeting_service(request: Request) -> MeetingService:
-    """The app's MeetingService, created on first use (it only holds locks)."""
+    """The app's MeetingService, created on first use."""
     state = request.app.state
     found: MeetingService | None = getattr(state, "meeting", None)
     svc = services(request)

@@ -73,6 +73,7 @@ def transport_for(websocket: WebSocket) -> WebSocketTransport:
         return RawFrameTransport(websocket, protocol)
     return WebSocketTransport(websocket)
 
+
 def origin_allowed(svc: Services, websocket: WebSocket) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
@@ -112,10 +113,15 @@ async def doc_endpoint(websocket: WebSocket) -> None:
     except ValueError:
         await refuse(websocket, 4404, "unknown doc: use room, timeline or recap")
         return
-    session = await authenticate(svc, websocket)
-    if session is None:
+    try:
+        session = await authenticate(svc, websocket)
+        if session is None:
+            return
+        review = await svc.storage.get_record(REVIEW, review_id)
+    except StorageError as exc:
+        log.warning("cannot check the session for %s: %s", review_id, exc)
+        await refuse(websocket, 1011, "storage unavailable: try again shortly")
         return
-    review = await svc.storage.get_record(REVIEW, review_id)
     if review is None:
         await refuse(websocket, 4404, "unknown review")
         return

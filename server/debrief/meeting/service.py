@@ -11,7 +11,7 @@ Layout of the docs: docs/shared-docs.md.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -106,19 +106,15 @@ def meeting_state(doc: Doc) -> dict[str, Any]:
 
 
 class MeetingService:
-    """Shared by every request (kept on app.state); holds only per-review locks."""
+    """Shared by every request (kept on app.state); its per-review locks live in storage."""
 
     def __init__(self, storage: Storage, rooms: RoomManager) -> None:
         self.storage = storage
         self.rooms = rooms
-        self._locks: dict[str, asyncio.Lock] = {}
 
-    def lock(self, review_id: str) -> asyncio.Lock:
-        # Serialises record+doc changes of one review within this process.
-        found = self._locks.get(review_id)
-        if found is None:
-            found = self._locks[review_id] = asyncio.Lock()
-        return found
+    def lock(self, review_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        # Serialises record+doc changes of one review, across processes in Redis mode.
+        return self.storage.lock(f"review:{review_id}")
 
     # --- reviews -------------------------------------------------------------------
 

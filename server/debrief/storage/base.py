@@ -13,8 +13,14 @@ The contract suite in tests/storage/ runs against every backend.
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+
+# (event loop, scope, name) -> lock; asyncio locks belong to one loop.
+_LOCAL_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
 
 
 class StorageError(RuntimeError):
@@ -39,6 +45,27 @@ class Storage(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release connections."""
+
+    @contextlib.asynccontextmanager
+    async def lock(self, name: str) -> AsyncIterator[None]:
+        """Hold ``name`` exclusively for a read-modify-write of records and docs.
+
+        One process is all a single-file backend serves, so an in-process lock is
+        enough here; backends shared by several processes override this.
+        """
+        async with self._local_lock(name):
+            yield
+
+    def lock_scope(self) -> str:
+        """What the in-process locks are shared over (SQLite: the database file)."""
+        return str(id(self))
+
+    def _local_lock(self, name: str) -> asyncio.Lock:
+        key = (id(asyncio.get_running_loop()), self.lock_scope(), name)
+        found = _LOCAL_LOCKS.get(key)
+        if found is None:
+            found = _LOCAL_LOCKS[key] = asyncio.Lock()
+        return found
 
     async def ping(self) -> bool:
         """Whether the backend answers right now (``/healthz``); embedded ones always do."""

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -54,6 +54,16 @@ redis.call('HSET', KEYS[1], 'data', ARGV[1], 'upto', ARGV[2])
 redis.call('XTRIM', KEYS[2], 'MINID', ARGV[3])
 return 1
 """
+
+# Release a lock only if we still hold it (our token), never someone else's.
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# A lock outlives a crashed holder by at most this long; commands finish far sooner.
+LOCK_TTL_MS = 10_000
+LOCK_WAIT_S = 10.0
 
 PUT_RECORD = """
 local old = redis.call('HGET', KEYS[1], 'review')
@@ -145,6 +155,7 @@ class RedisStorage(Storage):
             ("delete_record", DELETE_RECORD),
             ("cast_vote", CAST_VOTE),
             ("retract_vote", RETRACT_VOTE),
+            ("unlock", UNLOCK),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -169,6 +180,29 @@ class RedisStorage(Storage):
             raise StorageError(f"redis: {what} failed: {exc}") from exc
         except OSError as exc:
             raise StorageError(f"redis: {what} failed: {exc}") from exc
+
+    @contextlib.asynccontextmanager
+    async def lock(self, name: str) -> AsyncIterator[None]:
+        """A lock shared by every process: SET NX PX with a random token.
+
+        Tasks of this process queue on a local lock first, so contention inside one
+        process costs no Redis round trips; across processes we poll with backoff.
+        """
+        async with self._local_lock(name):
+            key = f"{self.prefix}lock:{name}"
+            token = secrets.token_hex(8)
+            deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
+            pause = 0.002
+            while not await self.call(self.client.set(key, token, nx=True, px=LOCK_TTL_MS), "lock"):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise StorageError(f"redis: lock {name} is busy")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.05)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(StorageError):
+                    await self.call(self._scripts["unlock"](keys=[key], args=[token]), "unlock")
 
     async def ping(self) -> bool:
         try:

@@ -66,6 +66,9 @@ class SQLiteStorage(Storage):
         # each other's transactions.
         self._lock = asyncio.Lock()
 
+    def lock_scope(self) -> str:
+        return str(self.path.resolve()) if str(self.path) != ":memory:" else str(id(self))
+
     async def open(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
