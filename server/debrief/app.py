@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from debrief.auth.sessions import SessionService
@@ -13,7 +14,7 @@ from debrief.http import api
 from debrief.http.errors import EXCEPTION_HANDLERS
 from debrief.http.openapi import meeting_routes
 from debrief.http.web import web_routes
-from debrief.http.websocket import doc_endpoint
+from debrief.http.websocket import ExposeWebSocketProtocol, doc_endpoint
 from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
 from debrief.rooms.relay import Relay
@@ -79,4 +80,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/{review_id}/{doc}", doc_endpoint),
         *web_routes(settings),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(ExposeWebSocketProtocol)],
+    )

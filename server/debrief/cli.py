@@ -37,6 +37,8 @@ def serve(args: argparse.Namespace) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        # The sans-I/O protocol is what the fan-out fast path writes through.
+        ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes,
         # Compression would run once per peer per frame, undoing encode-once fan-out.
         ws_per_message_deflate=False,

@@ -11,7 +11,7 @@ from pycrdt import Map
 
 from support.api import create_review, join
 from support.server import ServerProcess
-from support.yclient import YClient
+from support.yclient import YClient, synced_client
 
 
 def metric(text: str, name: str) -> float:
@@ -53,5 +53,28 @@ async def test_stalled_reader_is_closed_and_others_get_everything(tmp_path: Path
         await stalled.close()
         await writer.close()
         await reader.close()
+    finally:
+        server.stop()
+
+
+async def test_fan_out_uses_the_direct_socket_path(tmp_path: Path) -> None:
+    """With a one-frame queue, only the write-straight-to-socket path can serve a sync.
+
+    Queued peers would be closed at once (the greeting and the sync answer are two
+    frames); the fast path bounds by buffered bytes instead. Guards against the fast
+    path silently falling back (e.g. a framework wrapping ``send``).
+    """
+    server = ServerProcess(tmp_path / "d", env={"DEBRIEF_PEER_QUEUE": "1"}).start()
+    try:
+        review = await create_review(server.url)
+        tok = (await join(server.url, review["invites"]["participant"]))["token"]
+        a = await synced_client(server.ws_url, review["id"], "timeline", tok)
+        b = await synced_client(server.ws_url, review["id"], "timeline", tok)
+        for i in range(20):
+            a.doc.get("m", type=Map)[f"k{i}"] = i
+        await b.wait_for(lambda: len(b.doc.get("m", type=Map)) == 20)
+        assert not a.closed.is_set() and not b.closed.is_set()
+        await a.close()
+        await b.close()
     finally:
         server.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -67,8 +68,29 @@ class RawFrameTransport(WebSocketTransport):
         return self.protocol.transport.get_write_buffer_size()
 
 
+WS_PROTOCOL_SCOPE_KEY = "debrief.ws_protocol"
+
+
+class ExposeWebSocketProtocol:
+    """ASGI middleware: note uvicorn's websocket protocol object in the scope.
+
+    Starlette wraps ``send`` in closures further in, so only the outermost layer can
+    see the bound method whose owner writes to the socket (see RawFrameTransport).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            owner = getattr(send, "__self__", None)
+            if isinstance(owner, WebSocketsSansIOProtocol):
+                scope[WS_PROTOCOL_SCOPE_KEY] = owner
+        await self.app(scope, receive, send)
+
+
 def transport_for(websocket: WebSocket) -> WebSocketTransport:
-    protocol = getattr(websocket._send, "__self__", None)
+    protocol = websocket.scope.get(WS_PROTOCOL_SCOPE_KEY)
     if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.transport is not None:
         return RawFrameTransport(websocket, protocol)
     return WebSocketTransport(websocket)

@@ -82,6 +82,7 @@ class Peer:
         self._queue: deque[bytes] = deque()
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._writer is None:
@@ -136,16 +137,20 @@ class Peer:
         self.close_code = code
         self._queue.clear()
         self._ready.set()
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self.transport.close(code, reason)
 
     async def stop(self) -> None:
-        """Stop the drain task (after the connection is gone)."""
+        """Stop the drain task and finish a server-side close (the close frame must
+        be written before the ASGI app returns and uvicorn drops the socket)."""
         self.closed = True
         self._ready.set()
+        if self._closing is not None:
+            with contextlib.suppress(Exception):
+                await self._closing
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task

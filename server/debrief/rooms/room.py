@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_INTERNAL_ERROR = 1011
 SERVER_ORIGIN = "debrief-server"
+EMPTY_STATE_VECTOR = b"\x00"
 
 
 class RoomFailed(StorageError):
@@ -91,6 +92,9 @@ class Room:
         self._joinable = asyncio.Event()
         self._joinable.set()
         self._snapshot_cache: tuple[bytes, Any] | None = None
+        # Step 2 for a joiner with an empty doc: the whole state, encoded once per
+        # change instead of once per joiner (a join storm on a big doc).
+        self._full_step2: bytes | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.relay = relay
         self.link: RoomLink | None = None
@@ -156,6 +160,9 @@ class Room:
             raise RoomFailed(self.failed)
         if isinstance(frame, SyncStep1):
             await self._joinable.wait()
+            if frame.state_vector == EMPTY_STATE_VECTOR:
+                peer.send(self._full_state_frame())
+                return
             try:
                 reply = self.doc.get_update(frame.state_vector)
             except Exception as exc:
@@ -240,7 +247,7 @@ class Room:
         self._since_compact += 1
         if not applied:
             self.doc.apply_update(update)
-            self._snapshot_cache = None
+            self._doc_changed()
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
 
@@ -285,7 +292,7 @@ class Room:
             yield captured
         finally:
             self.doc.unobserve(subscription)
-            self._snapshot_cache = None
+            self._doc_changed()
 
     # --- other processes (through the relay) -----------------------------------------
 
@@ -298,7 +305,7 @@ class Room:
         except Exception as exc:
             log.warning("room %s: skipped an undecodable logged update: %s", self.key, exc)
             return
-        self._snapshot_cache = None
+        self._doc_changed()
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
 
@@ -327,6 +334,15 @@ class Room:
                 removals += self.awareness.remove_owner(owner)
         if removals:
             self._broadcast(awareness_frame(encode_awareness(removals)))
+
+    def _doc_changed(self) -> None:
+        self._snapshot_cache = None
+        self._full_step2 = None
+
+    def _full_state_frame(self) -> bytes:
+        if self._full_step2 is None:
+            self._full_step2 = sync_step2_frame(self.doc.get_update())
+        return self._full_step2
 
     def _snapshot(self) -> tuple[Any, dict[int, int]]:
         """The doc's (delete set, state vector), cached until the doc changes."""
