@@ -22,15 +22,32 @@ RESULTS = servers.BENCH / "results"
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m loadgen", description=__doc__)
-    ap.add_argument("--servers", default=",".join(servers.ALL_SERVERS),
-                    help="comma-separated: " + ",".join(servers.ALL_SERVERS))
-    ap.add_argument("--scenarios", default="all",
-                    help="comma-separated names (big-200,big-500,big-1000,many,storm,idle,"
-                         "awareness,smoke) or 'all'")
+    ap.add_argument(
+        "--servers",
+        default=",".join(servers.ALL_SERVERS),
+        help="comma-separated: " + ",".join(servers.ALL_SERVERS),
+    )
+    ap.add_argument(
+        "--scenarios",
+        default="all",
+        help="comma-separated names (big-200,big-500,big-1000,many,storm,idle,"
+        "awareness,smoke) or 'all'",
+    )
     ap.add_argument("--scale", type=float, default=1.0, help="multiply client counts")
     ap.add_argument("--duration", type=float, default=None, help="timed phase seconds")
     ap.add_argument("--procs", type=int, default=None, help="generator processes per run")
     ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample Python servers with py-spy (bench/results/profiles/)",
+    )
+    ap.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="do not run: print (and with --readme write) the table of a results file",
+    )
     ap.add_argument("--out", type=Path, default=None, help="JSON results file")
     return ap.parse_args(argv)
 
@@ -52,19 +69,30 @@ def _select(names: str, scale: float) -> list[Scenario]:
     return chosen
 
 
+def _render(path: Path, readme: bool) -> int:
+    text = report.render_json(path)
+    print(text)
+    if readme and not report.update_readme(servers.BENCH / "README.md", text):
+        print("bench/README.md has no results markers; table not written", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
+    if args.from_json is not None:
+        return _render(args.from_json, args.readme)
     kinds: list[ServerKind] = []
     for k in args.servers.split(","):
         if k not in servers.ALL_SERVERS:
             raise SystemExit(f"unknown server {k!r}; known: {', '.join(servers.ALL_SERVERS)}")
-        why = servers.available(k)  # type: ignore[arg-type]
+        why = servers.available(k)
         if why:
             print(f"skipping {k}: {why}", file=sys.stderr)
         else:
-            kinds.append(k)  # type: ignore[arg-type]
-    scenarios = [with_overrides(s, args.duration, args.procs)
-                 for s in _select(args.scenarios, args.scale)]
+            kinds.append(k)
+    scenarios = [
+        with_overrides(s, args.duration, args.procs) for s in _select(args.scenarios, args.scale)
+    ]
     command = "bench/run " + shlex.join(argv if argv is not None else sys.argv[1:])
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log_dir = RESULTS / "logs" / stamp
@@ -72,14 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     for sc in scenarios:
         for kind in kinds:
             print(f"== {sc.name} on {kind}: {sc.title}", flush=True)
-            r = runner.run(kind, sc, log_dir)
+            profile_dir = RESULTS / "profiles" / stamp if args.profile else None
+            r = runner.run(kind, sc, log_dir, profile_dir)
             results.append(r)
-            print(f"   p50 {report._num(r.p50_ms)} ms, p99 {report._num(r.p99_ms)} ms, "
-                  f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
-                  f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
-                  + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
-                  + f", generator CPU {r.generator_cpu_s:.1f} s, {r.wall_s:.0f} s wall",
-                  flush=True)
+            print(
+                f"   p50 {report._num(r.p50_ms)} ms, p99 {report._num(r.p99_ms)} ms, "
+                f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
+                f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
+                + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
+                + f", generator CPU {r.generator_cpu_s:.1f} s, other CPU {r.other_cpu_s:.1f} s"
+                + f", {r.wall_s:.0f} s wall",
+                flush=True,
+            )
             for e in r.errors[:3]:
                 print(f"   ! {e}", flush=True)
     text = report.block(results, command.strip())

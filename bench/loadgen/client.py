@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from array import array
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from .plan import ClientPlan, Target
+from .rawws import RawWebSocket
 from .wire import (
     Framing,
     YMessageType,
@@ -23,40 +25,61 @@ from .wire import (
     create_update_message,
     scan_awareness,
     scan_updates,
-    sync_payload,
     update_key,
 )
 
-_EMPTY_DOC = Doc()
+_EMPTY_DOC: Doc[Any] = Doc()
 EMPTY_STEP1 = create_sync_message(_EMPTY_DOC)
 MAX_FRAME = 64 * 1024 * 1024
+# BENCH_FULL_CLIENTS=1: every client uses the websockets library (to cross-check rawws.py)
+FULL_CLIENTS = os.environ.get("BENCH_FULL_CLIENTS") == "1"
 
 
 class Expectation:
-    """Which (sender, seq) pairs a client must receive, and which it has."""
+    """Which (sender, seq) pairs a client must receive, and which it has.
 
-    def __init__(self, senders: list[int], own: int, per_sender: int) -> None:
+    ``cumulative`` is for awareness, which is state-based: a server may send only the latest
+    state of a client (Hocuspocus coalesces per flush window), so seeing ``seq`` also
+    delivers every older state of that sender, counted as ``superseded`` (no latency sample).
+    """
+
+    def __init__(
+        self, senders: list[int], own: int, per_sender: int, cumulative: bool = False
+    ) -> None:
         self.slots = {s: i for i, s in enumerate(x for x in senders if x != own)}
         self.per_sender = per_sender
+        self.cumulative = cumulative
         self.seen = bytearray(len(self.slots) * per_sender)
+        self.upto = [0] * len(self.slots)  # cumulative: seqs below this are settled
         self.expected = len(self.seen)
         self.received = 0
+        self.superseded = 0
 
     def mark(self, sender: int, seq: int) -> bool:
         """Record a pair; True the first time it is seen and it was expected."""
         slot = self.slots.get(sender)
         if slot is None or not 0 <= seq < self.per_sender:
             return False
-        i = slot * self.per_sender + seq
-        if self.seen[i]:
+        base = slot * self.per_sender
+        if self.seen[base + seq]:
             return False
-        self.seen[i] = 1
+        self.seen[base + seq] = 1
         self.received += 1
+        if self.cumulative:
+            for k in range(self.upto[slot], seq):
+                if not self.seen[base + k]:
+                    self.seen[base + k] = 1
+                    self.superseded += 1
+            self.upto[slot] = max(self.upto[slot], seq + 1)
         return True
 
     @property
+    def delivered(self) -> int:
+        return self.received + self.superseded
+
+    @property
     def complete(self) -> bool:
-        return self.received >= self.expected
+        return self.delivered >= self.expected
 
 
 class BenchClient:
@@ -81,6 +104,7 @@ class BenchClient:
         self.latencies = latencies
         self.on_complete = on_complete
         self.ws: ClientConnection | None = None
+        self.raw: RawWebSocket | None = None
         self.synced = asyncio.Event()
         self.synced_at_ns = 0
         self.step2_bytes = 0
@@ -88,31 +112,41 @@ class BenchClient:
         self.awareness_expect: Expectation | None = None
         self.errors: list[str] = []
         self.closed = False
-        self.doc: Doc | None = Doc() if plan.verify or plan.is_writer else None
-        self._pending_update = b""
+        self.doc: Doc[Any] | None = Doc() if plan.verify or plan.is_writer else None
         self._reader: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
     # -- connection -------------------------------------------------------------------------
 
+    @property
+    def light(self) -> bool:
+        """Plain listeners use the cheap raw-protocol client (see rawws.py)."""
+        return self.doc is None and not FULL_CLIENTS
+
     async def connect(self, timeout_s: float) -> bool:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             async with asyncio.timeout(timeout_s):
-                self.ws = await connect(
-                    self.url,
-                    additional_headers=headers,
-                    compression=None,
-                    max_size=MAX_FRAME,
-                    ping_interval=None,
-                    open_timeout=timeout_s,
-                    close_timeout=2,
-                )
+                if self.light:
+                    self.raw = await RawWebSocket.open(
+                        self.url, headers, self._on_frame, self._on_raw_close, timeout_s
+                    )
+                else:
+                    self.ws = await connect(
+                        self.url,
+                        additional_headers=headers or None,
+                        compression=None,
+                        max_size=MAX_FRAME,
+                        ping_interval=None,
+                        open_timeout=timeout_s,
+                        close_timeout=2,
+                    )
                 for frame in self.framing.opening(self.token or "bench"):
-                    await self.ws.send(frame)
+                    await self._send_wire(frame)
                 step1 = create_sync_message(self.doc) if self.doc is not None else EMPTY_STEP1
-                await self.ws.send(self.framing.wrap(step1))
-                self._reader = asyncio.create_task(self._read_loop())
+                await self.send(step1)
+                if self.ws is not None:
+                    self._reader = asyncio.create_task(self._read_loop())
                 await self.synced.wait()
             return True
         except (TimeoutError, OSError, ConnectionClosed, Exception) as exc:
@@ -120,8 +154,10 @@ class BenchClient:
             return False
 
     async def close(self) -> None:
+        self.closed = True
+        if self.raw is not None:
+            self.raw.close()
         if self.ws is not None:
-            self.closed = True
             try:
                 await self.ws.close()
             except Exception:
@@ -131,15 +167,27 @@ class BenchClient:
 
     @property
     def is_open(self) -> bool:
-        return self.ws is not None and not self.closed and self._reader is not None and (
-            not self._reader.done()
-        )
+        if self.closed:
+            return False
+        if self.raw is not None:
+            return not self.raw.closed
+        return self._reader is not None and not self._reader.done()
 
     async def send(self, message: bytes) -> None:
-        assert self.ws is not None
-        await self.ws.send(self.framing.wrap(message))
+        await self._send_wire(self.framing.wrap(message))
+
+    async def _send_wire(self, frame: bytes) -> None:
+        if self.raw is not None:
+            self.raw.send(frame)
+        else:
+            assert self.ws is not None
+            await self.ws.send(frame)
 
     # -- receiving --------------------------------------------------------------------------
+
+    def _on_raw_close(self, why: str) -> None:
+        if not self.closed:
+            self.errors.append(why[:200])
 
     async def _read_loop(self) -> None:
         assert self.ws is not None
@@ -162,7 +210,11 @@ class BenchClient:
         if msg.kind == YMessageType.SYNC:
             if msg.sync == YSyncMessageType.SYNC_STEP1:
                 reply = handle_sync_message(msg.body[1:], self.doc or _EMPTY_DOC)
-                if reply is not None and self.ws is not None:
+                if reply is None:
+                    return
+                if self.raw is not None:
+                    self.raw.send(self.framing.wrap(reply))
+                elif self.ws is not None:
                     task = asyncio.ensure_future(self._send_quiet(reply))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
@@ -252,8 +304,3 @@ class CursorMover:
         self.awareness.set_local_state(state)
         update = self.awareness.encode_awareness_update([self.awareness.client_id])
         await self.client.send(create_awareness_message(update))
-
-
-def step2_size(body: bytes) -> int:
-    """Size of the update inside a sync step 2 message."""
-    return len(sync_payload(body))

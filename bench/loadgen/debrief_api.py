@@ -39,17 +39,22 @@ async def join_all(
     async with httpx.AsyncClient(base_url=target.http_base, timeout=60, limits=limits) as http:
 
         async def join(i: int, invite: str) -> str:
+            body = {"invite": invite, "name": f"{name_prefix}-{i}"}
+            problem = ""
             async with sem:
-                for attempt in range(3):
-                    resp = await http.post(
-                        "/api/join", json={"invite": invite, "name": f"{name_prefix}-{i}"}
-                    )
-                    if resp.status_code == 200:
-                        return str(resp.json()["token"])
-                    if resp.status_code < 500 or attempt == 2:
-                        break
-                    await asyncio.sleep(0.2)
-                raise RuntimeError(f"POST /api/join -> {resp.status_code}: {resp.text[:200]}")
+                for attempt in range(4):  # bounded; keep-alive races and 5xx are retried
+                    try:
+                        resp = await http.post("/api/join", json=body)
+                    except httpx.TransportError as exc:
+                        problem = f"{type(exc).__name__}: {exc}"
+                    else:
+                        if resp.status_code == 200:
+                            return str(resp.json()["token"])
+                        problem = f"{resp.status_code}: {resp.text[:200]}"
+                        if resp.status_code < 500:
+                            break
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            raise RuntimeError(f"POST /api/join failed: {problem}")
 
         return list(await asyncio.gather(*(join(i, inv) for i, inv in enumerate(invites))))
 

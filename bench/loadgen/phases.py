@@ -31,8 +31,13 @@ async def _paced(
 
 
 async def _sender(
-    client: BenchClient, send: Callable[[int], Awaitable[None]], count: int, t0: int,
-    rate: float, phase: float, result: WorkerResult,
+    client: BenchClient,
+    send: Callable[[int], Awaitable[None]],
+    count: int,
+    t0: int,
+    rate: float,
+    phase: float,
+    result: WorkerResult,
 ) -> float:
     try:
         return await _paced(send, count, t0, rate, phase)
@@ -42,8 +47,12 @@ async def _sender(
 
 
 async def _wait_delivery(
-    t0: int, plan: WorkerPlan, senders: list[asyncio.Task[float]], all_done: asyncio.Event,
-    pending: list[int], result: WorkerResult,
+    t0: int,
+    plan: WorkerPlan,
+    senders: list[asyncio.Task[float]],
+    all_done: asyncio.Event,
+    pending: list[int],
+    result: WorkerResult,
 ) -> None:
     wl = plan.workload
     lags = await asyncio.gather(*senders)
@@ -57,8 +66,12 @@ async def _wait_delivery(
 
 
 async def run_updates(
-    plan: WorkerPlan, clients: list[BenchClient], t0: int, pending: list[int],
-    all_done: asyncio.Event, result: WorkerResult,
+    plan: WorkerPlan,
+    clients: list[BenchClient],
+    t0: int,
+    pending: list[int],
+    all_done: asyncio.Event,
+    result: WorkerResult,
 ) -> None:
     """Writers add one map key per update; everyone else (and other writers) must get each."""
     wl = plan.workload
@@ -76,8 +89,15 @@ async def run_updates(
         all_done.set()
     senders = [
         asyncio.create_task(
-            _sender(c, UpdateWriter(c, wl.payload_bytes).send, count, t0, wl.rate_hz,
-                    (c.plan.writer * GOLDEN) % 1.0, result)
+            _sender(
+                c,
+                UpdateWriter(c, wl.payload_bytes).send,
+                count,
+                t0,
+                wl.rate_hz,
+                (c.plan.writer * GOLDEN) % 1.0,
+                result,
+            )
         )
         for c in clients
         if c.plan.is_writer and c.is_open
@@ -94,8 +114,12 @@ async def run_updates(
 
 
 async def run_awareness(
-    plan: WorkerPlan, clients: list[BenchClient], t0: int, pending: list[int],
-    all_done: asyncio.Event, result: WorkerResult,
+    plan: WorkerPlan,
+    clients: list[BenchClient],
+    t0: int,
+    pending: list[int],
+    all_done: asyncio.Event,
+    result: WorkerResult,
 ) -> None:
     """Every client moves its cursor at ``rate_hz``; every other client must see each move."""
     wl = plan.workload
@@ -103,7 +127,7 @@ async def run_awareness(
     for c in clients:
         senders_in_doc = plan.doc_senders.get(c.plan.doc, [])
         if c.is_open:
-            c.awareness_expect = Expectation(senders_in_doc, c.plan.cid, count)
+            c.awareness_expect = Expectation(senders_in_doc, c.plan.cid, count, cumulative=True)
             result.expected += c.awareness_expect.expected
             pending[0] += 1
         else:
@@ -112,20 +136,24 @@ async def run_awareness(
         all_done.set()
     senders = [
         asyncio.create_task(
-            _sender(c, CursorMover(c).send, count, t0, wl.rate_hz,
-                    (c.plan.cid * GOLDEN) % 1.0, result)
+            _sender(
+                c, CursorMover(c).send, count, t0, wl.rate_hz, (c.plan.cid * GOLDEN) % 1.0, result
+            )
         )
         for c in clients
         if c.is_open
     ]
     await _wait_delivery(t0, plan, senders, all_done, pending, result)
-    result.received = sum(
-        c.awareness_expect.received for c in clients if c.awareness_expect is not None
-    )
+    expects = [c.awareness_expect for c in clients if c.awareness_expect is not None]
+    result.received = sum(e.delivered for e in expects)
+    result.superseded = sum(e.superseded for e in expects)
 
 
 async def run_storm(
-    plan: WorkerPlan, clients: list[BenchClient], t0: int, result: WorkerResult,
+    plan: WorkerPlan,
+    clients: list[BenchClient],
+    t0: int,
+    result: WorkerResult,
     latencies: array[int],
 ) -> None:
     """Every client connects at ``t0``; latency = time until its sync step 2 arrived."""

@@ -97,6 +97,7 @@ class WorkerResult:
     latencies_us: bytes = b""  # array('q') bytes
     expected: int = 0
     received: int = 0
+    superseded: int = 0  # awareness states replaced by a newer one before delivery
     clients: int = 0
     connected: int = 0
     errors: list[str] = field(default_factory=list)

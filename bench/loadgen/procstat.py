@@ -70,3 +70,10 @@ def sample(pid: int) -> ProcSample:
         except (OSError, ValueError, IndexError):
             continue
     return ProcSample(cpu, rss, hwm, n)
+
+
+def system_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    fields = (_PROC / "stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICK

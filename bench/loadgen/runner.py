@@ -10,7 +10,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from . import debrief_api, procstat, servers
+from . import debrief_api, procstat, profiling, servers
 from .plan import DocRef, ServerKind, Target, WorkerResult
 from .scenarios import Scenario, layout
 from .worker import raise_nofile, worker_main
@@ -25,9 +25,11 @@ class ScenarioResult:
     scenario: str
     title: str
     clients: int
+    mode: str = ""
     connected: int = 0
     expected: int = 0
     received: int = 0
+    superseded: int = 0
     p50_ms: float | None = None
     p99_ms: float | None = None
     max_ms: float | None = None
@@ -36,6 +38,8 @@ class ScenarioResult:
     server_peak_rss_mib: float = 0.0
     rss_per_client_kib: float | None = None
     generator_cpu_s: float = 0.0
+    other_cpu_s: float = 0.0  # busy CPU of everything else on the machine (noise)
+    phase_s: float = 0.0
     send_lag_max_ms: float = 0.0
     verified_ok: int = 0
     verified_failed: int = 0
@@ -50,6 +54,11 @@ class ScenarioResult:
         d = asdict(self)
         d["delivered"] = self.delivered
         return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ScenarioResult:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
@@ -87,18 +96,25 @@ def _recv_all(conns: list[Connection], kind: str, timeout_s: float) -> dict[int,
     return got
 
 
-def run(kind: ServerKind, sc: Scenario, log_dir: Path) -> ScenarioResult:
-    """Start a fresh ``kind`` server, run ``sc`` against it, and stop it."""
+def run(
+    kind: ServerKind, sc: Scenario, log_dir: Path, profile_dir: Path | None = None
+) -> ScenarioResult:
+    """Start a fresh ``kind`` server, run ``sc`` against it, and stop it.
+
+    With ``profile_dir`` a Python server is sampled by py-spy during the timed phase.
+    """
     raise_nofile(NOFILE)
     started = time.monotonic()
-    res = ScenarioResult(server=kind, scenario=sc.name, title=sc.title, clients=sc.clients)
+    res = ScenarioResult(
+        server=kind, scenario=sc.name, title=sc.title, clients=sc.clients, mode=sc.mode
+    )
     server = servers.start(kind, log_dir)
     ctx = mp.get_context("spawn")
     procs: list[Any] = []
     conns: list[Connection] = []
+    profiler: profiling.Profiler | None = None
     try:
         docs = _docs(sc, server.target)
-        base = procstat.sample(server.pid)
         for plan in layout(sc, server.target, docs, NOFILE):
             parent, child = ctx.Pipe()
             p = ctx.Process(target=worker_main, args=(plan, child), daemon=True)
@@ -107,31 +123,52 @@ def run(kind: ServerKind, sc: Scenario, log_dir: Path) -> ScenarioResult:
             procs.append(p)
             conns.append(parent)
         setup_s = sc.workload.connect_timeout_s * 3 + 120
+        _recv_all(conns, "joined", setup_s)
+        base = procstat.sample(server.pid)  # after the API calls: connections only from here
+        if profile_dir is not None and kind in ("debrief", "pycrdt") and sc.mode == "idle":
+            # idle: what costs is connecting and holding, so profile from here
+            profiler = profiling.Profiler(server.pid, profile_dir / f"{kind}-{sc.name}.txt")
+        for c in conns:
+            c.send(("go", None))
         _recv_all(conns, "warm", setup_s)
         for c in conns:
             c.send(("connect", None))
         ready = _recv_all(conns, "ready", setup_s)
         res.connected = sum(int(r.get("connected", 0)) for r in ready.values() if r)
+        held = None
         if sc.mode == "idle":
             time.sleep(sc.hold_s)
             held = procstat.sample(server.pid)
             if res.connected:
                 res.rss_per_client_kib = (held.rss_kib - base.rss_kib) / res.connected
+        if profile_dir is not None and kind in ("debrief", "pycrdt") and profiler is None:
+            profiler = profiling.Profiler(server.pid, profile_dir / f"{kind}-{sc.name}.txt")
         before = procstat.sample(server.pid)
+        busy0 = procstat.system_busy_s()
         t0 = time.monotonic_ns() + START_SLACK_NS
         for c in conns:
             c.send(("start", t0))
         wl = sc.workload
         done = _recv_all(conns, "done", wl.duration_s + wl.drain_s + wl.connect_timeout_s + 120)
         after = procstat.sample(server.pid)
-        res.server_cpu_s = after.cpu_s - before.cpu_s
+        busy = procstat.system_busy_s() - busy0
+        res.phase_s = (time.monotonic_ns() - t0) / 1e9
+        if profiler is not None:
+            profiler.stop()
+            summary = profiling.summarise(profiler.out)
+            profiler.out.with_suffix(".summary.txt").write_text(summary + "\n")
+        # idle: the cost of connecting and holding the clients; otherwise the timed phase
+        res.server_cpu_s = (held.cpu_s - base.cpu_s) if held else (after.cpu_s - before.cpu_s)
         res.server_peak_rss_mib = after.hwm_kib / 1024
         _merge(res, [r for r in done.values() if isinstance(r, WorkerResult)], sc)
+        res.other_cpu_s = max(0.0, busy - (after.cpu_s - before.cpu_s) - res.generator_cpu_s)
         if not server.alive():
             res.errors.insert(0, f"server exited (code {server.proc.returncode})")
     except Exception as exc:
         res.errors.insert(0, f"run failed: {exc}"[:300])
     finally:
+        if profiler is not None:
+            profiler.stop()
         for c in conns:
             c.close()
         for p in procs:
@@ -152,6 +189,7 @@ def _merge(res: ScenarioResult, results: list[WorkerResult], sc: Scenario) -> No
         lat.extend(chunk)
         res.expected += r.expected
         res.received += r.received
+        res.superseded += r.superseded
         res.generator_cpu_s += r.cpu_s
         res.send_lag_max_ms = max(res.send_lag_max_ms, r.send_lag_max_ms)
         res.verified_ok += r.verified_ok

@@ -35,7 +35,10 @@ def _big(n: int, writers: int, rate: float, duration: float) -> Scenario:
     return Scenario(
         name=f"big-{n}",
         title=f"Big review: 1 doc, {n} clients, {writers} writers x {rate:g}/s",
-        docs=1, clients_per_doc=n, writers_per_doc=writers, verifiers_per_doc=2,
+        docs=1,
+        clients_per_doc=n,
+        writers_per_doc=writers,
+        verifiers_per_doc=2,
         workload=Workload(mode="updates", duration_s=duration, rate_hz=rate),
     )
 
@@ -49,24 +52,41 @@ def default_scenarios(scale: float = 1.0) -> list[Scenario]:
     return [
         *(_big(n(k), 5, 4.0, 10.0) for k in (200, 500, 1000)),
         Scenario(
-            name="many", title=f"Many reviews: {n(200)} docs x 10 clients, 2 writers x 1/s each",
-            docs=n(200), clients_per_doc=10, writers_per_doc=2,
+            name="many",
+            title=f"Many reviews: {n(200)} docs x 10 clients, 2 writers x 1/s each",
+            docs=n(200),
+            clients_per_doc=10,
+            writers_per_doc=2,
             workload=Workload(mode="updates", duration_s=10.0, rate_hz=1.0),
         ),
         Scenario(
-            name="storm", title=f"Join storm: {n(500)} clients join one 1 MiB doc at once",
-            docs=1, clients_per_doc=n(500), verifiers_per_doc=5,
-            workload=Workload(mode="storm", seed_bytes=1024 * 1024, connect_concurrency=1000,
-                              connect_timeout_s=60.0),
+            name="storm",
+            title=f"Join storm: {n(500)} clients join one 1 MiB doc at once",
+            docs=1,
+            clients_per_doc=n(500),
+            verifiers_per_doc=5,
+            workload=Workload(
+                mode="storm",
+                seed_bytes=1024 * 1024,
+                connect_concurrency=1000,
+                connect_timeout_s=60.0,
+            ),
         ),
         Scenario(
-            name="idle", title=f"Idle capacity: {n(5000)} clients on {max(1, n(5000) // 50)} docs",
-            docs=max(1, n(5000) // 50), clients_per_doc=min(50, n(5000)), verifiers_per_doc=0,
-            workload=Workload(mode="idle", connect_concurrency=100), hold_s=5.0,
+            name="idle",
+            title=f"Idle capacity: {n(5000)} clients on {max(1, n(5000) // 50)} docs",
+            docs=max(1, n(5000) // 50),
+            clients_per_doc=min(50, n(5000)),
+            verifiers_per_doc=0,
+            workload=Workload(mode="idle", connect_concurrency=100),
+            hold_s=5.0,
         ),
         Scenario(
-            name="awareness", title=f"Awareness: {n(100)} clients, each cursor at 2 Hz",
-            docs=1, clients_per_doc=n(100), verifiers_per_doc=0,
+            name="awareness",
+            title=f"Awareness: {n(100)} clients, each cursor at 2 Hz",
+            docs=1,
+            clients_per_doc=n(100),
+            verifiers_per_doc=0,
             workload=Workload(mode="awareness", duration_s=10.0, rate_hz=2.0),
         ),
     ]
@@ -75,9 +95,27 @@ def default_scenarios(scale: float = 1.0) -> list[Scenario]:
 def smoke_scenario(clients: int = 6, writers: int = 2, duration_s: float = 2.0) -> Scenario:
     """A few clients for a couple of seconds (used by the test suite)."""
     return Scenario(
-        name="smoke", title=f"Smoke: 1 doc, {clients} clients, {writers} writers",
-        docs=1, clients_per_doc=clients, writers_per_doc=writers, verifiers_per_doc=1, procs=1,
+        name="smoke",
+        title=f"Smoke: 1 doc, {clients} clients, {writers} writers",
+        docs=1,
+        clients_per_doc=clients,
+        writers_per_doc=writers,
+        verifiers_per_doc=1,
+        procs=1,
         workload=Workload(mode="updates", duration_s=duration_s, rate_hz=5.0, drain_s=5.0),
+    )
+
+
+def awareness_smoke_scenario(clients: int = 5, duration_s: float = 2.0) -> Scenario:
+    """A few cursors for a couple of seconds (used by the test suite)."""
+    return Scenario(
+        name="awareness-smoke",
+        title=f"Awareness smoke: {clients} clients at 4 Hz",
+        docs=1,
+        clients_per_doc=clients,
+        verifiers_per_doc=0,
+        procs=1,
+        workload=Workload(mode="awareness", duration_s=duration_s, rate_hz=4.0, drain_s=5.0),
     )
 
 
@@ -94,8 +132,15 @@ def layout(sc: Scenario, target: Target, docs: list[DocRef], nofile: int) -> lis
     """
     procs = max(1, min(sc.procs, sc.clients))
     plans = [
-        WorkerPlan(index=i, target=target, docs=docs, clients=[], workload=sc.workload,
-                   seeder=(sc.mode == "storm" and i == 0), nofile=nofile)
+        WorkerPlan(
+            index=i,
+            target=target,
+            docs=docs,
+            clients=[],
+            workload=sc.workload,
+            seeder=(sc.mode == "storm" and i == 0),
+            nofile=nofile,
+        )
         for i in range(procs)
     ]
     cid = 0

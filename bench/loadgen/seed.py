@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pycrdt import Text, TransactionEvent
+from pycrdt import Doc, Text, TransactionEvent
 
 from .client import BenchClient
 from .plan import Workload
@@ -49,7 +49,7 @@ async def seed_doc(seeder: BenchClient, checker: BenchClient, wl: Workload) -> B
             if got >= want:
                 return seeder
         checker.synced.clear()
-        checker.doc = type(seeder.doc)()
+        checker.doc = Doc()
         checker.closed = False
         await asyncio.sleep(0.25)
     return None

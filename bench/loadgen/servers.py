@@ -30,6 +30,10 @@ def free_port() -> int:
 
 
 def debrief_executable() -> Path:
+    """``debrief`` of this venv; DEBRIEF_BENCH_EXE may name another build to compare."""
+    override = os.environ.get("DEBRIEF_BENCH_EXE")
+    if override:
+        return Path(override)
     venv = Path(sys.executable).parent / "debrief"
     return venv if venv.exists() else ROOT / ".venv" / "bin" / "debrief"
 
@@ -83,14 +87,37 @@ class RunningServer:
 def _command(kind: ServerKind, port: int, data_dir: Path | None) -> list[str]:
     if kind == "debrief":
         assert data_dir is not None
-        return [str(debrief_executable()), "serve", "--host", HOST, "--port", str(port),
-                "--data", str(data_dir)]
+        # warning level like the pycrdt server below: per-connection INFO lines cost CPU
+        return [
+            str(debrief_executable()),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--data",
+            str(data_dir),
+            "--log-level",
+            "warning",
+        ]
     if kind == "y-websocket":
         return ["node", str(COMPETITORS / "node_modules" / "y-websocket" / "bin" / "server.js")]
     if kind == "hocuspocus":
         return ["node", str(COMPETITORS / "hocuspocus-server.mjs")]
-    return [sys.executable, "-m", "uvicorn", "--app-dir", str(COMPETITORS),
-            "pycrdt_server:app", "--host", HOST, "--port", str(port), "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(COMPETITORS),
+        "pycrdt_server:app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
 
 
 def _wait_ready(server: RunningServer, timeout_s: float) -> None:
@@ -123,8 +150,12 @@ def start(kind: ServerKind, log_dir: Path, timeout_s: float = 30.0) -> RunningSe
     log_path = log_dir / f"{kind}-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            _command(kind, port, data_dir), env=env, cwd=str(COMPETITORS),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            _command(kind, port, data_dir),
+            env=env,
+            cwd=str(COMPETITORS),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     server = RunningServer(kind, Target(kind, HOST, port), proc, data_dir, log_path)
     try:

@@ -84,16 +84,20 @@ async def _run(plan: WorkerPlan, conn: Connection) -> WorkerResult:
 
     extra = 2 if plan.seeder else 0
     tokens = await _tokens(plan, extra)
+    conn.send(("joined", None))  # the harness takes its baseline after the joins
+    await loop.run_in_executor(None, conn.recv)
     clients = [
         _make_client(plan, cp, tokens[i], latencies, one_complete)
         for i, cp in enumerate(plan.clients)
     ]
     seeder: BenchClient | None = None
     if plan.seeder:
-        mk = lambda cid, tok: _make_client(  # noqa: E731
-            plan, ClientPlan(cid=cid, doc=0, verify=True), tok, array("q"), lambda: None
-        )
-        seeder = await seed_doc(mk(-1, tokens[-2]), mk(-2, tokens[-1]), wl)
+
+        def helper(cid: int, token: str) -> BenchClient:
+            cp = ClientPlan(cid=cid, doc=0, verify=True)
+            return _make_client(plan, cp, token, array("q"), lambda: None)
+
+        seeder = await seed_doc(helper(-1, tokens[-2]), helper(-2, tokens[-1]), wl)
         if seeder is None:
             result.errors.append("seeding the doc failed")
 
