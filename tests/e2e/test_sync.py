@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pycrdt import Array, Map, Text
 
 from debrief.protocol import keepalive_frame
@@ -138,3 +139,26 @@ async def test_idle_connections_get_keepalive_frames(tmp_path: Path) -> None:
         await c.close()
     finally:
         idle_server.stop()
+
+
+async def rooms_loaded(server: ServerProcess) -> int:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        count: int = (await http.get("/healthz")).json()["rooms"]
+        return count
+
+
+async def test_room_unloads_after_its_last_client_and_reloads(server: ServerProcess) -> None:
+    review, (tok,) = await review_with(server, "participant")
+    a = await client(server, review["id"], "timeline", tok)
+    a.doc.get("t", type=Text).insert(0, "flushed first")
+    b = await client(server, review["id"], "timeline", tok)
+    await b.wait_for(lambda: text_of(b) == "flushed first")
+    assert await rooms_loaded(server) >= 1
+    await a.close()
+    await b.close()
+    async with asyncio.timeout(20):  # the grace period is 0.2 s in tests
+        while await rooms_loaded(server):  # noqa: ASYNC110 - another process: poll it
+            await asyncio.sleep(0.05)
+    again = await client(server, review["id"], "timeline", tok)
+    assert text_of(again) == "flushed first"
+    await again.close()

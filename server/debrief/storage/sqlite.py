@@ -1,24 +1,32 @@
 """The embedded default backend: one SQLite file in WAL mode.
 
-Appends from every room are group-committed: whoever appends while a commit is in
-flight joins the next one, so a burst across many docs costs one fsync-free WAL
-commit per loop turn instead of one per update. WAL with synchronous=NORMAL survives a
-killed process (committed transactions are in the WAL); only an OS crash or power
-loss can drop the last commits, which is the usual trade for a meeting tool.
+One thread owns the connection and runs every operation as a whole transaction, so
+an operation costs one hop between the event loop and that thread (a library like
+aiosqlite hops once per statement). Appends from every room are group-committed:
+whoever appends while a commit is in flight joins the next one, so a burst across
+many docs costs one transaction instead of one per update.
+
+WAL with synchronous=NORMAL survives a killed process (committed transactions are in
+the WAL); only an OS crash or power loss can drop the last commits, the usual trade
+for a meeting tool. Checkpoints (the step that fsyncs) run on a second connection in
+their own thread, so they never stall a commit and with it a broadcast.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from debrief.storage.base import Storage, StorageError, StoredDoc
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc_updates (
@@ -50,68 +58,111 @@ CREATE TABLE IF NOT EXISTS votes (
 );
 """
 
+CHECKPOINT_EVERY_S = 1.0
 
-def _monotonic_id() -> int:
-    """Creation order that survives restarts: nanoseconds since the epoch."""
-    return time.time_ns()
+Append = tuple[str, bytes, "asyncio.Future[str]"]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection, mode: str = "") -> Any:
+    db.execute(f"BEGIN {mode}")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class SQLiteStorage(Storage):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db: aiosqlite.Connection | None = None
-        self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
+        self._db: sqlite3.Connection | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="debrief-sqlite")
+        self._queue: list[Append] = []
         self._committer: asyncio.Task[None] | None = None
-        # One connection: statements of concurrent tasks must not land inside
-        # each other's transactions.
-        self._lock = asyncio.Lock()
+        self._checkpointer: asyncio.Task[None] | None = None
 
     def lock_scope(self) -> str:
-        return str(self.path.resolve()) if str(self.path) != ":memory:" else str(id(self))
+        return str(self.path.resolve()) if self._on_disk else str(id(self))
+
+    @property
+    def _on_disk(self) -> bool:
+        return str(self.path) != ":memory:"
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` in the connection's thread; errors as StorageError."""
+        db = self._db
+        if db is None:
+            raise StorageError("storage is not open")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, fn, db, *args)
+        except sqlite3.Error as exc:
+            raise StorageError(f"sqlite: {exc}") from exc
 
     async def open(self) -> None:
-        if str(self.path) != ":memory:":
+        if self._on_disk:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(SCHEMA)
+        loop = asyncio.get_running_loop()
+        self._db = await loop.run_in_executor(self._writer, _connect, self.path)
+        await self._run(lambda db: db.executescript(SCHEMA))
+        if self._on_disk:
+            await self._run(lambda db: db.execute("PRAGMA wal_autocheckpoint=0"))
+            self._checkpointer = asyncio.create_task(self._checkpoint_loop())
 
     async def close(self) -> None:
         if self._committer is not None:
-            await asyncio.shield(self._committer)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._committer)
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
         if self._db is not None:
-            await self._db.close()
-            self._db = None
+            await self._run(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+            db, self._db = self._db, None
+            await asyncio.get_running_loop().run_in_executor(self._writer, db.close)
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise StorageError("storage is not open")
-        return self._db
+    async def _checkpoint_loop(self) -> None:
+        """Copy the WAL into the database now and then, off the commit thread."""
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(1, thread_name_prefix="debrief-checkpoint") as pool:
+            reader = await loop.run_in_executor(pool, _connect, self.path)
+            try:
+                while True:
+                    await asyncio.sleep(CHECKPOINT_EVERY_S)
+                    with contextlib.suppress(sqlite3.Error):
+                        await loop.run_in_executor(
+                            pool, reader.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+                        )
+            finally:
+                await asyncio.shield(loop.run_in_executor(pool, reader.close))
 
     # --- document logs -------------------------------------------------------------
 
     async def load_doc(self, key: str) -> StoredDoc:
-        async with self._lock:
-            return await self._load_doc(key)
-
-    async def _load_doc(self, key: str) -> StoredDoc:
-        try:
-            async with self.db.execute(
+        def load(db: sqlite3.Connection) -> StoredDoc:
+            row = db.execute(
                 "SELECT data, upto FROM doc_snapshots WHERE doc = ?", (key,)
-            ) as cur:
-                row = await cur.fetchone()
+            ).fetchone()
             snapshot, upto = (bytes(row[0]), int(row[1])) if row else (None, 0)
-            async with self.db.execute(
+            rows = db.execute(
                 "SELECT seq, data FROM doc_updates WHERE doc = ? AND seq > ? ORDER BY seq",
                 (key, upto),
-            ) as cur:
-                rows = list(await cur.fetchall())
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot load {key}: {exc}") from exc
-        position = str(rows[-1][0]) if rows else str(upto)
-        return StoredDoc(snapshot, [bytes(r[1]) for r in rows], position)
+            ).fetchall()
+            position = str(rows[-1][0]) if rows else str(upto)
+            return StoredDoc(snapshot, [bytes(r[1]) for r in rows], position)
+
+        return await self._run(load)
 
     async def append_update(self, key: str, update: bytes) -> str:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -124,9 +175,9 @@ class SQLiteStorage(Storage):
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                seqs = await self._commit(batch)
+                seqs = await self._run(_append_batch, [(k, u) for k, u, _ in batch])
             except Exception as exc:
-                error = StorageError(f"append failed: {exc}")
+                error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -135,153 +186,127 @@ class SQLiteStorage(Storage):
                 if not future.done():
                     future.set_result(str(seq))
 
-    async def _commit(self, batch: list[tuple[str, bytes, asyncio.Future[str]]]) -> list[int]:
-        async with self._lock:
-            return await self._commit_locked(batch)
-
-    async def _commit_locked(
-        self, batch: list[tuple[str, bytes, asyncio.Future[str]]]
-    ) -> list[int]:
-        db = self.db
-        seqs = []
-        await db.execute("BEGIN")
-        try:
-            for key, update, _ in batch:
-                cur = await db.execute(
-                    "INSERT INTO doc_updates (doc, data) VALUES (?, ?)", (key, update)
-                )
-                seqs.append(int(cur.lastrowid or 0))
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        return seqs
-
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
-        async with self._lock:
-            return await self._compact(key, snapshot, int(upto))
+        def compact(db: sqlite3.Connection) -> bool:
+            with _transaction(db, "IMMEDIATE"):
+                row = db.execute("SELECT upto FROM doc_snapshots WHERE doc = ?", (key,)).fetchone()
+                if row is not None and int(row[0]) >= int(upto):
+                    return False
+                db.execute(
+                    "INSERT OR REPLACE INTO doc_snapshots (doc, data, upto) VALUES (?, ?, ?)",
+                    (key, snapshot, int(upto)),
+                )
+                db.execute("DELETE FROM doc_updates WHERE doc = ? AND seq <= ?", (key, int(upto)))
+            return True
 
-    async def _compact(self, key: str, snapshot: bytes, upto_seq: int) -> bool:
-        db = self.db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            async with db.execute("SELECT upto FROM doc_snapshots WHERE doc = ?", (key,)) as cur:
-                row = await cur.fetchone()
-            if row is not None and int(row[0]) >= upto_seq:
-                await db.execute("ROLLBACK")
-                return False
-            await db.execute(
-                "INSERT OR REPLACE INTO doc_snapshots (doc, data, upto) VALUES (?, ?, ?)",
-                (key, snapshot, upto_seq),
-            )
-            await db.execute("DELETE FROM doc_updates WHERE doc = ? AND seq <= ?", (key, upto_seq))
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        return True
+        return await self._run(compact)
 
     async def delete_doc(self, key: str) -> None:
-        async with self._lock:
-            await self.db.execute("DELETE FROM doc_updates WHERE doc = ?", (key,))
-            await self.db.execute("DELETE FROM doc_snapshots WHERE doc = ?", (key,))
+        def delete(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.execute("DELETE FROM doc_updates WHERE doc = ?", (key,))
+                db.execute("DELETE FROM doc_snapshots WHERE doc = ?", (key,))
+
+        await self._run(delete)
 
     # --- records -------------------------------------------------------------------
 
     async def put_record(
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
-        async with self._lock:
-            await self.db.execute(
+        row = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
+        await self._run(
+            lambda db: db.execute(
                 "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, "
                 "review_id = excluded.review_id",
-                (kind, record_id, review_id, _monotonic_id(), json.dumps(data)),
+                row,
             )
+        )
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        async with (
-            self._lock,
-            self.db.execute(
+        row = await self._run(
+            lambda db: db.execute(
                 "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-            ) as cur,
-        ):
-            row = await cur.fetchone()
+            ).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
-        async with self._lock:
-            cur = await self.db.execute(
+        cursor = await self._run(
+            lambda db: db.execute(
                 "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
             )
-        return (cur.rowcount or 0) > 0
+        )
+        return (cursor.rowcount or 0) > 0
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
-        async with (
-            self._lock,
-            self.db.execute(
+        rows = await self._run(
+            lambda db: db.execute(
                 "SELECT data FROM records WHERE kind = ? AND review_id = ? ORDER BY created, id",
                 (kind, review_id),
-            ) as cur,
-        ):
-            rows = await cur.fetchall()
+            ).fetchall()
+        )
         return [json.loads(r[0]) for r in rows]
 
     # --- ballots -------------------------------------------------------------------
 
     async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
-        async with self._lock:
-            db = self.db
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                async with db.execute(
+        def cast(db: sqlite3.Connection) -> bool:
+            with _transaction(db, "IMMEDIATE"):
+                (used,) = db.execute(
                     "SELECT COALESCE(SUM(count), 0) FROM votes WHERE ballot = ? AND voter = ?",
                     (ballot, voter),
-                ) as cur:
-                    row = await cur.fetchone()
-                if row is not None and int(row[0]) >= limit:
-                    await db.execute("ROLLBACK")
+                ).fetchone()
+                if int(used) >= limit:
                     return False
-                await db.execute(
+                db.execute(
                     "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
                     "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
                     (ballot, voter, target),
                 )
-                await db.execute("COMMIT")
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
             return True
 
+        return await self._run(cast)
+
     async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
-        async with self._lock:
-            db = self.db
-            cur = await db.execute(
-                "UPDATE votes SET count = count - 1 "
-                "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
-                (ballot, voter, target),
-            )
-            changed = (cur.rowcount or 0) > 0
-            await db.execute("DELETE FROM votes WHERE count <= 0")
-            return changed
+        def retract(db: sqlite3.Connection) -> bool:
+            with _transaction(db):
+                changed = db.execute(
+                    "UPDATE votes SET count = count - 1 "
+                    "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
+                    (ballot, voter, target),
+                ).rowcount
+                db.execute("DELETE FROM votes WHERE count <= 0")
+            return (changed or 0) > 0
+
+        return await self._run(retract)
 
     async def tally(self, ballot: str) -> dict[str, int]:
-        async with (
-            self._lock,
-            self.db.execute(
+        rows = await self._run(
+            lambda db: db.execute(
                 "SELECT target, SUM(count) FROM votes WHERE ballot = ? GROUP BY target "
                 "HAVING SUM(count) > 0",
                 (ballot,),
-            ) as cur,
-        ):
-            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+            ).fetchall()
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
-        async with (
-            self._lock,
-            self.db.execute(
+        rows = await self._run(
+            lambda db: db.execute(
                 "SELECT target, count FROM votes WHERE ballot = ? AND voter = ? AND count > 0",
                 (ballot, voter),
-            ) as cur,
-        ):
-            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+            ).fetchall()
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> list[int]:
+    """Insert a batch in one transaction; return each row's sequence number."""
+    with _transaction(db):
+        db.executemany("INSERT INTO doc_updates (doc, data) VALUES (?, ?)", batch)
+        (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
+    # AUTOINCREMENT numbers the rows of one connection's transaction consecutively.
+    first = int(last) - len(batch) + 1
+    return list(range(first, int(last) + 1))
