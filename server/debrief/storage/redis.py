@@ -32,6 +32,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from debrief.storage.base import Storage, StorageError, StoredDoc
+from debrief.storage.group_commit import GroupCommit
 
 T = TypeVar("T")
 
@@ -130,8 +131,7 @@ class RedisStorage(Storage):
         self.node_id = secrets.token_hex(8)
         self._client: aioredis.Redis | None = None
         self._scripts: dict[str, Any] = {}
-        self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._appends = GroupCommit(self._append_batch)
 
     # --- connection ----------------------------------------------------------------
 
@@ -160,9 +160,7 @@ class RedisStorage(Storage):
             self._scripts[name] = self._client.register_script(source)
 
     async def close(self) -> None:
-        if self._committer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._committer)
+        await self._appends.drain()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
@@ -240,35 +238,20 @@ class RedisStorage(Storage):
         return StoredDoc(bytes(data) if data is not None else None, updates, position)
 
     async def append_update(self, key: str, update: bytes) -> str:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.append((key, update, future))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_loop())
-        return await future
+        return await self._appends.append(key, update)
 
-    async def _commit_loop(self) -> None:
-        """Send every append queued meanwhile in one pipeline: one round trip per loop
-        turn, and appends to a doc land in the order they were made."""
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                ids = await self.call(self._commit(batch), "append")
-            except StorageError as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, _, future), entry_id in zip(batch, ids, strict=True):
-                if not future.done():
-                    future.set_result(text(entry_id))
+    async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
+        """One pipeline per batch: one round trip per loop turn, order kept per doc."""
 
-    async def _commit(self, batch: list[tuple[str, bytes, asyncio.Future[str]]]) -> list[bytes]:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key, update, _ in batch:
-                fields: Any = {"u": update, "n": self.node_id}
-                pipe.xadd(self.log_key(key), fields)
-            ids: list[bytes] = await pipe.execute()
-        return ids
+        async def send() -> list[bytes]:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, update in batch:
+                    fields: Any = {"u": update, "n": self.node_id}
+                    pipe.xadd(self.log_key(key), fields)
+                ids: list[bytes] = await pipe.execute()
+            return ids
+
+        return [text(entry_id) for entry_id in await self.call(send(), "append")]
 
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         ms, seq = parse_id(upto)

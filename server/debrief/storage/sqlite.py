@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from debrief.storage.base import Storage, StorageError, StoredDoc
+from debrief.storage.group_commit import GroupCommit
 
 T = TypeVar("T")
 
@@ -60,8 +61,6 @@ CREATE TABLE IF NOT EXISTS votes (
 
 CHECKPOINT_EVERY_S = 1.0
 
-Append = tuple[str, bytes, "asyncio.Future[str]"]
-
 
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -87,8 +86,7 @@ class SQLiteStorage(Storage):
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="debrief-sqlite")
-        self._queue: list[Append] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._appends = GroupCommit(self._append_batch)
         self._checkpointer: asyncio.Task[None] | None = None
 
     def lock_scope(self) -> str:
@@ -119,9 +117,7 @@ class SQLiteStorage(Storage):
             self._checkpointer = asyncio.create_task(self._checkpoint_loop())
 
     async def close(self) -> None:
-        if self._committer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._committer)
+        await self._appends.drain()
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -165,26 +161,10 @@ class SQLiteStorage(Storage):
         return await self._run(load)
 
     async def append_update(self, key: str, update: bytes) -> str:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.append((key, update, future))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_loop())
-        return await future
+        return await self._appends.append(key, update)
 
-    async def _commit_loop(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                seqs = await self._run(_append_batch, [(k, u) for k, u, _ in batch])
-            except Exception as exc:
-                error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, _, future), seq in zip(batch, seqs, strict=True):
-                if not future.done():
-                    future.set_result(str(seq))
+    async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
+        return [str(seq) for seq in await self._run(_append_batch, batch)]
 
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         def compact(db: sqlite3.Connection) -> bool:
