@@ -1,8 +1,8 @@
 """Command line: ``python -m loadgen`` (from bench/, or with bench/ on PYTHONPATH).
 
 Runs every selected scenario against every selected server, one fresh server per run, and
-prints the comparison table; results go to bench/results/ and, with --readme, into
-bench/README.md.
+prints the comparison table (and the scale-out table when debrief-redis ran); results go to
+bench/results/ and, with --readme, into bench/README.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--servers",
         default=",".join(servers.ALL_SERVERS),
-        help="comma-separated: " + ",".join(servers.ALL_SERVERS),
+        help="comma-separated: " + ",".join(servers.ALL_SERVERS) + " (debrief-redis: 2 "
+        "debrief processes + a throwaway redis-server, only on big-* and many unless "
+        "--scaleout-all)",
+    )
+    ap.add_argument(
+        "--scaleout-all",
+        action="store_true",
+        help="run debrief-redis on every selected scenario, not only big-* and many",
     )
     ap.add_argument(
         "--scenarios",
@@ -70,10 +77,13 @@ def _select(names: str, scale: float) -> list[Scenario]:
 
 
 def _render(path: Path, readme: bool) -> int:
-    text = report.render_json(path)
-    print(text)
-    if readme and not report.update_readme(servers.BENCH / "README.md", text):
-        print("bench/README.md has no results markers; table not written", file=sys.stderr)
+    results, meta = report.load_json(path)
+    args = (results, meta["command"], meta["date"], meta["machine"])
+    text, scaleout = report.block(*args), report.scaleout_block(*args)
+    print("\n\n".join(t for t in (text, scaleout) if t))
+    if readme:
+        for problem in report.write_readme(servers.BENCH / "README.md", results, text, scaleout):
+            print(problem, file=sys.stderr)
     return 0
 
 
@@ -99,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[runner.ScenarioResult] = []
     for sc in scenarios:
         for kind in kinds:
+            if kind == servers.SCALEOUT and not (sc.scaleout or args.scaleout_all):
+                why = "scale-out runs big-* and many only (--scaleout-all for every scenario)"
+                results.append(runner.skipped(kind, sc, why))
+                continue
             print(f"== {sc.name} on {kind}: {sc.title}", flush=True)
             profile_dir = RESULTS / "profiles" / stamp if args.profile else None
             r = runner.run(kind, sc, log_dir, profile_dir)
@@ -108,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
                 f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
                 + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
+                + (f", Redis CPU {r.redis_cpu_s:.2f} s" if r.redis_cpu_s is not None else "")
                 + f", generator CPU {r.generator_cpu_s:.1f} s, other CPU {r.other_cpu_s:.1f} s"
                 + f", {r.wall_s:.0f} s wall",
                 flush=True,
@@ -115,13 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             for e in r.errors[:3]:
                 print(f"   ! {e}", flush=True)
     text = report.block(results, command.strip())
+    scaleout = report.scaleout_block(results, command.strip())
+    both = "\n\n".join(t for t in (text, scaleout) if t)
     print()
-    print(text)
+    print(both)
     out = args.out or RESULTS / f"results-{stamp}.json"
     report.write_json(results, out, command)
-    (RESULTS / "latest.md").write_text(text + "\n")
-    if args.readme and not report.update_readme(servers.BENCH / "README.md", text):
-        print("bench/README.md has no results markers; table not written", file=sys.stderr)
+    (RESULTS / "latest.md").write_text(both + "\n")
+    if args.readme:
+        for problem in report.write_readme(servers.BENCH / "README.md", results, text, scaleout):
+            print(problem, file=sys.stderr)
     failed = [r for r in results if r.expected and r.received != r.expected]
     return 1 if failed else 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import httpx
 
@@ -12,11 +13,15 @@ DOC = "timeline"  # participants may write it
 
 
 def create_reviews(target: Target, count: int, prefix: str) -> list[DocRef]:
-    """Create ``count`` reviews; each becomes one benchmark doc (its ``timeline``)."""
+    """Create ``count`` reviews; each becomes one benchmark doc (its ``timeline``).
+
+    Over a scale-out cluster the reviews are created on its processes in turn.
+    """
     docs: list[DocRef] = []
-    with httpx.Client(base_url=target.http_base, timeout=30) as http:
+    with httpx.Client(timeout=30) as http:
         for i in range(count):
-            resp = http.post("/api/reviews", json={"title": f"{prefix} {i}"})
+            url = f"{target.for_client(i).http_base}/api/reviews"
+            resp = http.post(url, json={"title": f"{prefix} {i}"})
             if resp.status_code != 201:
                 raise RuntimeError(f"POST /api/reviews -> {resp.status_code}: {resp.text[:200]}")
             body = resp.json()
@@ -31,20 +36,27 @@ def create_reviews(target: Target, count: int, prefix: str) -> list[DocRef]:
 
 
 async def join_all(
-    target: Target, invites: list[str], concurrency: int = 32, name_prefix: str = "bench"
+    targets: Sequence[Target],
+    invites: list[str],
+    concurrency: int = 32,
+    name_prefix: str = "bench",
 ) -> list[str]:
-    """One ``POST /api/join`` per entry of ``invites``; returns the bearer tokens in order."""
+    """One ``POST /api/join`` per entry of ``invites``, sent to the server process of the same
+    index in ``targets``; returns the bearer tokens in order."""
+    if len(targets) != len(invites):
+        raise ValueError("one target per invite")
     sem = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=target.http_base, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
 
         async def join(i: int, invite: str) -> str:
             body = {"invite": invite, "name": f"{name_prefix}-{i}"}
+            url = f"{targets[i].http_base}/api/join"
             problem = ""
             async with sem:
                 for attempt in range(4):  # bounded; keep-alive races and 5xx are retried
                     try:
-                        resp = await http.post("/api/join", json=body)
+                        resp = await http.post(url, json=body)
                     except httpx.TransportError as exc:
                         problem = f"{type(exc).__name__}: {exc}"
                     else:
@@ -61,7 +73,7 @@ async def join_all(
 
 def ws_url(target: Target, doc: DocRef) -> str:
     """The websocket URL a client opens for ``doc`` on ``target``."""
-    if target.kind == "debrief":
+    if target.debrief:
         return f"{target.ws_base}/ws/{doc.review_id}/{DOC}"
     if target.kind == "hocuspocus":
         return f"{target.ws_base}/"  # the doc name travels in every frame

@@ -5,17 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ServerKind = Literal["debrief", "y-websocket", "hocuspocus", "pycrdt"]
+ServerKind = Literal["debrief", "debrief-redis", "y-websocket", "hocuspocus", "pycrdt"]
 Mode = Literal["updates", "storm", "idle", "awareness"]
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """How to reach one running server."""
+    """How to reach one running server: one port, or one per process of a scale-out cluster."""
 
     kind: ServerKind
     host: str
-    port: int
+    ports: tuple[int, ...]
+
+    @property
+    def port(self) -> int:
+        """The first process's port (API calls that may go anywhere use it)."""
+        return self.ports[0]
+
+    def for_client(self, i: int) -> Target:
+        """The process client ``i`` talks to: clients alternate over the processes."""
+        if len(self.ports) == 1:
+            return self
+        return Target(self.kind, self.host, (self.ports[i % len(self.ports)],))
+
+    @property
+    def debrief(self) -> bool:
+        """Debrief itself (single process or scale-out): joins via its API, bearer tokens."""
+        return self.kind in ("debrief", "debrief-redis")
 
     @property
     def http_base(self) -> str:
@@ -48,6 +64,7 @@ class ClientPlan:
     writer: int = -1  # writer id (>= 0) if this client sends document updates
     verify: bool = False  # apply every update to a real pycrdt Doc and check it at the end
     first: bool = False  # connects alone before the others (opens the room)
+    slot: int = 0  # index among its doc's clients; picks the server process (Target.for_client)
 
     @property
     def is_writer(self) -> bool:

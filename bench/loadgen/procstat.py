@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +60,17 @@ def _status_kib(pid: int, key: str) -> int:
 
 def sample(pid: int) -> ProcSample:
     """CPU and memory of ``pid``'s tree right now (processes that vanish are skipped)."""
+    return sample_all([pid])
+
+
+def sample_all(pids: Iterable[int]) -> ProcSample:
+    """CPU and memory of the trees of all ``pids`` together (e.g. a cluster's processes)."""
     cpu = 0.0
     rss = hwm = n = 0
-    for p in process_tree(pid):
+    tree: list[int] = []
+    for pid in pids:
+        tree.extend(p for p in process_tree(pid) if p not in tree)
+    for p in tree:
         try:
             cpu += _cpu(p)
             rss += _status_kib(p, "VmRSS")

@@ -45,6 +45,12 @@ class ScenarioResult:
     verified_failed: int = 0
     wall_s: float = 0.0
     errors: list[str] = field(default_factory=list)
+    # scale-out (debrief-redis): server CPU/RSS above are summed over its processes
+    processes: int = 1
+    process_cpu_s: list[float] = field(default_factory=list)  # timed-phase CPU per process
+    redis_cpu_s: float | None = None
+    redis_peak_rss_mib: float | None = None
+    skipped: str = ""  # why this (scenario, server) pair was not run
 
     @property
     def delivered(self) -> float:
@@ -70,7 +76,7 @@ def percentile(sorted_values: list[int], q: float) -> float:
 
 
 def _docs(sc: Scenario, target: Target) -> list[DocRef]:
-    if target.kind == "debrief":
+    if target.debrief:
         return debrief_api.create_reviews(target, sc.docs, f"bench {sc.name}")
     return [DocRef(name=f"bench-{sc.name}-{i}") for i in range(sc.docs)]
 
@@ -96,12 +102,20 @@ def _recv_all(conns: list[Connection], kind: str, timeout_s: float) -> dict[int,
     return got
 
 
+def skipped(kind: ServerKind, sc: Scenario, why: str) -> ScenarioResult:
+    """The row of a (scenario, server) pair that was not run."""
+    return ScenarioResult(
+        server=kind, scenario=sc.name, title=sc.title, clients=sc.clients, mode=sc.mode, skipped=why
+    )
+
+
 def run(
     kind: ServerKind, sc: Scenario, log_dir: Path, profile_dir: Path | None = None
 ) -> ScenarioResult:
     """Start a fresh ``kind`` server, run ``sc`` against it, and stop it.
 
-    With ``profile_dir`` a Python server is sampled by py-spy during the timed phase.
+    With ``profile_dir`` a Python server is sampled by py-spy during the timed phase (the
+    first process of a scale-out cluster).
     """
     raise_nofile(NOFILE)
     started = time.monotonic()
@@ -109,6 +123,10 @@ def run(
         server=kind, scenario=sc.name, title=sc.title, clients=sc.clients, mode=sc.mode
     )
     server = servers.start(kind, log_dir)
+    res.processes = len(server.pids)
+    pids = server.pids
+    redis_pid = server.redis_pid
+    python_server = kind in ("debrief", "debrief-redis", "pycrdt")
     ctx = mp.get_context("spawn")
     procs: list[Any] = []
     conns: list[Connection] = []
@@ -124,8 +142,8 @@ def run(
             conns.append(parent)
         setup_s = sc.workload.connect_timeout_s * 3 + 120
         _recv_all(conns, "joined", setup_s)
-        base = procstat.sample(server.pid)  # after the API calls: connections only from here
-        if profile_dir is not None and kind in ("debrief", "pycrdt") and sc.mode == "idle":
+        base = procstat.sample_all(pids)  # after the API calls: connections only from here
+        if profile_dir is not None and python_server and sc.mode == "idle":
             # idle: what costs is connecting and holding, so profile from here
             profiler = profiling.Profiler(server.pid, profile_dir / f"{kind}-{sc.name}.txt")
         for c in conns:
@@ -138,19 +156,23 @@ def run(
         held = None
         if sc.mode == "idle":
             time.sleep(sc.hold_s)
-            held = procstat.sample(server.pid)
+            held = procstat.sample_all(pids)
             if res.connected:
                 res.rss_per_client_kib = (held.rss_kib - base.rss_kib) / res.connected
-        if profile_dir is not None and kind in ("debrief", "pycrdt") and profiler is None:
+        if profile_dir is not None and python_server and profiler is None:
             profiler = profiling.Profiler(server.pid, profile_dir / f"{kind}-{sc.name}.txt")
-        before = procstat.sample(server.pid)
+        before = procstat.sample_all(pids)
+        before_each = [procstat.sample(p) for p in pids]
+        redis0 = procstat.sample(redis_pid) if redis_pid is not None else None
         busy0 = procstat.system_busy_s()
         t0 = time.monotonic_ns() + START_SLACK_NS
         for c in conns:
             c.send(("start", t0))
         wl = sc.workload
         done = _recv_all(conns, "done", wl.duration_s + wl.drain_s + wl.connect_timeout_s + 120)
-        after = procstat.sample(server.pid)
+        after = procstat.sample_all(pids)
+        after_each = [procstat.sample(p) for p in pids]
+        redis1 = procstat.sample(redis_pid) if redis_pid is not None else None
         busy = procstat.system_busy_s() - busy0
         res.phase_s = (time.monotonic_ns() - t0) / 1e9
         if profiler is not None:
@@ -160,10 +182,20 @@ def run(
         # idle: the cost of connecting and holding the clients; otherwise the timed phase
         res.server_cpu_s = (held.cpu_s - base.cpu_s) if held else (after.cpu_s - before.cpu_s)
         res.server_peak_rss_mib = after.hwm_kib / 1024
+        if len(pids) > 1:
+            res.process_cpu_s = [
+                a.cpu_s - b.cpu_s for a, b in zip(after_each, before_each, strict=True)
+            ]
+        redis_cpu = 0.0
+        if redis0 is not None and redis1 is not None:
+            redis_cpu = redis1.cpu_s - redis0.cpu_s
+            res.redis_cpu_s = redis_cpu
+            res.redis_peak_rss_mib = redis1.hwm_kib / 1024
         _merge(res, [r for r in done.values() if isinstance(r, WorkerResult)], sc)
-        res.other_cpu_s = max(0.0, busy - (after.cpu_s - before.cpu_s) - res.generator_cpu_s)
+        server_cpu = after.cpu_s - before.cpu_s + redis_cpu
+        res.other_cpu_s = max(0.0, busy - server_cpu - res.generator_cpu_s)
         if not server.alive():
-            res.errors.insert(0, f"server exited (code {server.proc.returncode})")
+            res.errors.insert(0, server.exits())
     except Exception as exc:
         res.errors.insert(0, f"run failed: {exc}"[:300])
     finally:

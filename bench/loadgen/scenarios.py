@@ -21,6 +21,7 @@ class Scenario:
     procs: int = 2  # generator processes
     hold_s: float = 0.0  # idle mode: seconds connected before RSS is read
     note: str = ""
+    scaleout: bool = False  # also run on debrief-redis (2 processes + Redis) by default
 
     @property
     def mode(self) -> Mode:
@@ -40,6 +41,7 @@ def _big(n: int, writers: int, rate: float, duration: float) -> Scenario:
         writers_per_doc=writers,
         verifiers_per_doc=2,
         workload=Workload(mode="updates", duration_s=duration, rate_hz=rate),
+        scaleout=True,
     )
 
 
@@ -58,6 +60,7 @@ def default_scenarios(scale: float = 1.0) -> list[Scenario]:
             clients_per_doc=10,
             writers_per_doc=2,
             workload=Workload(mode="updates", duration_s=10.0, rate_hz=1.0),
+            scaleout=True,
         ),
         Scenario(
             name="storm",
@@ -103,6 +106,7 @@ def smoke_scenario(clients: int = 6, writers: int = 2, duration_s: float = 2.0) 
         verifiers_per_doc=1,
         procs=1,
         workload=Workload(mode="updates", duration_s=duration_s, rate_hz=5.0, drain_s=5.0),
+        scaleout=True,
     )
 
 
@@ -159,7 +163,7 @@ def layout(sc: Scenario, target: Target, docs: list[DocRef], nofile: int) -> lis
             verify = sc.writers_per_doc <= k < sc.writers_per_doc + sc.verifiers_per_doc
             if sc.mode == "awareness":
                 doc_senders[d].append(cid)
-            cp = ClientPlan(cid=cid, doc=d, writer=w, verify=verify, first=k == 0)
+            cp = ClientPlan(cid=cid, doc=d, writer=w, verify=verify, first=k == 0, slot=k)
             plans[cid % procs].clients.append(cp)
             cid += 1
     for p in plans:

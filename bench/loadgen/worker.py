@@ -55,18 +55,23 @@ def worker_main(plan: WorkerPlan, conn: Connection) -> None:
 
 
 async def _tokens(plan: WorkerPlan, extra: int) -> list[str]:
-    if plan.target.kind != "debrief":
+    if not plan.target.debrief:
         return [""] * (len(plan.clients) + extra)
     invites = [plan.docs[c.doc].invite for c in plan.clients]
     invites += [plan.docs[0].invite] * extra
-    return await join_all(plan.target, invites, name_prefix=f"w{plan.index}")
+    # Over a cluster each client joins through the process after its own, so every session
+    # is used on another process than the one that issued it (as behind a load balancer).
+    targets = [plan.target.for_client(c.slot + 1) for c in plan.clients]
+    targets += [plan.target] * extra
+    return await join_all(targets, invites, name_prefix=f"w{plan.index}")
 
 
 def _make_client(
     plan: WorkerPlan, cp: ClientPlan, token: str, lat: array[int], done: Any
 ) -> BenchClient:
     doc = plan.docs[cp.doc]
-    return BenchClient(cp, plan.target, ws_url(plan.target, doc), doc.name, token, lat, done)
+    target = plan.target.for_client(cp.slot)
+    return BenchClient(cp, target, ws_url(target, doc), doc.name, token, lat, done)
 
 
 async def _run(plan: WorkerPlan, conn: Connection) -> WorkerResult:

@@ -42,3 +42,40 @@ def test_every_message_reaches_every_client(scenario: Scenario, tmp_path: Path) 
     assert result.verified_failed == 0
     if scenario.mode == "updates":  # clients that decoded every update into a real pycrdt Doc
         assert result.verified_ok == scenario.docs * scenario.verifiers_per_doc
+
+
+@pytest.mark.skipif(
+    servers.available("debrief-redis") is not None, reason="redis-server is not installed"
+)
+def test_scaleout_kind_delivers_everything_across_two_processes(tmp_path: Path) -> None:
+    """debrief-redis: two `debrief serve --redis` processes and a throwaway redis-server; the
+    clients of the doc alternate between the processes, so half the receivers of every update
+    sit on the other process than its writer."""
+    scenario = smoke_scenario(clients=6, writers=2, duration_s=2.0)
+    result = runner.run("debrief-redis", scenario, tmp_path / "logs")
+
+    assert result.errors == []
+    assert result.processes == 2
+    assert len(result.process_cpu_s) == 2
+    assert result.redis_cpu_s is not None
+    assert result.connected == scenario.clients
+    assert result.expected > 0
+    assert result.received == result.expected  # delivered fraction exactly 1.0
+    assert result.verified_failed == 0
+    assert result.verified_ok == scenario.verifiers_per_doc
+    assert list((tmp_path / "logs").glob("redis-*.log"))  # its own Redis, not the shared one
+
+
+def test_scaleout_layout_alternates_each_docs_clients_over_the_processes() -> None:
+    from loadgen.plan import DocRef, Target
+    from loadgen.scenarios import layout
+
+    target = Target("debrief-redis", "127.0.0.1", (9001, 9002))
+    scenario = smoke_scenario(clients=6, writers=2)
+    plans = layout(scenario, target, [DocRef(name="d", review_id="r", invite="i")], 1024)
+    ports = [target.for_client(c.slot).port for p in plans for c in p.clients]
+    assert sorted(ports) == [9001] * 3 + [9002] * 3
+    writers = [target.for_client(c.slot).port for p in plans for c in p.clients if c.is_writer]
+    assert sorted(writers) == [9001, 9002]  # one writer per process: updates cross both ways
+    single = Target("debrief", "127.0.0.1", (9000,))
+    assert single.for_client(5) is single and single.port == 9000
