@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import zlib
 from typing import Any
 
 from debrief.protocol.awareness import AwarenessEntry, encode_awareness, parse_awareness
@@ -91,6 +92,14 @@ class RedisLink:
                 await self._sender
 
 
+TAILERS = 16
+
+
+def tailer_of(doc_key: str) -> int:
+    """Which tailer reads ``doc_key``'s streams (stable for the process's lifetime)."""
+    return zlib.crc32(doc_key.encode()) % TAILERS
+
+
 class RedisRelay:
     def __init__(
         self, storage: RedisStorage, *, node_ttl_s: float = 15.0, block_ms: int = 5000
@@ -102,8 +111,11 @@ class RedisRelay:
         self.links: dict[str, RedisLink] = {}
         prefix = storage.prefix
         self._alive_prefix = f"{prefix}node:"
-        self._wake_key = f"{prefix}node:{self.node}:wake"
-        self._wake_position = "0-0"
+        # Several tailers, each blocking on the streams of its share of the docs: an
+        # XREAD names every stream it waits on and is re-sent after each reply, so one
+        # tailer for 200 docs re-encoded 400 stream names per update.
+        self._wake_keys = [f"{prefix}node:{self.node}:wake:{i}" for i in range(TAILERS)]
+        self._wake_positions = ["0-0"] * TAILERS
         self._tasks: list[asyncio.Task[None]] = []
 
     def alive_key(self, node: str) -> str:
@@ -113,7 +125,8 @@ class RedisRelay:
         with contextlib.suppress(Exception):
             await self._beat()
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._tail_loop()), loop.create_task(self._beat_loop())]
+        self._tasks = [loop.create_task(self._tail_loop(i)) for i in range(TAILERS)]
+        self._tasks.append(loop.create_task(self._beat_loop()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -122,7 +135,7 @@ class RedisRelay:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         with contextlib.suppress(Exception):  # others drop our presence right away
-            await self.storage.client.delete(self.alive_key(self.node), self._wake_key)
+            await self.storage.client.delete(self.alive_key(self.node), *self._wake_keys)
 
     # --- attaching rooms -----------------------------------------------------------
 
@@ -136,10 +149,12 @@ class RedisRelay:
                 states, last = await pipe.execute()
             return states, last
 
+        wake_key = self._wake_keys[tailer_of(room.key)]
+
         async def wake() -> None:
             async with self.storage.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._wake_key, {"w": "1"}, maxlen=16, approximate=False)
-                pipe.expire(self._wake_key, PRESENCE_TTL_S)
+                pipe.xadd(wake_key, {"w": "1"}, maxlen=16, approximate=False)
+                pipe.expire(wake_key, PRESENCE_TTL_S)
                 await pipe.execute()
 
         states, last = await self.storage.call(read(), f"attach {room.key}")
@@ -170,13 +185,14 @@ class RedisRelay:
 
     # --- the tailer ----------------------------------------------------------------
 
-    async def _tail_loop(self) -> None:
+    async def _tail_loop(self, tailer: int) -> None:
         client = self.storage.connect(socket_timeout=self.block_ms / 1000 + 10, max_connections=1)
         backoff = 0.05
         try:
             while True:
-                reading = list(self.links.values())
-                streams: dict[Any, Any] = {self._wake_key: self._wake_position}
+                reading = [link for key, link in self.links.items() if tailer_of(key) == tailer]
+                wake_key = self._wake_keys[tailer]
+                streams: dict[Any, Any] = {wake_key: self._wake_positions[tailer]}
                 targets: dict[str, RedisLink] = {}
                 for link in reading:
                     streams[link.log_key] = link.position
@@ -194,8 +210,8 @@ class RedisRelay:
                 backoff = 0.05
                 for stream, entries in replies or []:
                     name = text(stream)
-                    if name == self._wake_key:
-                        self._wake_position = text(entries[-1][0])
+                    if name == wake_key:
+                        self._wake_positions[tailer] = text(entries[-1][0])
                         continue
                     link = targets[name]
                     if self.links.get(link.room.key) is not link:
