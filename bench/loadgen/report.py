@@ -87,20 +87,21 @@ def markdown(results: list[ScenarioResult]) -> str:
                 ]
             else:
                 ratios = ["", "", ""]
-            cells = [
-                name,
-                r.server,
-                _num(r.p50_ms),
-                _num(r.p99_ms),
-                _num(r.max_ms),
-                _delivered(r),
-                _num(r.server_cpu_s, 2),
-                _num(r.server_peak_rss_mib, 0),
-                _num(r.rss_per_client_kib, 1),
-                *ratios,
-            ]
+            cells = [name, r.server, *_measured(r), _num(r.rss_per_client_kib, 1), *ratios]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _measured(r: ScenarioResult) -> list[str]:
+    """The cells every table shares: latency, delivery, server CPU and peak RSS."""
+    return [
+        _num(r.p50_ms),
+        _num(r.p99_ms),
+        _num(r.max_ms),
+        _delivered(r),
+        _num(r.server_cpu_s, 2),
+        _num(r.server_peak_rss_mib, 0),
+    ]
 
 
 def scaleout_markdown(results: list[ScenarioResult]) -> str:
@@ -130,19 +131,8 @@ def scaleout_markdown(results: list[ScenarioResult]) -> str:
             ratios = ["", ""]
             if r.server == SCALEOUT and one is not None:
                 ratios = [_ratio(r.p99_ms, one.p99_ms), _ratio(r.server_cpu_s, one.server_cpu_s)]
-            cells = [
-                name,
-                setup,
-                _num(r.p50_ms),
-                _num(r.p99_ms),
-                _num(r.max_ms),
-                _delivered(r),
-                _num(r.server_cpu_s, 2),
-                _num(r.server_peak_rss_mib, 0),
-                _num(r.redis_cpu_s, 2),
-                _num(r.redis_peak_rss_mib, 0),
-                *ratios,
-            ]
+            redis = [_num(r.redis_cpu_s, 2), _num(r.redis_peak_rss_mib, 0)]
+            cells = [name, setup, *_measured(r), *redis, *ratios]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
