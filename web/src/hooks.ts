@@ -10,6 +10,9 @@ export function useY(...types: (Y.AbstractType<any> | null | undefined)[]): void
     const live = types.filter((t): t is Y.AbstractType<any> => !!t)
     const fn = () => bump(undefined)
     live.forEach((t) => t.observeDeep(fn))
+    // Effects run after the first render: a change that arrived in between (the first
+    // sync of a doc, typically) was never observed, so re-read once now.
+    fn()
     return () => live.forEach((t) => t.unobserveDeep(fn))
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, types)
@@ -26,7 +29,10 @@ export function useLinkState(review: Review): ReturnType<Review['state']> {
 
 export function useSynced(review: Review, doc: 'room' | 'timeline' | 'recap'): boolean {
   const [synced, setSynced] = useState(review.synced(doc))
-  useEffect(() => review.onState(() => setSynced(review.synced(doc))), [review, doc])
+  useEffect(() => {
+    setSynced(review.synced(doc)) // it may have synced between render and subscribe
+    return review.onState(() => setSynced(review.synced(doc)))
+  }, [review, doc])
   return synced
 }
 
