@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from support.api import create_review, join
 from support.server import ServerProcess
-from support.yclient import YClient
+from support.yclient import YClient, synced_client
 
 
 async def connect(server: ServerProcess, review_id: str, token: str) -> YClient:
-    return await (
-        await YClient(server.ws_url, review_id, "timeline", token).connect()
-    ).wait_synced()
+    return await synced_client(server.ws_url, review_id, "timeline", token)
 
 
 async def test_awareness_is_stamped_and_removed_on_close(server: ServerProcess) -> None:

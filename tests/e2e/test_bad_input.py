@@ -8,27 +8,22 @@ import websockets
 from pycrdt import Map
 
 from debrief.protocol import update_frame
-from support.api import create_review, join
+from support.api import create_review, join, participant_review
 from support.server import ServerProcess
-from support.yclient import YClient
+from support.yclient import YClient, synced_client
 
 
 async def room_of_two(server: ServerProcess) -> tuple[str, YClient, YClient, str]:
-    review = await create_review(server.url)
-    tok = (await join(server.url, review["invites"]["participant"]))["token"]
-    good = await (
-        await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-    ).wait_synced()
-    bad = await (
-        await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-    ).wait_synced()
+    review, tok = await participant_review(server.url)
+    good = await synced_client(server.ws_url, review["id"], "timeline", tok)
+    bad = await synced_client(server.ws_url, review["id"], "timeline", tok)
     good.doc.get("m", type=Map)["before"] = 1
     await bad.wait_for(lambda: "before" in bad.doc.get("m", type=Map))
     return review["id"], good, bad, tok
 
 
 async def still_works(server: ServerProcess, review_id: str, good: YClient, tok: str) -> None:
-    other = await (await YClient(server.ws_url, review_id, "timeline", tok).connect()).wait_synced()
+    other = await synced_client(server.ws_url, review_id, "timeline", tok)
     assert other.doc.get("m", type=Map).to_py() == {"before": 1}
     good.doc.get("m", type=Map)["after"] = 2
     await other.wait_for(lambda: "after" in other.doc.get("m", type=Map))
@@ -78,8 +73,7 @@ async def test_no_or_bad_credentials_close_4401(server: ServerProcess) -> None:
 
 
 async def test_unknown_doc_and_review_close_4404(server: ServerProcess) -> None:
-    review = await create_review(server.url)
-    tok = (await join(server.url, review["invites"]["participant"]))["token"]
+    review, tok = await participant_review(server.url)
     for rid, doc in ((review["id"], "secrets"), ("r_nope", "timeline")):
         c = await YClient(server.ws_url, rid, doc, tok).connect()
         assert await c.wait_closed() == 4404
@@ -93,8 +87,7 @@ async def test_session_of_another_review_closes_4403(server: ServerProcess) -> N
 
 
 async def test_cookie_from_foreign_origin_is_refused_before_accept(server: ServerProcess) -> None:
-    review = await create_review(server.url)
-    tok = (await join(server.url, review["invites"]["participant"]))["token"]
+    review, tok = await participant_review(server.url)
     cookie = {"Cookie": f"debrief_session={tok}"}
     url = f"{server.ws_url}/ws/{review['id']}/timeline"
     with pytest.raises(websockets.InvalidStatus) as refused:

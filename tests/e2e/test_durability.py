@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pycrdt import Map
 
-from support.api import create_review, join
+from support.api import participant_review
 from support.server import ServerProcess
 from support.yclient import YClient, synced_client
 
@@ -20,14 +20,9 @@ def db_rows(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
 async def test_compaction_then_restart_keeps_everything(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "d", env={"DEBRIEF_COMPACT_EVERY": "5"}).start()
     try:
-        review = await create_review(server.url)
-        tok = (await join(server.url, review["invites"]["participant"]))["token"]
-        writer = await (
-            await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-        ).wait_synced()
-        reader = await (
-            await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-        ).wait_synced()
+        review, tok = await participant_review(server.url)
+        writer = await synced_client(server.ws_url, review["id"], "timeline", tok)
+        reader = await synced_client(server.ws_url, review["id"], "timeline", tok)
         seen = reader.doc.get("m", type=Map)
         for i in range(23):
             writer.doc.get("m", type=Map)[f"k{i}"] = i
@@ -40,9 +35,7 @@ async def test_compaction_then_restart_keeps_everything(tmp_path: Path) -> None:
         left = db_rows(server.data_dir, "SELECT COUNT(*) FROM doc_updates")[0][0]
         assert isinstance(left, int) and left < 5
         server.start()
-        again = await (
-            await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-        ).wait_synced()
+        again = await synced_client(server.ws_url, review["id"], "timeline", tok)
         assert again.doc.get("m", type=Map).to_py() == {f"k{i}": i for i in range(23)}
         await again.close()
     finally:
@@ -50,15 +43,10 @@ async def test_compaction_then_restart_keeps_everything(tmp_path: Path) -> None:
 
 
 async def test_doc_that_fails_to_load_is_refused_and_left_untouched(server: ServerProcess) -> None:
-    review = await create_review(server.url)
-    tok = (await join(server.url, review["invites"]["participant"]))["token"]
-    writer = await (
-        await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-    ).wait_synced()
+    review, tok = await participant_review(server.url)
+    writer = await synced_client(server.ws_url, review["id"], "timeline", tok)
     writer.doc.get("m", type=Map)["a"] = 1
-    probe = await (
-        await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-    ).wait_synced()
+    probe = await synced_client(server.ws_url, review["id"], "timeline", tok)
     await probe.wait_for(lambda: "a" in probe.doc.get("m", type=Map))
     await writer.close()
     await probe.close()

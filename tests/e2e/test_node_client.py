@@ -8,16 +8,14 @@ from pycrdt import Map
 from support.api import create_review, join
 from support.node import NodeClient
 from support.server import ServerProcess
-from support.yclient import YClient
+from support.yclient import synced_client
 
 
 async def test_node_provider_and_python_client_sync_both_ways(server: ServerProcess) -> None:
     review = await create_review(server.url)
     tok = (await join(server.url, review["invites"]["participant"], "Node"))["token"]
     py_tok = (await join(server.url, review["invites"]["scribe"], "Py"))["token"]
-    py = await (
-        await YClient(server.ws_url, review["id"], "timeline", py_tok).connect()
-    ).wait_synced()
+    py = await synced_client(server.ws_url, review["id"], "timeline", py_tok)
     py.doc.get("m", type=Map)["from_python"] = "before node joined"
 
     node = await NodeClient.start(server.ws_url, review["id"], "timeline", tok)
@@ -51,9 +49,7 @@ async def test_read_only_node_provider_is_never_denied(server: ServerProcess) ->
     review = await create_review(server.url)
     scribe = (await join(server.url, review["invites"]["scribe"]))["token"]
     observer = (await join(server.url, review["invites"]["observer"], "Watcher"))["token"]
-    writer = await (
-        await YClient(server.ws_url, review["id"], "timeline", scribe).connect()
-    ).wait_synced()
+    writer = await synced_client(server.ws_url, review["id"], "timeline", scribe)
     shared = writer.doc.get("m", type=Map)
     shared["gone"] = 1
     del shared["gone"]

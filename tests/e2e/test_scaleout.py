@@ -17,9 +17,9 @@ import redis.asyncio as aioredis
 from pycrdt import Array, Map, Text
 
 from support.api import create_review, join
-from support.scaleout import Cluster, Nginx, ThrowawayRedis, reconnect, wait_until
-from support.server import ServerProcess
-from support.yclient import YClient
+from support.scaleout import Cluster, Nginx, ThrowawayRedis, reconnect
+from support.server import ServerProcess, wait_until
+from support.yclient import YClient, synced_client
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def tokens_for(servers: list[ServerProcess], review: dict[str, Any], role:
 
 
 async def connect(ws_url: str, review_id: str, token: str, doc: str = "timeline") -> YClient:
-    return await (await YClient(ws_url, review_id, doc, token).connect()).wait_synced()
+    return await synced_client(ws_url, review_id, doc, token)
 
 
 def events(c: YClient) -> dict[str, Any]:

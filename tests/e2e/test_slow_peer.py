@@ -9,9 +9,9 @@ import httpx
 import websockets
 from pycrdt import Map
 
-from support.api import create_review, join
+from support.api import participant_review
 from support.server import ServerProcess
-from support.yclient import YClient, synced_client
+from support.yclient import synced_client
 
 
 def metric(text: str, name: str) -> float:
@@ -26,14 +26,9 @@ async def test_stalled_reader_is_closed_and_others_get_everything(tmp_path: Path
         tmp_path / "d", env={"DEBRIEF_PEER_QUEUE": "16", "DEBRIEF_PEER_BUFFER": "1000000"}
     ).start()
     try:
-        review = await create_review(server.url)
-        tok = (await join(server.url, review["invites"]["participant"]))["token"]
-        writer = await (
-            await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-        ).wait_synced()
-        reader = await (
-            await YClient(server.ws_url, review["id"], "timeline", tok).connect()
-        ).wait_synced()
+        review, tok = await participant_review(server.url)
+        writer = await synced_client(server.ws_url, review["id"], "timeline", tok)
+        reader = await synced_client(server.ws_url, review["id"], "timeline", tok)
         # a raw client that never reads: the kernel buffers fill, then our queue
         stalled = await websockets.connect(
             f"{server.ws_url}/ws/{review['id']}/timeline",
@@ -66,8 +61,7 @@ async def test_fan_out_uses_the_direct_socket_path(tmp_path: Path) -> None:
     """
     server = ServerProcess(tmp_path / "d", env={"DEBRIEF_PEER_QUEUE": "1"}).start()
     try:
-        review = await create_review(server.url)
-        tok = (await join(server.url, review["invites"]["participant"]))["token"]
+        review, tok = await participant_review(server.url)
         a = await synced_client(server.ws_url, review["id"], "timeline", tok)
         b = await synced_client(server.ws_url, review["id"], "timeline", tok)
         for i in range(20):

@@ -11,8 +11,8 @@ from pycrdt import Array, Map, Text
 
 from debrief.protocol import keepalive_frame
 from support.api import create_review, join
-from support.server import ServerProcess
-from support.yclient import YClient
+from support.server import ServerProcess, wait_until
+from support.yclient import YClient, synced_client
 
 
 async def review_with(server: ServerProcess, *roles: str) -> tuple[dict[str, Any], list[str]]:
@@ -22,7 +22,7 @@ async def review_with(server: ServerProcess, *roles: str) -> tuple[dict[str, Any
 
 
 async def client(server: ServerProcess, review_id: str, doc: str, token: str) -> YClient:
-    return await (await YClient(server.ws_url, review_id, doc, token).connect()).wait_synced()
+    return await synced_client(server.ws_url, review_id, doc, token)
 
 
 def text_of(c: YClient, name: str = "t") -> str:
@@ -147,6 +147,10 @@ async def rooms_loaded(server: ServerProcess) -> int:
         return count
 
 
+async def rooms_loaded_is(server: ServerProcess, count: int) -> bool:
+    return await rooms_loaded(server) == count
+
+
 async def test_room_unloads_after_its_last_client_and_reloads(server: ServerProcess) -> None:
     review, (tok,) = await review_with(server, "participant")
     a = await client(server, review["id"], "timeline", tok)
@@ -156,9 +160,8 @@ async def test_room_unloads_after_its_last_client_and_reloads(server: ServerProc
     assert await rooms_loaded(server) >= 1
     await a.close()
     await b.close()
-    async with asyncio.timeout(20):  # the grace period is 0.2 s in tests
-        while await rooms_loaded(server):  # noqa: ASYNC110 - another process: poll it
-            await asyncio.sleep(0.05)
+    # the grace period is 0.2 s in tests
+    await wait_until(lambda: rooms_loaded_is(server, 0))
     again = await client(server, review["id"], "timeline", tok)
     assert text_of(again) == "flushed first"
     await again.close()

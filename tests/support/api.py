@@ -23,3 +23,9 @@ async def join(base: str, invite: str, name: str = "") -> dict[str, Any]:
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+
+async def participant_review(base: str) -> tuple[dict[str, Any], str]:
+    """A new review and a participant's session token for it."""
+    review = await create_review(base)
+    return review, (await join(base, review["invites"]["participant"]))["token"]

@@ -9,7 +9,6 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -203,10 +202,3 @@ async def reconnect(client: YClient, ws_url: str, review_id: str, doc: str) -> Y
     client.close_code = None
     await client.connect()
     return await client.wait_synced()
-
-
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Poll a condition that has no event to wait on (an HTTP status, a process)."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():  # noqa: ASYNC110 - nothing to subscribe to
-            await asyncio.sleep(0.05)

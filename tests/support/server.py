@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -95,3 +97,10 @@ class ServerProcess:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll a condition that has no event to wait on (an HTTP status, a process)."""
+    async with asyncio.timeout(timeout):
+        while not await predicate():  # noqa: ASYNC110 - nothing to subscribe to
+            await asyncio.sleep(0.05)
