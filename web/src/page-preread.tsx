@@ -5,6 +5,7 @@ import { answerQuestionnaire, getQuestionnaire } from './commands'
 import { useReview } from './context'
 import { GroundRules } from './ground-rules'
 import { useY } from './hooks'
+import { MetricsTable } from './metrics-table'
 import { readReview, safeUrl } from './model'
 import { navigate, reviewPath } from './router'
 import { TimelineLane } from './timeline-lane'
@@ -92,25 +93,15 @@ export function PreReadPage() {
               <dd>{s.expected_output || '—'}</dd>
             </dl>
             {review.metrics.length > 0 && (
-              <table class="table">
-                <caption>Baseline metrics</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Metric</th>
-                    <th scope="col">Planned</th>
-                    <th scope="col">Actual</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {review.metrics.map((m, i) => (
-                    <tr key={i}>
-                      <td>{m.name}</td>
-                      <td>{m.planned ?? '—'} {m.unit}</td>
-                      <td>{m.actual ?? '—'} {m.unit}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <MetricsTable
+                caption="Baseline metrics"
+                rows={review.metrics.map((m) => ({
+                  name: m.name,
+                  planned: String(m.planned ?? '—'),
+                  actual: String(m.actual ?? '—'),
+                  unit: m.unit,
+                }))}
+              />
             )}
             {review.links.length > 0 && (
               <ul>

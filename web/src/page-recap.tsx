@@ -4,6 +4,7 @@ import { getRecap } from './commands'
 import { ExportLinks } from './close-panel'
 import { useReview } from './context'
 import { useY } from './hooks'
+import { MetricsTable } from './metrics-table'
 import { readReview, safeUrl } from './model'
 import { ACTION_KINDS, MARKERS } from './texts'
 import { ErrorText, formatLocalTime, useCommand } from './ui'
@@ -92,24 +93,14 @@ export function RecapPage() {
         {list(recap.baseline_metrics).length > 0 && (
           <section>
             <h2>Baseline metrics</h2>
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Metric</th>
-                  <th scope="col">Planned</th>
-                  <th scope="col">Actual</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list(recap.baseline_metrics).map((m, i) => (
-                  <tr key={i}>
-                    <td>{s(m.name)}</td>
-                    <td>{s(m.planned)} {s(m.unit)}</td>
-                    <td>{s(m.actual)} {s(m.unit)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <MetricsTable
+              rows={list(recap.baseline_metrics).map((m) => ({
+                name: s(m.name),
+                planned: s(m.planned),
+                actual: s(m.actual),
+                unit: s(m.unit),
+              }))}
+            />
           </section>
         )}
         <section>
