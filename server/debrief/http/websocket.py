@@ -20,7 +20,7 @@ from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import REVIEW, SESSION_COOKIE, bearer_token
 from debrief.meeting.service import is_frozen
 from debrief.protocol import ProtocolError, parse_frame
-from debrief.rooms import Peer
+from debrief.rooms import Peer, Room
 from debrief.rooms.room import RoomFailed
 from debrief.services import Services, services
 from debrief.storage.base import StorageError
@@ -55,6 +55,7 @@ class RawFrameTransport(WebSocketTransport):
     def __init__(self, websocket: WebSocket, protocol: WebSocketsSansIOProtocol) -> None:
         super().__init__(websocket)
         self.protocol = protocol
+        self._fd = -1
 
     def write_wire(self, wire: bytes) -> bool:
         protocol = self.protocol
@@ -66,6 +67,21 @@ class RawFrameTransport(WebSocketTransport):
 
     def buffered(self) -> int:
         return self.protocol.transport.get_write_buffer_size()
+
+    def direct_fd(self) -> int:
+        protocol = self.protocol
+        transport = protocol.transport
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or transport.is_closing()
+            or transport.get_write_buffer_size()
+        ):
+            return -1
+        if self._fd < 0:
+            sock = transport.get_extra_info("socket")
+            self._fd = sock.fileno() if sock is not None else -1
+        return self._fd
 
 
 WS_PROTOCOL_SCOPE_KEY = "debrief.ws_protocol"
@@ -129,44 +145,10 @@ async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
 
 async def doc_endpoint(websocket: WebSocket) -> None:
     svc = services(websocket)
-    review_id = websocket.path_params["review_id"]
-    try:
-        doc = DocName(websocket.path_params["doc"])
-    except ValueError:
-        await refuse(websocket, 4404, "unknown doc: use room, timeline or recap")
+    admitted = await admit(svc, websocket)
+    if admitted is None:
         return
-    try:
-        session = await authenticate(svc, websocket)
-        if session is None:
-            return
-        review = await svc.storage.get_record(REVIEW, review_id)
-    except StorageError as exc:
-        log.warning("cannot check the session for %s: %s", review_id, exc)
-        await refuse(websocket, 1011, "storage unavailable: try again shortly")
-        return
-    if review is None:
-        await refuse(websocket, 4404, "unknown review")
-        return
-    if session.review_id != review_id:
-        await refuse(websocket, 4403, "this session belongs to another review")
-        return
-    await websocket.accept()
-    try:
-        room = await svc.rooms.acquire(doc_key(review_id, doc))
-    except (RoomFailed, StorageError) as exc:
-        log.warning("cannot open %s/%s: %s", review_id, doc, exc)
-        await websocket.close(1011, "document unavailable: try again shortly")
-        return
-    peer = Peer(
-        transport_for(websocket),
-        # A closed review is frozen: every role reads only (see meeting/service.py).
-        writable=can_write(session.role, doc) and not is_frozen(review),
-        user={"name": session.name, "role": str(session.role), "id": session.participant_id},
-        session_id=session.session_id,
-        queue_limit=svc.settings.peer_queue_frames,
-        buffer_limit=svc.settings.peer_buffer_bytes,
-        on_slow=svc.metrics.slow_peers.inc,
-    )
+    room, peer = admitted
     peer.start()
     room.add_peer(peer)
     svc.metrics.connections.inc()
@@ -178,10 +160,55 @@ async def doc_endpoint(websocket: WebSocket) -> None:
         await peer.stop()
 
 
-async def relay(svc: Services, websocket: WebSocket, room: object, peer: Peer) -> None:
-    from debrief.rooms import Room
+async def admit(svc: Services, websocket: WebSocket) -> tuple[Room, Peer] | None:
+    """Check the caller and open the doc's room; None after refusing the connection.
 
-    assert isinstance(room, Room)
+    A helper of its own so that the session and review records it reads are freed
+    once the connection is open: the endpoint's frame lives as long as the
+    connection, and 5,000 idle clients would each keep a parsed review otherwise.
+    """
+    review_id = websocket.path_params["review_id"]
+    try:
+        doc = DocName(websocket.path_params["doc"])
+    except ValueError:
+        await refuse(websocket, 4404, "unknown doc: use room, timeline or recap")
+        return None
+    try:
+        session = await authenticate(svc, websocket)
+        if session is None:
+            return None
+        review = await svc.storage.get_record(REVIEW, review_id)
+    except StorageError as exc:
+        log.warning("cannot check the session for %s: %s", review_id, exc)
+        await refuse(websocket, 1011, "storage unavailable: try again shortly")
+        return None
+    if review is None:
+        await refuse(websocket, 4404, "unknown review")
+        return None
+    if session.review_id != review_id:
+        await refuse(websocket, 4403, "this session belongs to another review")
+        return None
+    await websocket.accept()
+    try:
+        room = await svc.rooms.acquire(doc_key(review_id, doc))
+    except (RoomFailed, StorageError) as exc:
+        log.warning("cannot open %s/%s: %s", review_id, doc, exc)
+        await websocket.close(1011, "document unavailable: try again shortly")
+        return None
+    peer = Peer(
+        transport_for(websocket),
+        # A closed review is frozen: every role reads only (see meeting/service.py).
+        writable=can_write(session.role, doc) and not is_frozen(review),
+        user={"name": session.name, "role": str(session.role), "id": session.participant_id},
+        session_id=session.session_id,
+        queue_limit=svc.settings.peer_queue_frames,
+        buffer_limit=svc.settings.peer_buffer_bytes,
+        on_slow=svc.metrics.slow_peers.inc,
+    )
+    return room, peer
+
+
+async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> None:
     receive = websocket.receive
     bytes_in = svc.metrics.bytes_in
     while True:

@@ -41,6 +41,11 @@ class FrameWriter(Protocol):
         """Bytes written but not yet sent to the network."""
         ...
 
+    def direct_fd(self) -> int:
+        """The socket's fd when raw bytes may be written to it now (open, nothing
+        buffered), else -1 (see rooms/fanout.py)."""
+        ...
+
 
 _last_frame: bytes | None = None
 _last_wire = b""
@@ -92,20 +97,31 @@ class Peer:
         """Send or queue a frame; never blocks."""
         if self.closed:
             return
-        writer = self._writer
-        if writer is not None:
-            if not writer.write_wire(binary_frame_wire(frame)):
-                self.closed = True
-                return
-            self.last_sent = time.monotonic()
-            if writer.buffered() > self.buffer_limit:
-                self._too_slow()
+        if self._writer is not None:
+            self.send_wire(binary_frame_wire(frame))
             return
         if len(self._queue) >= self.queue_limit:
             self._too_slow()
             return
         self._queue.append(frame)
         self._ready.set()
+
+    def send_wire(self, wire: bytes) -> None:
+        """Fast path: write frame bytes (or the rest of them) through the transport."""
+        writer = self._writer
+        assert writer is not None
+        if not writer.write_wire(wire):
+            self.closed = True
+            return
+        self.last_sent = time.monotonic()
+        if writer.buffered() > self.buffer_limit:
+            self._too_slow()
+
+    def direct_fd(self) -> int:
+        """The socket fd a fan-out thread may write to now, or -1 (rooms/fanout.py)."""
+        if self.closed or self._writer is None:
+            return -1
+        return self._writer.direct_fd()
 
     def _too_slow(self) -> None:
         self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")

@@ -49,6 +49,7 @@ from debrief.protocol.awareness import (
 )
 from debrief.protocol.messages import EMPTY_UPDATE
 from debrief.protocol.updates import adds_nothing, decode_snapshot
+from debrief.rooms.fanout import broadcast
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
 from debrief.storage.base import Storage, StorageError
@@ -208,8 +209,7 @@ class Room:
 
     def _broadcast(self, frame: bytes) -> None:
         peers = self.peers
-        for peer in peers:
-            peer.send(frame)
+        broadcast(peers, frame)
         self.metrics.frames_out.inc(len(peers))
         self.metrics.bytes_out.inc(len(frame) * len(peers))
 
