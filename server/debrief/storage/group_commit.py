@@ -1,8 +1,12 @@
 """Group commit: appends made while a commit is in flight ride together in the next.
 
 Both backends use it: SQLite turns a batch into one transaction, Redis into one
-pipeline. Appends to one doc keep their order, because batches are committed one at a
-time in the order they were queued.
+pipeline. An append that finds nothing queued and nothing in flight is committed at
+once by its caller, with no task in between: for SQLite, whose commit never
+suspends, every append goes that way (no loop turns between a client's update and
+its broadcast); for Redis the appends that arrive during that round trip queue up
+and go together in the next one. Batches are committed one at a time in the order
+they were queued, so appends to one doc keep their order.
 """
 
 from __future__ import annotations
@@ -20,30 +24,52 @@ class GroupCommit:
     def __init__(self, commit: CommitBatch) -> None:
         self._commit = commit
         self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
+        self._busy = False  # a commit is in flight: new appends queue behind it
         self._task: asyncio.Task[None] | None = None
 
     async def append(self, key: str, update: bytes) -> str:
-        """Queue ``update`` for ``key``; return its position once it is durable."""
+        """Commit ``update`` for ``key``; return its position once it is durable."""
+        if not self._busy:
+            self._busy = True
+            try:
+                return (await self._commit_batch([(key, update)]))[0]
+            finally:
+                self._busy = False
+                self._start_queued()
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._queue.append((key, update, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
         return await future
 
+    async def _commit_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
+        try:
+            return await self._commit(batch)
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise StorageError(str(exc)) from exc
+
+    def _start_queued(self) -> None:
+        if self._queue and not self._busy:
+            self._busy = True
+            self._task = asyncio.create_task(self._run())
+
     async def _run(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                positions = await self._commit([(key, update) for key, update, _ in batch])
-            except Exception as exc:
-                error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
-                for _, _, future in batch:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                pairs = [(key, update) for key, update, _ in batch]
+                try:
+                    positions = await self._commit_batch(pairs)
+                except StorageError as error:
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_, _, future), position in zip(batch, positions, strict=True):
                     if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, _, future), position in zip(batch, positions, strict=True):
-                if not future.done():
-                    future.set_result(position)
+                        future.set_result(position)
+        finally:
+            self._busy = False
 
     async def drain(self) -> None:
         """Wait for whatever is queued or in flight (on close)."""
