@@ -43,6 +43,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply client counts")
     ap.add_argument("--duration", type=float, default=None, help="timed phase seconds")
     ap.add_argument("--procs", type=int, default=None, help="generator processes per run")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run everything N times, servers interleaved, and report each pair's median-p99 run",
+    )
     ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
     ap.add_argument(
         "--profile",
@@ -106,29 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "bench/run " + shlex.join(argv if argv is not None else sys.argv[1:])
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log_dir = RESULTS / "logs" / stamp
-    results: list[runner.ScenarioResult] = []
-    for sc in scenarios:
-        for kind in kinds:
-            if kind == servers.SCALEOUT and not (sc.scaleout or args.scaleout_all):
-                why = "scale-out runs big-* and many only (--scaleout-all for every scenario)"
-                results.append(runner.skipped(kind, sc, why))
-                continue
-            print(f"== {sc.name} on {kind}: {sc.title}", flush=True)
-            profile_dir = RESULTS / "profiles" / stamp if args.profile else None
-            r = runner.run(kind, sc, log_dir, profile_dir)
-            results.append(r)
-            print(
-                f"   p50 {report._num(r.p50_ms)} ms, p99 {report._num(r.p99_ms)} ms, "
-                f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
-                f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
-                + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
-                + (f", Redis CPU {r.redis_cpu_s:.2f} s" if r.redis_cpu_s is not None else "")
-                + f", generator CPU {r.generator_cpu_s:.1f} s, other CPU {r.other_cpu_s:.1f} s"
-                + f", {r.wall_s:.0f} s wall",
-                flush=True,
-            )
-            for e in r.errors[:3]:
-                print(f"   ! {e}", flush=True)
+    runs: dict[tuple[str, str], list[runner.ScenarioResult]] = {}
+    for round_ in range(1, args.repeat + 1):
+        for sc in scenarios:
+            for kind in kinds:
+                runs.setdefault((sc.name, kind), []).append(
+                    _run_one(kind, sc, args, log_dir, stamp, round_)
+                )
+    results = [runner.median_run(rs) for rs in runs.values()]
     text = report.block(results, command.strip())
     scaleout = report.scaleout_block(results, command.strip())
     both = "\n\n".join(t for t in (text, scaleout) if t)
@@ -142,6 +133,36 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
     failed = [r for r in results if r.expected and r.received != r.expected]
     return 1 if failed else 0
+
+
+def _run_one(
+    kind: ServerKind,
+    sc: Scenario,
+    args: argparse.Namespace,
+    log_dir: Path,
+    stamp: str,
+    round_: int,
+) -> runner.ScenarioResult:
+    if kind == servers.SCALEOUT and not (sc.scaleout or args.scaleout_all):
+        why = "scale-out runs big-* and many only (--scaleout-all for every scenario)"
+        return runner.skipped(kind, sc, why)
+    of = f" (run {round_}/{args.repeat})" if args.repeat > 1 else ""
+    print(f"== {sc.name} on {kind}{of}: {sc.title}", flush=True)
+    profile_dir = RESULTS / "profiles" / stamp if args.profile else None
+    r = runner.run(kind, sc, log_dir, profile_dir)
+    print(
+        f"   p50 {report._num(r.p50_ms)} ms, p99 {report._num(r.p99_ms)} ms, "
+        f"max {report._num(r.max_ms)} ms, delivered {r.received}/{r.expected}, "
+        f"server CPU {r.server_cpu_s:.2f} s, peak RSS {r.server_peak_rss_mib:.0f} MiB"
+        + (f", {r.rss_per_client_kib:.1f} KiB/client" if r.rss_per_client_kib else "")
+        + (f", Redis CPU {r.redis_cpu_s:.2f} s" if r.redis_cpu_s is not None else "")
+        + f", generator CPU {r.generator_cpu_s:.1f} s, other CPU {r.other_cpu_s:.1f} s"
+        + f", {r.wall_s:.0f} s wall",
+        flush=True,
+    )
+    for e in r.errors[:3]:
+        print(f"   ! {e}", flush=True)
+    return r
 
 
 if __name__ == "__main__":

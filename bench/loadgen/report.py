@@ -144,6 +144,10 @@ def notes(results: list[ScenarioResult]) -> str:
         if r.skipped:
             continue
         bits: list[str] = []
+        if len(r.rounds) > 1:
+            what = "p99 ms" if r.p99_ms is not None else "KiB per client"
+            each = ", ".join(f"{v:.1f}" for v in r.rounds)
+            bits.append(f"median of {len(r.rounds)} runs ({what} of each run: {each})")
         if len(r.process_cpu_s) > 1:
             split = " + ".join(f"{c:.2f}" for c in r.process_cpu_s)
             bits.append(f"server CPU per process {split} s")

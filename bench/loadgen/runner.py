@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class ScenarioResult:
     redis_cpu_s: float | None = None
     redis_peak_rss_mib: float | None = None
     skipped: str = ""  # why this (scenario, server) pair was not run
+    # --repeat: this row is the median run of several; each run's p99 (or RSS per client)
+    rounds: list[float] = field(default_factory=list)
 
     @property
     def delivered(self) -> float:
@@ -100,6 +102,29 @@ def _recv_all(conns: list[Connection], kind: str, timeout_s: float) -> dict[int,
             if msg == kind:
                 got[conns.index(c)] = payload
     return got
+
+
+def median_run(runs: list[ScenarioResult]) -> ScenarioResult:
+    """One row for several runs of one (scenario, server) pair: the run with the median
+    p99 (RSS per client for idle), so its cells come from one run; delivered, errors and
+    failed verifications add up over all of them, so a loss in any run shows."""
+    if len(runs) == 1 or any(r.skipped for r in runs):
+        return runs[0]
+
+    def key(r: ScenarioResult) -> float:
+        value = r.p99_ms if r.p99_ms is not None else r.rss_per_client_kib
+        return value if value is not None else float("inf")
+
+    ordered = sorted(runs, key=key)
+    row = replace(ordered[len(ordered) // 2])  # of an even count, the higher middle
+    row.expected = sum(r.expected for r in runs)
+    row.received = sum(r.received for r in runs)
+    row.superseded = sum(r.superseded for r in runs)
+    row.verified_failed = sum(r.verified_failed for r in runs)
+    row.connected = min(r.connected for r in runs)
+    row.errors = [e for r in runs for e in r.errors]
+    row.rounds = [key(r) for r in runs]
+    return row
 
 
 def skipped(kind: ServerKind, sc: Scenario, why: str) -> ScenarioResult:
