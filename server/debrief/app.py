@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,6 +23,8 @@ from debrief.rooms.relay import Relay
 from debrief.services import Services
 from debrief.settings import Settings
 from debrief.storage import Storage
+
+log = logging.getLogger(__name__)
 
 
 def make_storage(settings: Settings) -> Storage:
@@ -42,6 +46,19 @@ def make_relay(settings: Settings, storage: Storage) -> Relay | None:
 
     assert isinstance(storage, RedisStorage)
     return RedisRelay(storage, node_ttl_s=settings.node_ttl_s)
+
+
+# Each step of a shutdown gets this long; a stuck one is logged and skipped so that the
+# process still exits (nothing is lost: an update is appended before anyone sees it).
+SHUTDOWN_STEP_S = 5.0
+
+
+async def within(seconds: float, step: Awaitable[None], what: str) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await step
+    except TimeoutError:
+        log.warning("shutdown: %s took over %.0f s; going on without it", what, seconds)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -69,10 +86,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            await rooms.shutdown()
+            await within(SHUTDOWN_STEP_S, rooms.shutdown(), "flushing the rooms")
             if relay is not None:
-                await relay.stop()
-            await storage.close()
+                await within(SHUTDOWN_STEP_S, relay.stop(), "stopping the relay")
+            await within(SHUTDOWN_STEP_S, storage.close(), "closing storage")
 
     routes: list[Route | WebSocketRoute | Mount] = [
         *api.routes,

@@ -88,12 +88,20 @@ class ServerProcess:
             time.sleep(0.05)
         raise TimeoutError("server did not become ready")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal the server and wait for it (uvicorn's 10 s for connections plus at most
+        5 s for each step of our lifespan's shutdown fit in the default)."""
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        return code
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            message = f"server did not stop in {timeout} s; its log ends:\n{tail}"
+            raise AssertionError(message) from None
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
