@@ -1,9 +1,11 @@
 """A room: one loaded doc, its awareness and its peers.
 
-Write path ("durable before visible"): a client's update is checked, queued, and on
-the next loop turn every queued update is merged, stripped of what the doc already
-has, appended to storage, and only then applied to the doc and broadcast as one
-frame, encoded once and shared by every peer. The doc therefore only ever holds
+Write path ("durable before visible"): a client's update is checked and queued; then
+the receiving connection's own task writes it at once, or, while another write is in
+flight (a Redis round trip, a server edit), the flusher task merges everything queued
+meanwhile. Either way the update is stripped of what the doc already has, appended to
+storage, and only then applied to the doc and broadcast as one frame, encoded once
+and shared by every peer. The doc therefore only ever holds
 durable content, so a late joiner's sync step 2 never shows anything a crash could
 lose. Server edits (the meeting engine writing ``room``) take the same lock and hold
 joiners back for the moment between their in-memory change and their append.
@@ -170,7 +172,8 @@ class Room:
                 raise ProtocolError("sync step 1 carries an invalid state vector") from exc
             peer.send(sync_step2_frame(reply))
         elif isinstance(frame, SyncStep2 | SyncUpdate):
-            self._receive_update(peer, frame.update)
+            if self._receive_update(peer, frame.update):
+                await self._flush_now()
         elif isinstance(frame, AwarenessFrame):
             self._receive_awareness(peer, frame.payload)
         elif isinstance(frame, QueryAwareness):
@@ -178,16 +181,17 @@ class Room:
         elif isinstance(frame, PermissionDenied):
             raise ProtocolError("clients may not send permission-denied messages")
 
-    def _receive_update(self, peer: Peer, update: bytes) -> None:
+    def _receive_update(self, peer: Peer, update: bytes) -> bool:
+        """Check a client's update and queue it; False when there is nothing to write."""
         self.metrics.updates_in.inc()
         if update == EMPTY_UPDATE:
-            return
+            return False
         if not peer.writable:
             delete_set, state = self._snapshot()
             if not adds_nothing(update, delete_set, state):
                 self.metrics.writes_denied.inc()
                 peer.send(permission_denied_frame("this document is read-only for your role"))
-            return
+            return False
         try:
             get_state(update)  # decodes the whole update: rejects garbage before queueing
         except Exception as exc:
@@ -195,7 +199,24 @@ class Room:
         if not self._pending:
             self._pending_since = time.perf_counter()
         self._pending.append(update)
-        self._wake.set()
+        return True
+
+    async def _flush_now(self) -> None:
+        """Write what is queued from the receiving connection's own task when nobody else
+        is writing, so no loop turn passes between an update and its broadcast. While a
+        write is in flight (a Redis round trip, a server edit), updates wait for the
+        flusher, which merges everything that queued up meanwhile into one append."""
+        if self._write_lock.locked():
+            self._wake.set()
+            return
+        async with self._write_lock:
+            try:
+                await self._flush_pending()
+            except StorageError as exc:
+                self.fail(f"storage failed: {exc}")
+                raise RoomFailed(str(exc)) from exc
+        if self._since_compact >= self.compact_every:
+            self._wake.set()  # compaction runs on the flusher, off the client's path
 
     def _receive_awareness(self, peer: Peer, payload: bytes) -> None:
         entries = parse_awareness(payload)
