@@ -1,12 +1,14 @@
 """Group commit: appends made while a commit is in flight ride together in the next.
 
 Both backends use it: SQLite turns a batch into one transaction, Redis into one
-pipeline. An append that finds nothing queued and nothing in flight is committed at
-once by its caller, with no task in between: for SQLite, whose commit never
-suspends, every append goes that way (no loop turns between a client's update and
-its broadcast); for Redis the appends that arrive during that round trip queue up
-and go together in the next one. Batches are committed one at a time in the order
-they were queued, so appends to one doc keep their order.
+pipeline. Batches are committed one at a time in the order they were queued, so
+appends to one doc keep their order.
+
+``immediate`` is for a commit that never suspends (SQLite's runs inline): an append
+that finds nothing in flight is then committed at once by its caller, with no task
+and no loop turn in between. A commit that waits on the network (Redis) queues every
+append for the next loop turn instead, so all rooms' appends of one turn share one
+round trip; committing the first one alone would make the rest wait for two.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ CommitBatch = Callable[[list[tuple[str, bytes]]], Awaitable[list[str]]]
 
 
 class GroupCommit:
-    def __init__(self, commit: CommitBatch) -> None:
+    def __init__(self, commit: CommitBatch, *, immediate: bool = False) -> None:
         self._commit = commit
+        self._immediate = immediate
         self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
         self._busy = False  # a commit is in flight: new appends queue behind it
         self._task: asyncio.Task[None] | None = None
 
     async def append(self, key: str, update: bytes) -> str:
         """Commit ``update`` for ``key``; return its position once it is durable."""
-        if not self._busy:
+        if self._immediate and not self._busy:
             self._busy = True
             try:
                 return (await self._commit_batch([(key, update)]))[0]
@@ -38,6 +41,7 @@ class GroupCommit:
                 self._start_queued()
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._queue.append((key, update, future))
+        self._start_queued()
         return await future
 
     async def _commit_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:

@@ -92,7 +92,7 @@ class SQLiteStorage(Storage):
         self._db: sqlite3.Connection | None = None  # used on the event loop's thread
         self._background = ThreadPoolExecutor(1, thread_name_prefix="debrief-sqlite")
         self._reader: sqlite3.Connection | None = None  # loads and checkpoints
-        self._appends = GroupCommit(self._append_batch)
+        self._appends = GroupCommit(self._append_batch, immediate=True)  # commits inline
         self._checkpointer: asyncio.Task[None] | None = None
 
     def lock_scope(self) -> str:
