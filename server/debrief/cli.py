@@ -10,6 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
+from debrief import diagnostics
 from debrief.app import create_app
 from debrief.settings import Settings
 
@@ -51,6 +52,7 @@ def serve(args: argparse.Namespace) -> None:
     # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this
     # handler in place that re-raise is a no-op and a clean stop exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    diagnostics.install()
     uvicorn.Server(config).run()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -97,11 +98,19 @@ class ServerProcess:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.dump_stacks()
             self.proc.kill()
             self.proc.wait()
-            tail = self.log_path.read_text(errors="replace")[-3000:]
+            tail = self.log_path.read_text(errors="replace")[-12000:]
             message = f"server did not stop in {timeout} s; its log ends:\n{tail}"
             raise AssertionError(message) from None
+
+    def dump_stacks(self) -> None:
+        """Have a stuck server print its threads' and tasks' stacks to its log."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGUSR1)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(2)  # no event to wait on: the dump is written to a file
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
