@@ -25,6 +25,7 @@ async def test_sigusr1_prints_threads_and_tasks_and_the_server_carries_on(
         log = server.log_path.read_text(errors="replace")
         assert "Current thread" in log and "asyncio task(s)" in log
         assert "main_loop" in log or "serve" in log  # uvicorn's own task is listed
-        assert httpx.get(server.url + "/healthz").status_code == 200
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(server.url + "/healthz")).status_code == 200
     finally:
         assert server.stop() == 0

@@ -19,6 +19,7 @@ from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay
 from debrief.rooms.room import Room
 from debrief.storage.base import Storage
+from debrief.tasks import cancel_and_wait
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_SERVICE_RESTART = 1012
@@ -157,10 +158,7 @@ class RoomManager:
 
     async def shutdown(self) -> None:
         """Close every peer (1012: clients reconnect to a sibling), flush every room."""
-        if self._keepalive is not None:
-            self._keepalive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keepalive
+        await cancel_and_wait(self._keepalive)
         for timer in self._unload_timers.values():
             timer.cancel()
         self._unload_timers.clear()

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 
+from debrief.tasks import wait_quietly
+
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
@@ -167,6 +169,4 @@ class Peer:
         if self._closing is not None:
             with contextlib.suppress(Exception):
                 await self._closing
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await wait_quietly(self._task)

@@ -55,6 +55,7 @@ from debrief.rooms.fanout import broadcast
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
 from debrief.storage.base import Storage, StorageError
+from debrief.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +127,7 @@ class Room:
 
     async def close(self) -> None:
         """Flush what is queued, compact, stop. Peers must already be gone."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        await cancel_and_wait(self._flusher)
         if self.failed is None:
             async with self._write_lock:
                 await self._flush_pending()

@@ -29,6 +29,7 @@ from typing import Any
 from debrief.protocol.awareness import AwarenessEntry, encode_awareness, parse_awareness
 from debrief.rooms.relay import RelayTarget, RoomLink
 from debrief.storage.redis import RedisStorage, parse_id, text
+from debrief.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,7 @@ class RedisRelay:
         self._tasks.append(loop.create_task(self._beat_loop()))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(*self._tasks)
         with contextlib.suppress(Exception):  # others drop our presence right away
             await self.storage.client.delete(self.alive_key(self.node), *self._wake_keys)
 

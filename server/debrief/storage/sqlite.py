@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from debrief.storage.base import Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
+from debrief.tasks import cancel_and_wait
 
 T = TypeVar("T")
 
@@ -139,11 +140,8 @@ class SQLiteStorage(Storage):
 
     async def close(self) -> None:
         await self._appends.drain()
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpointer
-            self._checkpointer = None
+        await cancel_and_wait(self._checkpointer)
+        self._checkpointer = None
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await asyncio.get_running_loop().run_in_executor(self._background, reader.close)
