@@ -86,8 +86,11 @@ class Peer:
         self.closed = False
         self.close_code: int | None = None
         self.last_sent = time.monotonic()
-        self._queue: deque[bytes] = deque()
-        self._ready = asyncio.Event()
+        # Only a peer without a raw writer queues frames for a drain task; the others
+        # (every websocket under uvicorn) need neither, and 5,000 idle clients would
+        # keep 4 MB of empty deques alive.
+        self._queue: deque[bytes] | None = None if writer is not None else deque()
+        self._ready: asyncio.Event | None = None if writer is not None else asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
 
@@ -102,6 +105,7 @@ class Peer:
         if self._writer is not None:
             self.send_wire(binary_frame_wire(frame))
             return
+        assert self._queue is not None and self._ready is not None
         if len(self._queue) >= self.queue_limit:
             self._too_slow()
             return
@@ -132,14 +136,15 @@ class Peer:
 
     @property
     def backlog(self) -> int:
-        return len(self._queue)
+        return len(self._queue) if self._queue is not None else 0
 
     async def _drain(self) -> None:
-        queue = self._queue
+        queue, ready = self._queue, self._ready
+        assert queue is not None and ready is not None
         try:
             while not self.closed:
-                await self._ready.wait()
-                self._ready.clear()
+                await ready.wait()
+                ready.clear()
                 while queue and not self.closed:
                     await self.transport.send(queue.popleft())
                 self.last_sent = time.monotonic()
@@ -153,9 +158,15 @@ class Peer:
             return
         self.closed = True
         self.close_code = code
-        self._queue.clear()
-        self._ready.set()
+        self._wake_drain(clear=True)
         self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    def _wake_drain(self, *, clear: bool = False) -> None:
+        """Let the drain task see ``closed`` (dropping what it had left to send)."""
+        if self._queue is not None and clear:
+            self._queue.clear()
+        if self._ready is not None:
+            self._ready.set()
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -165,7 +176,7 @@ class Peer:
         """Stop the drain task and finish a server-side close (the close frame must
         be written before the ASGI app returns and uvicorn drops the socket)."""
         self.closed = True
-        self._ready.set()
+        self._wake_drain()
         if self._closing is not None:
             with contextlib.suppress(Exception):
                 await self._closing
