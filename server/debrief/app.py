@@ -8,15 +8,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 
 from debrief.auth.sessions import SessionService
 from debrief.http import api
 from debrief.http.errors import EXCEPTION_HANDLERS
 from debrief.http.openapi import meeting_routes
 from debrief.http.web import web_routes
-from debrief.http.websocket import ExposeWebSocketProtocol, doc_endpoint
+from debrief.http.websocket import DocSockets
 from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
 from debrief.rooms.relay import Relay
@@ -61,7 +60,7 @@ async def within(seconds: float, step: Awaitable[None], what: str) -> None:
         log.warning("shutdown: %s took over %.0f s; going on without it", what, seconds)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> DocSockets:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -91,15 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await within(SHUTDOWN_STEP_S, relay.stop(), "stopping the relay")
             await within(SHUTDOWN_STEP_S, storage.close(), "closing storage")
 
-    routes: list[Route | WebSocketRoute | Mount] = [
+    routes: list[Route | Mount] = [
         *api.routes,
         *meeting_routes,
-        WebSocketRoute("/ws/{review_id}/{doc}", doc_endpoint),
         *web_routes(settings),
     ]
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(ExposeWebSocketProtocol)],
+    return DocSockets(
+        Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     )

@@ -9,9 +9,11 @@ A browser whose Origin is not ours is refused with HTTP 403 before the handshake
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlparse
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -84,32 +86,61 @@ class RawFrameTransport(WebSocketTransport):
         return self._fd
 
 
-WS_PROTOCOL_SCOPE_KEY = "debrief.ws_protocol"
+DOC_SOCKET_PATH = re.compile(r"/ws/(?P<review_id>[^/]+)/(?P<doc>[^/]+)")
 
 
-class ExposeWebSocketProtocol:
-    """ASGI middleware: note uvicorn's websocket protocol object in the scope.
+class DocSockets:
+    """ASGI entry: /ws/{review_id}/{doc} goes straight to ``doc_endpoint``; the rest to
+    ``app`` (Starlette: the API, the web client, the lifespan).
 
-    Starlette wraps ``send`` in closures further in, so only the outermost layer can
-    see the bound method whose owner writes to the socket (see RawFrameTransport).
+    Around Starlette's router and middleware because a websocket lives for the whole
+    meeting and every layer's frame and closures live with it: ~4 KiB of each idle
+    connection. Here, too, ``send`` is still uvicorn's bound method, whose owner
+    writes to the socket (see RawFrameTransport).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: Starlette) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            owner = getattr(send, "__self__", None)
-            if isinstance(owner, WebSocketsSansIOProtocol):
-                scope[WS_PROTOCOL_SCOPE_KEY] = owner
+            match = DOC_SOCKET_PATH.fullmatch(scope["path"])
+            if match is not None:
+                scope["app"] = self.app
+                scope["path_params"] = match.groupdict()
+                await doc_endpoint(WebSocket(scope, receive, send), protocol_of(send))
+                return
         await self.app(scope, receive, send)
 
 
-def transport_for(websocket: WebSocket) -> WebSocketTransport:
-    protocol = websocket.scope.get(WS_PROTOCOL_SCOPE_KEY)
-    if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.transport is not None:
+def protocol_of(send: Send) -> WebSocketsSansIOProtocol | None:
+    owner = getattr(send, "__self__", None)
+    return owner if isinstance(owner, WebSocketsSansIOProtocol) else None
+
+
+def transport_for(
+    websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None
+) -> WebSocketTransport:
+    if protocol is not None and protocol.transport is not None:
         return RawFrameTransport(websocket, protocol)
     return WebSocketTransport(websocket)
+
+
+def forget_handshake(websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None) -> None:
+    """Free what only the handshake needed once the connection is open.
+
+    uvicorn keeps the parsed request and response, and the scope its list of headers,
+    for as long as the connection lives; so does the frame of websockets' request
+    parser. That is ~8 KiB of each idle client, and nothing reads them after the
+    handshake (admission has already looked at the headers). Emptied in place,
+    since several objects share them.
+    """
+    websocket.scope["headers"].clear()
+    if protocol is not None and protocol.handshake_complete:
+        request = getattr(protocol, "request", None)
+        if request is not None:
+            request.headers.clear()
+        protocol.response = None  # type: ignore[assignment]
 
 
 def origin_allowed(svc: Services, websocket: WebSocket) -> bool:
@@ -143,9 +174,11 @@ async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
         return None
 
 
-async def doc_endpoint(websocket: WebSocket) -> None:
+async def doc_endpoint(
+    websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None = None
+) -> None:
     svc = services(websocket)
-    admitted = await admit(svc, websocket)
+    admitted = await admit(svc, websocket, protocol)
     if admitted is None:
         return
     room, peer = admitted
@@ -160,7 +193,9 @@ async def doc_endpoint(websocket: WebSocket) -> None:
         await peer.stop()
 
 
-async def admit(svc: Services, websocket: WebSocket) -> tuple[Room, Peer] | None:
+async def admit(
+    svc: Services, websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None
+) -> tuple[Room, Peer] | None:
     """Check the caller and open the doc's room; None after refusing the connection.
 
     A helper of its own so that the session and review records it reads are freed
@@ -189,6 +224,7 @@ async def admit(svc: Services, websocket: WebSocket) -> tuple[Room, Peer] | None
         await refuse(websocket, 4403, "this session belongs to another review")
         return None
     await websocket.accept()
+    forget_handshake(websocket, protocol)
     try:
         room = await svc.rooms.acquire(doc_key(review_id, doc))
     except (RoomFailed, StorageError) as exc:
@@ -196,7 +232,7 @@ async def admit(svc: Services, websocket: WebSocket) -> tuple[Room, Peer] | None
         await websocket.close(1011, "document unavailable: try again shortly")
         return None
     peer = Peer(
-        transport_for(websocket),
+        transport_for(websocket, protocol),
         # A closed review is frozen: every role reads only (see meeting/service.py).
         writable=can_write(session.role, doc) and not is_frozen(review),
         user={"name": session.name, "role": str(session.role), "id": session.participant_id},
