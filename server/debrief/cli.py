@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
+import socket
 from pathlib import Path
 
 import uvicorn
 
 from debrief import diagnostics
-from debrief.app import create_app
+from debrief.app import SHUTDOWN_STEP_S, create_app
 from debrief.settings import Settings
+
+# uvicorn's graceful shutdown (open connections), then the lifespan's three steps (each
+# app.SHUTDOWN_STEP_S), and a little for asyncio's and the interpreter's own clean-up.
+GRACEFUL_SHUTDOWN_S = 10
+SHUTDOWN_DEADLINE_S = GRACEFUL_SHUTDOWN_S + 3 * SHUTDOWN_STEP_S + 5
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,13 +54,21 @@ def serve(args: argparse.Namespace) -> None:
         ws_ping_timeout=20.0,
         log_level=args.log_level,
         lifespan="on",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this
     # handler in place that re-raise is a no-op and a clean stop exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     diagnostics.install()
-    uvicorn.Server(config).run()
+    BoundedShutdownServer(config).run()
+
+
+class BoundedShutdownServer(uvicorn.Server):
+    """uvicorn's server, with a backstop that ends a shutdown which hangs (diagnostics)."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        diagnostics.exit_if_still_running(SHUTDOWN_DEADLINE_S, asyncio.get_running_loop())
+        await super().shutdown(sockets)
 
 
 def main(argv: list[str] | None = None) -> None:

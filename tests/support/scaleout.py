@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,7 +57,12 @@ class Cluster:
     def stop(self) -> None:
         running = [s for s in self.servers if s.proc is not None and s.proc.poll() is None]
         with ThreadPoolExecutor(max(len(running), 1)) as pool:
-            list(pool.map(ServerProcess.stop, running))
+            codes = list(pool.map(ServerProcess.stop, running))
+        for server, code in zip(running, codes, strict=True):
+            if code != 0:  # teardown: say so, with the log, without failing the test
+                tail = server.log_path.read_text(errors="replace")[-6000:]
+                message = f"server {server.port} exited {code}; its log ends:\n{tail}"
+                warnings.warn(message, stacklevel=2)
         with contextlib.suppress(redis.ConnectionError):
             drop_prefix(self.redis_url, self.prefix)
 
