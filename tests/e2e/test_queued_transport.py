@@ -19,7 +19,10 @@ from support.api import create_review, join
 from support.server import free_port
 from support.yclient import synced_client
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The `websockets` implementation is deprecated"),
+]
 
 
 @pytest.fixture
