@@ -86,6 +86,13 @@ async def test_session_of_another_review_closes_4403(server: ServerProcess) -> N
     assert await c.wait_closed() == 4403
 
 
+@pytest.mark.parametrize("path", ["/ws/a/b/c", "/ws/only-one", "/ws/", "/no-such-socket"])
+async def test_a_websocket_to_no_doc_is_refused_with_403(server: ServerProcess, path: str) -> None:
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(server.ws_url + path)
+    assert refused.value.response.status_code == 403
+
+
 async def test_cookie_from_foreign_origin_is_refused_before_accept(server: ServerProcess) -> None:
     review, tok = await participant_review(server.url)
     cookie = {"Cookie": f"debrief_session={tok}"}
