@@ -173,6 +173,39 @@ async def test_kill_9_one_process_loses_nothing_and_applies_nothing_twice(
         await c.close()
 
 
+async def test_presence_moves_with_its_client_off_a_killed_process(tmp_path: Path) -> None:
+    """The dead process's heartbeat outlives this test (60 s), so the moved client's new
+    presence shows only because the same participant may take its client id over."""
+    cluster = Cluster(tmp_path, 2)
+    for server in cluster.servers:
+        server.env["DEBRIEF_NODE_TTL"] = "60"
+    cluster.start()
+    try:
+        s0, s1 = cluster.servers
+        review = await create_review(s0.url)
+        alice_tok, bob_tok = await tokens_for(cluster.servers, review, "participant")
+        alice = await connect(s0.ws_url, review["id"], alice_tok)
+        bob = await connect(s1.ws_url, review["id"], bob_tok)
+        cid = alice.doc.client_id
+
+        def cursor() -> Any:
+            return (bob.awareness.get(cid) or {}).get("cursor")
+
+        await alice.set_awareness({"cursor": 1}, 1)
+        await bob.wait_for(lambda: cursor() == 1)
+        s0.kill()
+        await alice.wait_closed()
+        await reconnect(alice, s1.ws_url, review["id"], "timeline")
+        await alice.set_awareness({"cursor": 2}, 2)
+        await bob.wait_for(lambda: cursor() == 2)
+        assert bob.awareness[cid]["user"]["name"] == "participant0"
+        await alice.close()
+        await bob.wait_for(lambda: bob.awareness.get(cid, "gone") is None)
+        await bob.close()
+    finally:
+        cluster.stop()
+
+
 async def health_is(server: ServerProcess, status: int) -> bool:
     async with httpx.AsyncClient() as http:
         try:

@@ -100,6 +100,23 @@ def test_registry_binds_ids_stamps_user_and_removes() -> None:
     assert registry.current() == []
 
 
+def test_only_the_same_participant_takes_a_bound_client_id_over() -> None:
+    """A browser reconnecting (here, or elsewhere after its process died) before its old
+    connection is known to be gone keeps its presence; nobody else gets it."""
+    registry = AwarenessRegistry()
+    old_conn, new_conn, other = object(), "node:dead-process:7", object()
+    alice = {"name": "Alice", "role": "participant", "id": "p-alice"}
+    registry.apply(old_conn, [AwarenessEntry(7, 3, {"cursor": 1})], alice)
+    bob = {"name": "Bob", "role": "participant", "id": "p-bob"}
+    accepted, refused = registry.apply(other, [AwarenessEntry(7, 9, {"cursor": 66})], bob)
+    assert accepted == [] and refused == [7]
+    accepted, refused = registry.apply(new_conn, [AwarenessEntry(7, 4, {"cursor": 2})], alice)
+    assert refused == [] and accepted[0].state == {"cursor": 2, "user": alice}
+    assert registry.remove_owner(old_conn) == []  # the old connection leaving removes nothing
+    assert registry.owners() == {new_conn}
+    assert registry.remove_owner(new_conn) == [AwarenessEntry(7, 5, None)]
+
+
 def test_adds_nothing_tells_echoes_from_writes() -> None:
     server = sample_doc()
     delete_set, state = decode_snapshot(Snapshot.from_doc(server).encode())

@@ -5,7 +5,9 @@ client id, a varuint clock and a length-prefixed JSON string ("null" = removed).
 We decode it ourselves because pycrdt's Awareness class writes string lengths in
 characters rather than bytes, and because the server rewrites each state: it binds a
 client id to the first connection that uses it and stamps the ``user`` field from the
-session, so nobody can pose as another connection or as the moderator.
+session, so nobody can pose as another connection or as the moderator. Only the same
+participant may take a bound client id over: a browser that reconnects (to this process
+or, after its own died, to another) before its old connection is known to be gone.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class _Slot:
     owner: object
     clock: int
     state: dict[str, Any] | None
+    participant: str | None  # the ``id`` of the stamped user: who may take the slot over
 
 
 @dataclass
@@ -85,15 +88,20 @@ class AwarenessRegistry:
         for entry in entries:
             slot = self._slots.get(entry.client_id)
             if slot is not None and slot.owner is not owner:
-                refused.append(entry.client_id)
-                continue
+                if slot.participant is None or slot.participant != user.get("id"):
+                    refused.append(entry.client_id)
+                    continue
+                slot.owner = owner  # the same participant, reconnected
             if slot is not None and entry.clock < slot.clock:
                 continue  # stale, as Yjs itself would ignore it
             state = entry.state
             if state is not None:
                 state = {**state, "user": user}
             if slot is None:
-                self._slots[entry.client_id] = _Slot(owner, entry.clock, state)
+                participant = user.get("id")
+                self._slots[entry.client_id] = _Slot(
+                    owner, entry.clock, state, participant if isinstance(participant, str) else None
+                )
             else:
                 slot.clock, slot.state = entry.clock, state
             accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
