@@ -41,6 +41,19 @@ async def connect(ws_url: str, review_id: str, token: str, doc: str = "timeline"
     return await synced_client(ws_url, review_id, doc, token)
 
 
+async def one_participant_on_each(
+    cluster: Cluster,
+) -> tuple[dict[str, Any], list[str], list[YClient]]:
+    """A new review, and a participant connected through each process in turn."""
+    review = await create_review(cluster.servers[0].url)
+    tokens = await tokens_for(cluster.servers, review, "participant")
+    clients = [
+        await connect(s.ws_url, review["id"], t)
+        for s, t in zip(cluster.servers, tokens, strict=True)
+    ]
+    return review, tokens, clients
+
+
 def events(c: YClient) -> dict[str, Any]:
     return dict(c.doc.get("events", type=Map).to_py() or {})
 
@@ -182,10 +195,7 @@ async def test_presence_moves_with_its_client_off_a_killed_process(tmp_path: Pat
     cluster.start()
     try:
         s0, s1 = cluster.servers
-        review = await create_review(s0.url)
-        alice_tok, bob_tok = await tokens_for(cluster.servers, review, "participant")
-        alice = await connect(s0.ws_url, review["id"], alice_tok)
-        bob = await connect(s1.ws_url, review["id"], bob_tok)
+        review, _, (alice, bob) = await one_participant_on_each(cluster)
         cid = alice.doc.client_id
 
         def cursor() -> Any:
@@ -221,10 +231,7 @@ async def test_redis_restart_mid_meeting_processes_recover_by_themselves(
     cluster = Cluster(tmp_path, 2, redis_url=store.url).start()
     try:
         s0, s1 = cluster.servers
-        review = await create_review(s0.url)
-        a_tok, b_tok = await tokens_for(cluster.servers, review, "participant")
-        a = await connect(s0.ws_url, review["id"], a_tok)
-        b = await connect(s1.ws_url, review["id"], b_tok)
+        review, (_, b_tok), (a, b) = await one_participant_on_each(cluster)
         a.doc.get("t", type=Text).insert(0, "before;")
         await b.wait_for(lambda: text_of(b) == "before;")
 

@@ -131,7 +131,7 @@ def forget_handshake(websocket: WebSocket, protocol: WebSocketsSansIOProtocol | 
 
     uvicorn keeps the parsed request and response, and the scope its list of headers,
     for as long as the connection lives; so does the frame of websockets' request
-    parser. That is ~8 KiB of each idle client, and nothing reads them after the
+    parser. That is ~6 KiB of each idle client, and nothing reads them after the
     handshake (admission has already looked at the headers). Emptied in place,
     since several objects share them.
     """
