@@ -80,6 +80,7 @@ COMMANDS: list[tuple[str, str, Any, set[str], bool]] = [
     ("POST", "/timeline/import", {"content": "time,text\n2024-05-01T09:00:00Z,x\n"}, ATT, False),
     ("GET", "/recap", None, ALL, False),
     ("GET", "/export", None, ALL, False),
+    ("GET", "/audit", None, MOD, False),
     ("POST", "/close", {}, MOD, False),
 ]
 IDS = [f"{m} {p or '/'}" for m, p, *_ in COMMANDS]

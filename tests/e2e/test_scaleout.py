@@ -55,7 +55,7 @@ async def one_participant_on_each(
 
 
 def events(c: YClient) -> dict[str, Any]:
-    return dict(c.doc.get("events", type=Map).to_py() or {})
+    return dict(c.doc.get("entries", type=Map).to_py() or {})
 
 
 def text_of(c: YClient) -> str:
@@ -74,7 +74,7 @@ async def test_every_update_reaches_every_client_and_late_joiners(cluster: Clust
         await connect(servers[i % 3].ws_url, review["id"], tok) for i, tok in enumerate(tokens)
     ]
     for i, c in enumerate(clients):
-        c.doc.get("events", type=Map)[f"e{i}"] = f"event {i}"
+        c.doc.get("entries", type=Map)[f"e{i}"] = f"event {i}"
     for c in clients:
         await c.wait_for(lambda c=c: len(events(c)) == 6)
     clients[1].doc.get("t", type=Text).insert(0, "Deploy paused. ")
@@ -281,9 +281,9 @@ async def test_nginx_in_front_of_two_processes(tmp_path: Path) -> None:
         ]
         # nginx picked one of the two; the other one is "another process" for sure
         for i, c in enumerate(direct):
-            c.doc.get("events", type=Map)[f"direct{i}"] = i
+            c.doc.get("entries", type=Map)[f"direct{i}"] = i
         await via_proxy.wait_for(lambda: {"direct0", "direct1"} <= set(events(via_proxy)))
-        via_proxy.doc.get("events", type=Map)["proxied"] = True
+        via_proxy.doc.get("entries", type=Map)["proxied"] = True
         for c in direct:
             await c.wait_for(lambda c=c: "proxied" in events(c))
         for c in (via_proxy, *direct):

@@ -19,9 +19,13 @@ up to which every entry of the log is in this doc.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
+import math
+import secrets
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,9 +53,13 @@ from debrief.protocol.awareness import (
     encode_awareness,
     parse_awareness,
 )
+from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.messages import EMPTY_UPDATE
-from debrief.protocol.updates import adds_nothing, decode_snapshot
+from debrief.protocol.scan import STORED_LIMITS, UpdateSummary, scan_update
+from debrief.protocol.updates import adds_nothing, decode_snapshot, decode_state_vector
+from debrief.rooms.client_ids import ClientIds
 from debrief.rooms.fanout import broadcast
+from debrief.rooms.guard import AuditTrail, DocGuard, GuardRefused, Writer
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
 from debrief.storage.base import Storage, StorageError
@@ -62,6 +70,10 @@ log = logging.getLogger(__name__)
 CLOSE_INTERNAL_ERROR = 1011
 SERVER_ORIGIN = "debrief-server"
 EMPTY_STATE_VECTOR = b"\x00"
+CLOSE_POLICY_VIOLATION = 1008
+MAX_REFUSALS, REFUSAL_WINDOW_S = 5, 60.0  # refused writes a peer may send in the window
+AUDIT = "audit"  # record kind: who changed what in `timeline` and `recap`
+GUARDED_DOCS = ("timeline", "recap")  # client-written docs with a schema (docs/shared-docs.md)
 
 
 class RoomFailed(StorageError):
@@ -90,18 +102,27 @@ class Room:
         self.position = "0"
         self._since_compact = 0
         self._pending: list[bytes] = []
+        self._writing: bytes | None = None
         self._pending_since = 0.0
         self._wake = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._joinable = asyncio.Event()
         self._joinable.set()
         self._snapshot_cache: tuple[bytes, Any] | None = None
+        self._state_cache: dict[int, int] | None = None
         # Step 2 for a joiner with an empty doc: the whole state, encoded once per
         # change instead of once per joiner (a join storm on a big doc).
         self._full_step2: bytes | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.relay = relay
         self.link: RoomLink | None = None
+        self.review_id, _, self.doc_name = key.rpartition("/")
+        self.client_ids = ClientIds(storage, key, self.doc.client_id)
+        self.guard: DocGuard | None = (
+            DocGuard(self.doc_name, self._shadow_base) if self.doc_name in GUARDED_DOCS else None
+        )
+        self.audit = AuditTrail()
+        self._refusals: weakref.WeakKeyDictionary[Peer, list[float]] = weakref.WeakKeyDictionary()
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -109,15 +130,20 @@ class Room:
         """Load from storage; any failure leaves the room failed and never saved."""
         try:
             stored = await self.storage.load_doc(self.key)
-            if stored.snapshot:
-                self.doc.apply_update(stored.snapshot)
-            for update in stored.updates:
-                self.doc.apply_update(update)
+            # Bounded before pycrdt decodes anything: a stored update from an older
+            # version could nest deep enough to crash the decoder (`debrief doctor`).
+            for update in (stored.snapshot, *stored.updates):
+                if update:
+                    scan_update(update, STORED_LIMITS)
+                    self.doc.apply_update(update)
             if self.relay is not None:
                 # from the position the load covers: nothing falls in between
                 self.link = await self.relay.attach(self, stored.position)
-        except Exception as exc:
-            self.failed = f"could not load {self.key}: {exc}"
+        except BaseException as exc:
+            if not is_crdt_failure(exc):
+                raise
+            self.failed = f"could not load {self.key}: {exc} (see `debrief doctor`)"
+            log.error("room %s failed to load: %s", self.key, exc)
             raise RoomFailed(self.failed) from exc
         self.position = stored.position
         self._since_compact = len(stored.updates)
@@ -131,6 +157,8 @@ class Room:
         if self.failed is None:
             async with self._write_lock:
                 await self._flush_pending()
+                with contextlib.suppress(StorageError):
+                    await self._write_audit(force=True)
                 if self._since_compact:
                     with contextlib.suppress(StorageError):
                         await self._compact()
@@ -166,11 +194,13 @@ class Room:
                 return
             try:
                 reply = self.doc.get_update(frame.state_vector)
-            except Exception as exc:
+            except BaseException as exc:
+                if not is_crdt_failure(exc):
+                    raise
                 raise ProtocolError("sync step 1 carries an invalid state vector") from exc
             peer.send(sync_step2_frame(reply))
         elif isinstance(frame, SyncStep2 | SyncUpdate):
-            if self._receive_update(peer, frame.update):
+            if await self._receive_update(peer, frame.update):
                 await self._flush_now()
         elif isinstance(frame, AwarenessFrame):
             self._receive_awareness(peer, frame.payload)
@@ -179,21 +209,35 @@ class Room:
         elif isinstance(frame, PermissionDenied):
             raise ProtocolError("clients may not send permission-denied messages")
 
-    def _receive_update(self, peer: Peer, update: bytes) -> bool:
-        """Check a client's update and queue it; False when there is nothing to write."""
+    async def _receive_update(self, peer: Peer, update: bytes) -> bool:
+        """Check a client's update and queue it; False when there is nothing to write.
+
+        In this order: bounds (before any library decodes it: UpdateRejected closes the
+        peer with 1002), the role, the client ids it writes under, the doc's schema and
+        who may change what (both refused with the permission-denied message).
+        """
         self.metrics.updates_in.inc()
         if update == EMPTY_UPDATE:
             return False
+        summary = scan_update(update)
         if not peer.writable:
-            delete_set, state = self._snapshot()
-            if not adds_nothing(update, delete_set, state):
-                self.metrics.writes_denied.inc()
-                peer.send(permission_denied_frame("this document is read-only for your role"))
+            if not _adds_nothing(summary, *self._snapshot()):
+                self._deny(peer, "this document is read-only for your role")
+            return False
+        state = self._state()
+        fresh = [c for c, (_, end) in summary.structs.items() if end > state.get(c, 0)]
+        participant = str(peer.user.get("id", ""))
+        if fresh and not await self.client_ids.claim(fresh, participant, state):
+            self._deny(peer, "this Yjs client id belongs to someone else: reload to get a new one")
             return False
         try:
             get_state(update)  # decodes the whole update: rejects garbage before queueing
-        except Exception as exc:
+        except BaseException as exc:
+            if not is_crdt_failure(exc):
+                raise
             raise ProtocolError("update cannot be decoded") from exc
+        if not self._check_schema(peer, update, summary):
+            return False
         if not self._pending:
             self._pending_since = time.perf_counter()
         self._pending.append(update)
@@ -216,11 +260,78 @@ class Room:
         if self._since_compact >= self.compact_every:
             self._wake.set()  # compaction runs on the flusher, off the client's path
 
+    def _check_schema(self, peer: Peer, update: bytes, summary: UpdateSummary) -> bool:
+        """Validate a write to `timeline`/`recap` on the guard's shadow doc; keep its audit."""
+        guard = self.guard
+        if guard is None:
+            return True
+        if not DocGuard.needs_check(
+            self.doc_name, summary.roots, summary.unrooted, bool(summary.deletes)
+        ):
+            guard.follow(update)
+            return True
+        user = peer.user
+        writer = Writer(str(user.get("id", "")), str(user.get("name", "")), str(user.get("role")))
+        try:
+            entries = guard.check(
+                update,
+                writer,
+                time.time_ns() // 1_000_000,
+                roots=summary.roots,
+                structs=summary.structs,
+                deletes=summary.deletes,
+            )
+        except GuardRefused as exc:
+            self._deny(peer, str(exc))
+            return False
+        self.audit.add(entries)
+        return True
+
+    def _deny(self, peer: Peer, reason: str) -> None:
+        self.metrics.writes_denied.inc()
+        peer.send(permission_denied_frame(reason))
+        # A refusal can cost a rebuild of the guard's shadow doc: a peer that keeps
+        # sending refused writes is closed rather than allowed to spend the loop.
+        now = time.monotonic()
+        recent = [t for t in self._refusals.get(peer, ()) if now - t < REFUSAL_WINDOW_S]
+        recent.append(now)
+        self._refusals[peer] = recent
+        if len(recent) >= MAX_REFUSALS:
+            peer.close(CLOSE_POLICY_VIOLATION, "too many refused writes: reload to resync")
+
+    def _shadow_base(self) -> list[bytes]:
+        """What the guard's shadow doc is rebuilt from: the doc and what waits to be written."""
+        writing = [self._writing] if self._writing is not None else []
+        return [self.doc.get_update(), *writing, *self._pending]
+
+    async def flush_audit(self) -> None:
+        """Write every audit entry held back for coalescing (a reader wants them all)."""
+        if self.failed is None:
+            async with self._write_lock:
+                await self._write_audit(force=True)
+
+    async def _write_audit(self, *, force: bool = False) -> None:
+        for entry in self.audit.drain(force=force):
+            record = entry.to_record()
+            record_id = f"{self.review_id}:{entry.at_ms:013d}:{secrets.token_hex(4)}"
+            await self.storage.put_record(AUDIT, record_id, record, self.review_id)
+
     def _receive_awareness(self, peer: Peer, payload: bytes) -> None:
-        entries = parse_awareness(payload)
-        accepted, refused = self.awareness.apply(peer, entries, peer.user)
-        if refused:
-            peer.send(permission_denied_frame("awareness client id belongs to another connection"))
+        """Apply a peer's presence; PresenceFlood (close 1008) when it sends more, or
+        claims more client ids, than a browser would; ProtocolError (1002) when a state
+        is too large or too deep (checked before it is decoded)."""
+        size = len(payload)
+        peer.charge_presence(peer.presence_cost(size, echo_only=True))
+        limits = peer.presence
+        change = self.awareness.apply_from(
+            peer, parse_awareness(payload, limits), peer.user, limits
+        )
+        peer.spend_presence(peer.presence_cost(size, echo_only=change.echo_only))
+        if change.refused:
+            peer.send(permission_denied_frame("awareness client id belongs to another participant"))
+        if change.crowded:
+            peer.send(permission_denied_frame("this room shows no more presences: yours is hidden"))
+        accepted = change.accepted
         if accepted:
             self._broadcast(awareness_frame(encode_awareness(accepted)))
             if self.link is not None:
@@ -258,8 +369,13 @@ class Room:
             delete_set, state = self._snapshot()
             if adds_nothing(fresh, delete_set, state):
                 return
-        await self._commit(fresh)
+        self._writing = fresh  # neither pending nor in the doc while it is appended
+        try:
+            await self._commit(fresh)
+        finally:
+            self._writing = None
         self.metrics.broadcast_latency.observe(time.perf_counter() - started)
+        await self._write_audit()
 
     async def _commit(self, update: bytes, *, applied: bool = False) -> None:
         self.position = await self.storage.append_update(self.key, update)
@@ -289,7 +405,11 @@ class Room:
                     with self.doc.transaction(origin=SERVER_ORIGIN):
                         change(self.doc)
                 for update in captured:
+                    if self.guard is not None:
+                        self.guard.follow(update)
                     await self._commit(update, applied=True)
+                # whoever edits on the server's side (a close, a flush) sees a complete log
+                await self._write_audit(force=True)
             except StorageError as exc:
                 self.fail(f"storage failed: {exc}")
                 raise
@@ -320,10 +440,15 @@ class Room:
         if self.failed is not None:
             return
         try:
+            scan_update(update, STORED_LIMITS)
             self.doc.apply_update(update)
-        except Exception as exc:
+        except BaseException as exc:
+            if not is_crdt_failure(exc):
+                raise
             log.warning("room %s: skipped an undecodable logged update: %s", self.key, exc)
             return
+        if self.guard is not None:
+            self.guard.follow(update)
         self._doc_changed()
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
@@ -356,12 +481,19 @@ class Room:
 
     def _doc_changed(self) -> None:
         self._snapshot_cache = None
+        self._state_cache = None
         self._full_step2 = None
 
     def _full_state_frame(self) -> bytes:
         if self._full_step2 is None:
             self._full_step2 = sync_step2_frame(self.doc.get_update())
         return self._full_step2
+
+    def _state(self) -> dict[int, int]:
+        """The doc's state vector (client id -> next clock), cached until the doc changes."""
+        if self._state_cache is None:
+            self._state_cache = decode_state_vector(self.doc.get_state())
+        return self._state_cache
 
     def _snapshot(self) -> tuple[Any, dict[int, int]]:
         """The doc's (delete set, state vector), cached until the doc changes."""
@@ -376,3 +508,19 @@ class Room:
         self.failed = reason
         for peer in list(self.peers):
             peer.close(CLOSE_INTERNAL_ERROR, "storage unavailable: reconnect shortly")
+
+
+def _adds_nothing(
+    summary: UpdateSummary, delete_set: dict[int, list[tuple[int, int]]], state: dict[int, int]
+) -> bool:
+    """Whether an update holds only what the doc already has: from the scan alone, so a
+    read-only peer's sync step 2 echo is told from a write without decoding it."""
+    if any(end > state.get(client, 0) for client, (_, end) in summary.structs.items()):
+        return False
+    for client, ranges in summary.deletes.items():
+        known = delete_set.get(client, [])  # sorted and merged (protocol/updates.py)
+        for start, end in ranges:
+            i = bisect.bisect_right(known, (start, math.inf)) - 1
+            if i < 0 or known[i][1] < end:
+                return False
+    return True

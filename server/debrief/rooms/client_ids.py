@@ -1,0 +1,72 @@
+"""Which participant may write under which Yjs client id, per doc.
+
+Yjs names every struct by (client id, clock), and a client id is visible to everyone
+who syncs the doc. Without a binding, a participant could write structs under a
+victim's id; the victim's own in-flight edit then collides with them and is dropped
+for everyone but the victim. So a client id belongs to the participant whose
+connection first created structs under it ("bind on first use"), for the doc's
+lifetime and across processes: the binding is a storage record, taken under the
+storage lock (distributed on Redis), and cached here.
+
+An id that already has structs in the doc but no binding was used before bindings
+existed (or by the server, whose edits are never bound): nobody may take it over.
+"""
+
+from __future__ import annotations
+
+from debrief.storage.base import Storage
+
+CLIENT_ID = "client-id"  # record kind: (doc key, client id) -> {"participant": id}
+SERVER = "server"
+# A tab that reloads gets a fresh id per doc; a doc that has seen this many has seen
+# far more than any meeting needs, and a flood of fresh ids is refused past it.
+MAX_CLIENT_IDS_PER_DOC = 20_000
+
+
+class ClientIds:
+    """The bindings of one doc (one room)."""
+
+    def __init__(self, storage: Storage, doc_key: str, server_client_id: int) -> None:
+        self.storage = storage
+        self.doc_key = doc_key
+        self.review_id = doc_key.split("/", 1)[0]
+        self._owners: dict[int, str] = {server_client_id: SERVER}
+
+    def known_owner(self, client_id: int) -> str | None:
+        return self._owners.get(client_id)
+
+    async def claim(self, client_ids: list[int], participant: str, state: dict[int, int]) -> bool:
+        """Bind the unbound ids among ``client_ids`` to ``participant``; False when any is
+        someone else's (then nothing new is bound), or already in use without a binding.
+
+        ``state`` is the doc's state vector: which ids already have structs.
+        """
+        missing = [c for c in client_ids if self._owners.get(c) != participant]
+        if not missing:
+            return True
+        if any(c in self._owners for c in missing):
+            return False  # cached as someone else's
+        async with self.storage.lock(f"client-ids:{self.doc_key}"):
+            stored = [await self.storage.get_record(CLIENT_ID, self._record_id(c)) for c in missing]
+            for client_id, record in zip(missing, stored, strict=True):
+                if record is not None:
+                    self._owners[client_id] = str(record.get("participant"))
+            if any(self._owners.get(c) not in (None, participant) for c in missing):
+                return False
+            fresh = [c for c in missing if c not in self._owners]
+            if any(state.get(c, 0) > 0 for c in fresh):
+                return False  # structs exist under it, written before bindings existed
+            if len(self._owners) + len(fresh) > MAX_CLIENT_IDS_PER_DOC:
+                return False
+            for client_id in fresh:
+                await self.storage.put_record(
+                    CLIENT_ID,
+                    self._record_id(client_id),
+                    {"participant": participant},
+                    self.review_id,
+                )
+                self._owners[client_id] = participant
+        return True
+
+    def _record_id(self, client_id: int) -> str:
+        return f"{self.doc_key}#{client_id}"
