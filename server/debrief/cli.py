@@ -12,8 +12,9 @@ from pathlib import Path
 
 import uvicorn
 
-from debrief import diagnostics
+from debrief import diagnostics, doctor
 from debrief.app import SHUTDOWN_STEP_S, create_app
+from debrief.http.slowloris import header_deadline_protocol
 from debrief.settings import Settings
 
 # uvicorn's graceful shutdown (open connections), then the lifespan's three steps (each
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", type=Path, default=None, help="data directory (SQLite file)")
     serve.add_argument("--redis", default=None, help="redis://host:6379/0 for scale-out mode")
     serve.add_argument("--log-level", default=os.environ.get("DEBRIEF_LOG_LEVEL", "info"))
+    doctor.add_parser(commands)
     return parser
 
 
@@ -45,6 +47,8 @@ def serve(args: argparse.Namespace) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        # uvicorn's httptools protocol, with a deadline for request headers (slow-loris).
+        http=header_deadline_protocol(settings.header_timeout_s),
         # The sans-I/O protocol is what the fan-out fast path writes through.
         ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes,
@@ -54,6 +58,8 @@ def serve(args: argparse.Namespace) -> None:
         ws_ping_timeout=20.0,
         log_level=args.log_level,
         lifespan="on",
+        # X-Forwarded-For is trusted only with DEBRIEF_TRUST_PROXY (http/ratelimit.py)
+        proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     # uvicorn re-raises the captured SIGTERM after its graceful shutdown; with this
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         serve(args)
+    elif args.command == "doctor":
+        raise SystemExit(doctor.run(args))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,24 @@
 """The websocket endpoint /ws/{review_id}/{doc}: authenticate, then relay frames.
 
-Close codes: 4401 no or bad session, 4403 session of another review, 4404 unknown
-review or doc, 1002 malformed frame, 1003 text frame, 1009 frame too big (uvicorn's
-websockets layer enforces the size), 1011 storage failure, 1013 too slow.
+Close codes: 4401 no or bad session, or the session expired while connected ("session
+expired"), 4403 session of another review, 4404 unknown review or doc, 4429 too many
+connections for this session (settings.sockets_per_session, on this process),
+1002 malformed frame (also a presence state too large or nested too deeply),
+1003 text frame, 1008 presence flood (more client ids or presence messages than a
+browser sends: settings.presence_*), 1009 frame too big (uvicorn's websockets layer
+enforces the size), 1011 storage failure, 1013 too slow.
 A browser whose Origin is not ours is refused with HTTP 403 before the handshake.
+A connection that has not sent its request headers within settings.header_timeout_s
+is dropped before it gets here (http/slowloris.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
+from typing import Any
 from urllib.parse import urlparse
 
 from starlette.applications import Starlette
@@ -20,14 +29,23 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import REVIEW, SESSION_COOKIE, bearer_token
+from debrief.http.session_sockets import SessionSockets
 from debrief.meeting.service import is_frozen
-from debrief.protocol import ProtocolError, parse_frame
+from debrief.protocol import ProtocolError, QueryAwareness, parse_frame
+from debrief.protocol.awareness import PresenceFlood, PresenceLimits
 from debrief.rooms import Peer, Room
 from debrief.rooms.room import RoomFailed
 from debrief.services import Services, services
 from debrief.storage.base import StorageError
 
 log = logging.getLogger(__name__)
+
+CLOSE_SESSION_EXPIRED = 4401
+CLOSE_POLICY = 1008
+CLOSE_TOO_MANY_SOCKETS = 4429
+# Presence tokens (rooms/peer.py) a query for every presence costs: its answer can be
+# large, and browsers ask once per connection.
+QUERY_COST = 5.0
 
 
 class WebSocketTransport:
@@ -101,6 +119,7 @@ class DocSockets:
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
+        self.gate = Gate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -108,9 +127,30 @@ class DocSockets:
             if match is not None:
                 scope["app"] = self.app
                 scope["path_params"] = match.groupdict()
-                await doc_endpoint(WebSocket(scope, receive, send), protocol_of(send))
+                await doc_endpoint(WebSocket(scope, receive, send), protocol_of(send), self.gate)
                 return
         await self.app(scope, receive, send)
+
+
+class Gate:
+    """What the doc sockets of one app share: the sockets each session has open, and
+    the presence limits every peer points to (one object, built from the settings)."""
+
+    def __init__(self) -> None:
+        self.sockets = SessionSockets()
+        self._presence: PresenceLimits | None = None
+
+    def presence(self, svc: Services) -> PresenceLimits:
+        if self._presence is None:
+            settings = svc.settings
+            self._presence = PresenceLimits(
+                ids_per_connection=settings.presence_ids,
+                presences_per_room=settings.presences_per_room,
+                state_bytes=settings.presence_state_bytes,
+                rate=settings.presence_rate,
+                burst=settings.presence_burst,
+            )
+        return self._presence
 
 
 def protocol_of(send: Send) -> WebSocketsSansIOProtocol | None:
@@ -175,28 +215,42 @@ async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
 
 
 async def doc_endpoint(
-    websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None = None
+    websocket: WebSocket,
+    protocol: WebSocketsSansIOProtocol | None = None,
+    gate: Gate | None = None,
 ) -> None:
     svc = services(websocket)
-    admitted = await admit(svc, websocket, protocol)
+    gate = gate or Gate()
+    admitted = await admit(svc, websocket, protocol, gate)
     if admitted is None:
         return
-    room, peer = admitted
-    peer.start()
-    room.add_peer(peer)
-    svc.metrics.connections.inc()
+    room, peer, expires_at = admitted
+    # One timer per connection (~330 bytes with its bound method): the session may end
+    # while the socket is open.
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, expires_at - time.time()), peer.close, CLOSE_SESSION_EXPIRED, "session expired"
+    )
     try:
-        await relay(svc, websocket, room, peer)
+        peer.start()
+        room.add_peer(peer)
+        svc.metrics.connections.inc()
+        try:
+            await relay(svc, websocket, room, peer)
+        finally:
+            svc.metrics.connections.dec()
+            svc.rooms.release(room, peer)
+            await peer.stop()
     finally:
-        svc.metrics.connections.dec()
-        svc.rooms.release(room, peer)
-        await peer.stop()
+        expiry.cancel()
+        gate.sockets.release(peer.session_id)
 
 
 async def admit(
-    svc: Services, websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None
-) -> tuple[Room, Peer] | None:
+    svc: Services, websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None, gate: Gate
+) -> tuple[Room, Peer, float] | None:
     """Check the caller and open the doc's room; None after refusing the connection.
+    Else the room, the peer (a socket counted for its session until the caller
+    releases it) and when the session expires (epoch seconds).
 
     A helper of its own so that the session and review records it reads are freed
     once the connection is open: the endpoint's frame lives as long as the
@@ -223,6 +277,39 @@ async def admit(
     if session.review_id != review_id:
         await refuse(websocket, 4403, "this session belongs to another review")
         return None
+    if not gate.sockets.reserve(session.session_id, svc.settings.sockets_per_session):
+        await refuse(
+            websocket,
+            CLOSE_TOO_MANY_SOCKETS,
+            "too many connections for this session: close other tabs of this review",
+        )
+        return None
+    try:
+        opened = await open_peer(svc, websocket, protocol, gate, session, review, doc)
+    except BaseException:
+        gate.sockets.release(session.session_id)
+        raise
+    if opened is None:
+        gate.sockets.release(session.session_id)
+        return None
+    return (*opened, session_expires_at(svc, session))
+
+
+def session_expires_at(svc: Services, session: Session) -> float:
+    """Epoch seconds when the session's token stops being accepted (signed at join)."""
+    return session.created_ms / 1000 + svc.sessions.ttl_s
+
+
+async def open_peer(
+    svc: Services,
+    websocket: WebSocket,
+    protocol: WebSocketsSansIOProtocol | None,
+    gate: Gate,
+    session: Session,
+    review: dict[str, Any],
+    doc: DocName,
+) -> tuple[Room, Peer] | None:
+    review_id = session.review_id
     await websocket.accept()
     forget_handshake(websocket, protocol)
     try:
@@ -240,6 +327,7 @@ async def admit(
         queue_limit=svc.settings.peer_queue_frames,
         buffer_limit=svc.settings.peer_buffer_bytes,
         on_slow=svc.metrics.slow_peers.inc,
+        presence=gate.presence(svc),
     )
     return room, peer
 
@@ -257,7 +345,14 @@ async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> 
             return
         bytes_in.inc(len(data))
         try:
-            await room.handle(peer, parse_frame(data))
+            frame = parse_frame(data)
+            if type(frame) is QueryAwareness:
+                peer.charge_presence(QUERY_COST)
+                peer.spend_presence(QUERY_COST)
+            await room.handle(peer, frame)
+        except PresenceFlood as exc:
+            peer.close(CLOSE_POLICY, str(exc))
+            return
         except ProtocolError as exc:
             peer.close(1002, f"malformed frame: {exc}"[:120])
             return

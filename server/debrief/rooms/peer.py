@@ -8,6 +8,9 @@ Rooms hand every peer the same frame object. Two ways out:
 - otherwise a bounded queue drained by the peer's own task; more than
   ``queue_limit`` frames waiting is too slow.
 A too-slow peer is closed with 1013 and resyncs when it reconnects.
+
+Each peer also has a token bucket for the presence it sends (rooms/room.py charges
+it; ~100 bytes a connection): more than any browser sends is a flood (1008).
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 
+from debrief.protocol.awareness import PresenceFlood, PresenceLimits
+from debrief.rooms.ratelimit import TokenBucket
 from debrief.tasks import wait_quietly
 
 CLOSE_TRY_AGAIN_LATER = 1013
+DEFAULT_PRESENCE = PresenceLimits()
+PRESENCE_BYTES_PER_TOKEN = 8 * 1024
+ECHO_COST = 0.1
 
 
 class Transport(Protocol):
@@ -73,6 +81,7 @@ class Peer:
         queue_limit: int = 2048,
         buffer_limit: int = 16 * 1024 * 1024,
         on_slow: Callable[[], None] | None = None,
+        presence: PresenceLimits = DEFAULT_PRESENCE,
     ) -> None:
         self.transport = transport
         self.writable = writable
@@ -81,6 +90,8 @@ class Peer:
         self.queue_limit = queue_limit
         self.buffer_limit = buffer_limit
         self.on_slow = on_slow
+        self.presence = presence  # shared by every peer: one pointer each
+        self.presence_bucket = TokenBucket(presence.burst)
         writer = transport if hasattr(transport, "write_wire") else None
         self._writer: FrameWriter | None = writer  # type: ignore[assignment]
         self.closed = False
@@ -133,6 +144,22 @@ class Peer:
         self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")
         if self.on_slow is not None:
             self.on_slow()
+
+    @staticmethod
+    def presence_cost(size: int, *, echo_only: bool = False) -> float:
+        """Tokens an awareness message of ``size`` bytes costs: one, or a tenth for
+        echoes (browsers send back every change they receive, nothing is relayed),
+        and one more per PRESENCE_BYTES_PER_TOKEN, as parsing is what it costs us."""
+        return (ECHO_COST if echo_only else 1.0) + size / PRESENCE_BYTES_PER_TOKEN
+
+    def charge_presence(self, cost: float) -> None:
+        """Raise PresenceFlood unless ``cost`` tokens of presence rate are left."""
+        limits = self.presence
+        if not self.presence_bucket.has(cost, limits.rate, limits.burst):
+            raise PresenceFlood("too many presence updates")
+
+    def spend_presence(self, cost: float) -> None:
+        self.presence_bucket.spend(cost)
 
     @property
     def backlog(self) -> int:
