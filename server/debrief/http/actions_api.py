@@ -14,7 +14,9 @@ from starlette.routing import Route
 from debrief.auth.roles import DocName
 from debrief.http.commands import ALL, ATTENDEES, RECAP_WRITERS, Call, CommandSet
 from debrief.http.errors import read_body
+from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.meeting import closing, importers, lint
+from debrief.meeting import docdata as dd
 from debrief.meeting.errors import NotFound, ValidationError
 from debrief.meeting.service import now_ms
 from debrief.meeting.values import clean_text, parse_date
@@ -25,18 +27,39 @@ ActionKind = Literal[
 ]
 
 
+# The same limits as clean_fields checks (after trimming); a date is short.
+_LIMITS = {"what": 500, "owner": 120, "verify": 500}
+MAX_DUE = 40
+
+
 class ActionFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    what: str | None = None
-    owner: str | None = None
-    due: str | None = Field(default=None, description="YYYY-MM-DD or empty")
-    verify: str | None = None
+    what: str | None = Field(default=None, max_length=_LIMITS["what"])
+    owner: str | None = Field(default=None, max_length=_LIMITS["owner"])
+    due: str | None = Field(default=None, max_length=MAX_DUE, description="YYYY-MM-DD or empty")
+    verify: str | None = Field(default=None, max_length=_LIMITS["verify"])
     kind: ActionKind | None = None
+
+
+class LintItem(BaseModel):
+    """One action to lint: the fields the lint reads, each bounded; others are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = Field(default=None, max_length=64)
+    what: str | None = Field(default=None, max_length=_LIMITS["what"])
+    owner: str | None = Field(default=None, max_length=_LIMITS["owner"])
+    due: str | None = Field(default=None, max_length=MAX_DUE)
+    verify: str | None = Field(default=None, max_length=_LIMITS["verify"])
+    kind: str | None = Field(default=None, max_length=40)
 
 
 class LintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actions: list[dict[str, Any]] = Field(max_length=500)
+    actions: list[LintItem] = Field(max_length=500)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """The actions as the lint takes them (absent fields left out)."""
+        return [a.model_dump(exclude_none=True) for a in self.actions]
 
 
 class TimelineImport(BaseModel):
@@ -46,9 +69,6 @@ class TimelineImport(BaseModel):
         default=None, description="default: guessed from the filename, then the content"
     )
     filename: str = Field(default="", max_length=200)
-
-
-_LIMITS = {"what": 500, "owner": 120, "verify": 500}
 
 
 def clean_fields(body: ActionFields) -> dict[str, Any]:
@@ -109,10 +129,11 @@ async def edit_action(call: Call, body: ActionFields) -> Any:
         if isinstance(current, Map):
             for key, value in fields.items():
                 current[key] = value
-            return {**(current.to_py() or {}), "id": action_id}
-        merged = {**current, **fields}  # written by a client as a plain object
+            return dd.action(action_id, dd.record(current) or {})
+        # Written by a client as a plain value (an object, or junk): stored back in shape.
+        merged = {**dd.action(action_id, dd.record(current) or {}), **fields}
         actions[action_id] = Map(merged)
-        return {**merged, "id": action_id}
+        return merged
 
     item = await call.meeting.edit_returning(call.review_id, DocName.RECAP, change)
     return action_view(item)
@@ -159,8 +180,11 @@ async def import_timeline(call: Call, body: TimelineImport) -> Any:
 
 async def lint_given(request: Request) -> Response:
     """Public and pure: lint action items that are not stored anywhere (editor preview)."""
+    refused = rate_limits(request).command_from(peer_ip(request))
+    if refused is not None:  # public and CPU-bound: counted like the commands
+        return refused.response()
     body = await read_body(request, LintRequest)
-    problems = lint.lint_actions(body.actions, closing.today())
+    problems = lint.lint_actions(body.as_dicts(), closing.today())
     return JSONResponse(
         {"clean": lint.is_clean(problems), "actions": lint.problems_to_dict(problems)}
     )

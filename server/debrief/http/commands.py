@@ -8,6 +8,7 @@ or a ready Response.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from debrief.auth.roles import Role
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import SESSION_COOKIE, bearer_token
 from debrief.http.errors import ApiError, read_body
+from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.meeting.service import MeetingService
 from debrief.services import Services, services
 
@@ -65,6 +67,7 @@ class Command:
     status: int = 200
     query: dict[str, str] = field(default_factory=dict)  # name -> description
     response: str = "application/json"
+    exclusive: bool = False  # runs alone on its review, taking the gate itself (close)
 
 
 class CommandSet:
@@ -85,6 +88,7 @@ class CommandSet:
         status: int = 200,
         query: dict[str, str] | None = None,
         response: str = "application/json",
+        exclusive: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -98,6 +102,7 @@ class CommandSet:
                     status,
                     dict(query or {}),
                     response,
+                    exclusive,
                 )
             )
             return handler
@@ -143,10 +148,29 @@ async def authenticate(svc: Services, request: Request) -> Session:
         raise ApiError(401, "unauthenticated", str(exc)) from exc
 
 
+def command_gate(
+    meeting: MeetingService, command: Command, review_id: str
+) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Changes share the review's gate and close takes it alone, so a command is either
+    done before a close or sees the closed review (409); reads need no gate. An
+    exclusive command takes the gate itself (closing.close), at the right moment."""
+    if command.exclusive or command.method in SAFE_METHODS:
+        return contextlib.nullcontext()
+    return meeting.gate.shared(review_id)
+
+
 def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         svc = services(request)
+        limits = rate_limits(request)
+        # Per IP before the session is even looked at, then per session.
+        refused = limits.command_from(peer_ip(request))
+        if refused is not None:
+            return refused.response()
         session = await authenticate(svc, request)
+        refused = limits.command_by(session.session_id)
+        if refused is not None:
+            return refused.response()
         review_id = request.path_params["review_id"]
         meeting = meeting_service(request)
         await meeting.review(review_id)  # 404 for an unknown review
@@ -158,7 +182,9 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
                 403, "forbidden", f"a {session.role} cannot do this; it needs: {allowed}"
             )
         body = await read_body(request, command.body) if command.body is not None else None
-        result = await command.handler(Call(request, svc, meeting, session, review_id), body)
+        call = Call(request, svc, meeting, session, review_id)
+        async with command_gate(meeting, command, review_id):
+            result = await command.handler(call, body)
         if isinstance(result, Response):
             return result
         return JSONResponse(result, status_code=command.status)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
 from debrief.meeting import closing
+from debrief.meeting import docdata as dd
 from debrief.meeting import recap as rc
 from debrief.meeting.errors import ValidationError
 
@@ -50,9 +51,10 @@ async def export(call: Call, body: None) -> Any:
         )
     media, extension, render = _FORMATS[name]
     recap = await closing.current_recap(call.meeting, call.review_id)
-    version = recap.get("version")
-    suffix = f"v{version['number']}" if version else "draft"
-    slug = re.sub(r"[^a-z0-9]+", "-", (recap.get("title") or "review").lower()).strip("-")
+    version = dd.record(recap.get("version"))
+    suffix = f"v{dd.count(version.get('number'))}" if version else "draft"
+    title = dd.text(recap.get("title"))[:200] or "review"
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     filename = f"{slug[:60] or 'review'}-{suffix}.{extension}"
     return Response(
         render(recap),
@@ -63,7 +65,7 @@ async def export(call: Call, body: None) -> Any:
 
 @api.command("POST", "/close",
              "Close the meeting: freeze a version, make every doc read-only",
-             roles=MODERATOR, body=CloseMeeting)  # fmt: skip
+             roles=MODERATOR, body=CloseMeeting, exclusive=True)  # fmt: skip
 async def close_meeting(call: Call, body: CloseMeeting) -> Any:
     final = await closing.close(call.meeting, call.review_id, body.reason)
     return {"status": "closed", "version": final["version"], "recap": final}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from pycrdt import Doc, Map
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,45 +20,57 @@ from debrief.meeting.service import meeting_state, now_ms
 api = CommandSet("meeting")
 
 
+# Bounds of every field at the HTTP edge; the agenda module checks the same limits on
+# the trimmed values. A timer runs for at most a day at a time.
+ID_LEN = 64
+MAX_TIMER_MINUTES = 24 * 60
+
+
 class ApplyTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    template: str = Field(description="incident, project-phase or launch")
+    template: str = Field(max_length=40, description="incident, project-phase or launch")
 
 
 class NewPhase(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str
-    minutes: int
-    objective: str = ""
-    position: int | None = Field(default=None, description="0-based; default: at the end")
+    title: str = Field(max_length=ag.MAX_TITLE)
+    minutes: int = Field(ge=ag.MIN_MINUTES, le=ag.MAX_MINUTES)
+    objective: str = Field(default="", max_length=ag.MAX_OBJECTIVE)
+    position: int | None = Field(
+        default=None, ge=0, le=ag.MAX_PHASES, description="0-based; default: at the end"
+    )
 
 
 class PhaseEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = None
-    minutes: int | None = None
-    objective: str | None = None
-    index: int | None = Field(default=None, description="move the phase to this position")
+    title: str | None = Field(default=None, max_length=ag.MAX_TITLE)
+    minutes: int | None = Field(default=None, ge=ag.MIN_MINUTES, le=ag.MAX_MINUTES)
+    objective: str | None = Field(default=None, max_length=ag.MAX_OBJECTIVE)
+    index: int | None = Field(
+        default=None, ge=0, le=ag.MAX_PHASES, description="move the phase to this position"
+    )
 
 
 class PhaseOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order: list[str]
+    order: list[Annotated[str, Field(max_length=ID_LEN)]] = Field(max_length=ag.MAX_PHASES)
 
 
 class GoToPhase(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    phase_id: str
+    phase_id: str = Field(max_length=ID_LEN)
 
 
 class TimerStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: float | None = Field(default=None, gt=0, description="default: the phase's box")
+    minutes: float | None = Field(
+        default=None, gt=0, le=MAX_TIMER_MINUTES, description="default: the phase's box"
+    )
 
 
 class TimerExtend(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: float = Field(gt=0, description="no upper cap")
+    minutes: float = Field(gt=0, le=MAX_TIMER_MINUTES, description="at most a day at a time")
 
 
 def _agenda(doc: Doc) -> list[ag.Phase]:

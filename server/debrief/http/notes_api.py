@@ -7,7 +7,7 @@ anyone else carries an author, a participant id or a submission time.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pycrdt import Doc, Map
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from debrief.auth.roles import DocName
 from debrief.http.commands import ALL, ATTENDEES, MODERATOR, Call, CommandSet
 from debrief.meeting.errors import Conflict, NotFound, ValidationError
-from debrief.meeting.notes import QUESTIONNAIRE, NoteService, check_section, own_view
+from debrief.meeting.notes import MAX_NOTE, QUESTIONNAIRE, NoteService, check_section, own_view
+from debrief.meeting.review import MAX_PROMPTS
 from debrief.meeting.values import clean_text
 from debrief.meeting.voting import VotingService
 
 api = CommandSet("notes")
+MAX_THEME_TITLE = 200  # as _title checks
 Kind = Literal["contributing-factor", "worked-well", "other"]
 Section = Literal["contributing-factor", "worked-well", "questionnaire", "other"]
 Category = Literal[
@@ -27,21 +29,25 @@ Category = Literal[
 ]
 
 
+# Ids the server hands out are short; the text limits are the domain's own.
+ID_LEN = 64
+
+
 class NewNote(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Kind = "contributing-factor"
-    text: str
+    text: str = Field(max_length=MAX_NOTE)
 
 
 class NoteEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str
+    text: str = Field(max_length=MAX_NOTE)
 
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    prompt: int = Field(ge=0, description="index into the review's questionnaire")
-    text: str = Field(description="empty removes your answer")
+    prompt: int = Field(ge=0, le=MAX_PROMPTS, description="index into the review's questionnaire")
+    text: str = Field(max_length=MAX_NOTE, description="empty removes your answer")
 
 
 class Answers(BaseModel):
@@ -56,31 +62,33 @@ class SectionBody(BaseModel):
 
 class NewTheme(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str
+    title: str = Field(max_length=MAX_THEME_TITLE)
     category: Category = "other"
     section: Section = "contributing-factor"
 
 
 class ThemeEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=MAX_THEME_TITLE)
     category: Category | None = None
 
 
 class Assign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    theme_id: str | None = Field(description="null takes the notes out of their theme")
-    note_ids: list[str] = Field(min_length=1, max_length=500)
+    theme_id: str | None = Field(
+        max_length=ID_LEN, description="null takes the notes out of their theme"
+    )
+    note_ids: list[Annotated[str, Field(max_length=ID_LEN)]] = Field(min_length=1, max_length=500)
 
 
 class Merge(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    theme_ids: list[str] = Field(min_length=1, max_length=100)
+    theme_ids: list[Annotated[str, Field(max_length=ID_LEN)]] = Field(min_length=1, max_length=100)
 
 
 class VoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    target: str = Field(description="a revealed note id or a theme id")
+    target: str = Field(max_length=ID_LEN, description="a revealed note id or a theme id")
 
 
 # --- notes ---------------------------------------------------------------------------
@@ -90,7 +98,8 @@ class VoteBody(BaseModel):
              roles=ATTENDEES, body=NewNote, status=201)  # fmt: skip
 async def submit_note(call: Call, body: NewNote) -> Any:
     review = await call.meeting.writable_review(call.review_id)
-    record = await NoteService(call.meeting).submit(review, call.session, body.kind, body.text)
+    notes = NoteService(call.meeting, call.svc.settings.max_review_notes)
+    record = await notes.submit(review, call.session, body.kind, body.text)
     return own_view(record)
 
 
@@ -139,7 +148,8 @@ async def answer_questionnaire(call: Call, body: Answers) -> Any:
     answers = {a.prompt: a.text for a in body.answers}
     if len(answers) != len(body.answers):
         raise ValidationError("each prompt may be answered once per request", field="answers")
-    saved = await NoteService(call.meeting).answer_questionnaire(review, call.session, answers)
+    notes = NoteService(call.meeting, call.svc.settings.max_review_notes)
+    saved = await notes.answer_questionnaire(review, call.session, answers)
     return {"prompts": review["questionnaire"], "answers": saved}
 
 

@@ -1,50 +1,67 @@
 """The recap built live from the three docs, and closing: lint gate, freeze, version.
 
-Closing order matters: connected clients lose write access first, the review record
-says "closed" next (new sockets and every command are refused from then on), then the
-docs' queued updates are flushed, and only then is the recap built and hashed, so the
-frozen version holds everything anyone saw and nothing can change after it.
+Closing is atomic: closed <=> a frozen version exists. While close holds the review
+(exclusively against every other command in this process, and its storage lock across
+processes) connected clients lose write access, the docs' queued updates are flushed,
+the recap is built, checked to render, and stored as version 1 with the audit log; only
+then does the review record flip to "closed" (with its version) in one write. Any
+failure before the flip gives the clients their write access back and leaves the review
+open, so it can simply be closed again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pycrdt import Doc, Map, Text
 
-from debrief.auth.roles import DocName
+from debrief.auth.roles import DocName, doc_key
 
+from . import docdata as dd
 from . import lint
 from . import recap as rc
 from . import review as rv
 from .errors import Conflict
-from .service import FROZEN_RECAP, REVIEW, MeetingService, meeting_state, now_ms
+from .service import FROZEN_RECAP, REVIEW, MeetingService, meeting_state, now_ms, write_review
 from .values import format_utc
+
+log = logging.getLogger(__name__)
 
 # Theme sections in the room doc are note kinds; the recap names its sections in plural.
 _RECAP_SECTION = {"contributing-factor": "contributing-factors", "worked-well": "worked-well"}
+AUDIT = "audit"  # record kind written by the rooms (who changed timeline/recap, and when)
+_AUDIT_KEYS = ("at_ms", "participant_id", "name", "role", "doc", "op", "target", "fields")
 
 
 def today() -> date:
     return datetime.now(UTC).date()
 
 
+# Readers: total over anything a doc may hold (see docdata); they never raise.
+
+
 def read_actions(doc: Doc) -> list[dict[str, Any]]:
-    """Action items of the `recap` doc, oldest first (clients may have written them)."""
-    items = [
-        {**value, "id": key}
-        for key, value in doc.get("actions", type=Map).to_py().items()
-        if isinstance(value, dict)
-    ]
-    return sorted(items, key=lambda a: (a.get("created_ms") or 0, a["id"]))
+    """Action items of the `recap` doc in their documented shape, oldest first."""
+    items = [dd.action(key, raw) for key, raw in dd.entries(doc.get("actions", type=Map))]
+    return sorted(items, key=lambda a: (a["created_ms"], a["id"]))
+
+
+def _keyed(root: Map, shape: Any) -> dict[str, dict[str, Any]]:
+    return {key: shape(key, raw) for key, raw in dd.entries(root)}
 
 
 def _read_room(doc: Doc) -> dict[str, Any]:
     return {
-        "meeting": meeting_state(doc),
-        **{k: doc.get(k, type=Map).to_py() for k in ("notes", "themes", "votes", "voting")},
+        "meeting": {"signoffs": dd.count(meeting_state(doc).get("signoffs"))},
+        "notes": _keyed(doc.get("notes", type=Map), dd.note),
+        "themes": _keyed(doc.get("themes", type=Map), dd.theme),
+        "votes": {str(k): dd.count(v) for k, v in doc.get("votes", type=Map).items()},
+        "voting": dict(dd.entries(doc.get("voting", type=Map))),
     }
 
 
@@ -57,17 +74,24 @@ def _read_recap(doc: Doc) -> dict[str, Any]:
 
 
 def _read_timeline(doc: Doc) -> list[dict[str, Any]]:
-    return [v for v in doc.get("events", type=Map).to_py().values() if isinstance(v, dict)]
+    return [dd.event(key, raw) for key, raw in dd.entries(doc.get("events", type=Map))]
 
 
 def _vote_count(room: Mapping[str, Any], target: str, section: str, hide: bool) -> int | None:
     """The shown count, or None while the section's counts are hidden."""
-    if target in room["votes"]:
-        return int(room["votes"][target])
-    voting = room["voting"].get(section)
-    if isinstance(voting, dict) and hide and voting.get("status") != "closed":
+    votes = dd.record(room.get("votes")) or {}
+    if target in votes:
+        return dd.count(votes[target])
+    voting = dd.record((dd.record(room.get("voting")) or {}).get(section))
+    if voting is not None and hide and voting.get("status") != "closed":
         return None
     return 0
+
+
+def _shaped(value: Any, shape: Any) -> list[dict[str, Any]]:
+    """Records of a room map given as plain data, each in its documented shape."""
+    found = dd.record(value) or {}
+    return [shape(str(k), r) for k, r in ((k, dd.record(v)) for k, v in found.items()) if r]
 
 
 def assemble(
@@ -77,28 +101,30 @@ def assemble(
     recap_doc: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Pure: the recap from plain doc data (only what everyone may already see)."""
-    hide = bool(review["settings"].get("hide_counts_until_closed"))
+    settings = dd.record(review.get("settings")) or {}
+    hide = bool(settings.get("hide_counts_until_closed"))
     themes = [
-        {**t, "section": _RECAP_SECTION.get(t.get("section", ""), t.get("section")),
-         "votes": _vote_count(room, t["id"], t.get("section", ""), hide)}
-        for t in room["themes"].values() if isinstance(t, dict)
+        {**t, "section": _RECAP_SECTION.get(t["section"], t["section"]),
+         "votes": _vote_count(room, t["id"], t["section"], hide)}
+        for t in _shaped(room.get("themes"), dd.theme)
     ]  # fmt: skip
     notes = [
-        {**n, "votes": _vote_count(room, n["id"], n.get("kind", ""), hide)}
-        for n in room["notes"].values()
-        if isinstance(n, dict)
+        {**n, "votes": _vote_count(room, n["id"], n["kind"], hide)}
+        for n in _shaped(room.get("notes"), dd.note)
     ]
+    meeting = dd.record(room.get("meeting")) or {}
     return rc.build_recap(
         review,
         timeline,
         themes,
         notes,
-        recap_doc["actions"],
-        recap_doc["text"],
-        int(room["meeting"].get("signoffs") or 0),
+        recap_doc.get("actions") or [],
+        dd.text(recap_doc.get("text")),
+        dd.count(meeting.get("signoffs")),
         review.get("version"),
-        follow_ups=[line for line in recap_doc["followups"].splitlines() if line.strip()],
-    )
+        follow_ups=[line for line in dd.text(recap_doc.get("followups")).splitlines()
+                    if line.strip()],
+    )  # fmt: skip
 
 
 async def live_recap(meeting: MeetingService, review: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,8 +151,35 @@ async def lint_review(meeting: MeetingService, review_id: str) -> dict[str, Any]
     return {"clean": lint.is_clean(problems), "actions": lint.problems_to_dict(problems)}
 
 
+def frozen_checked(recap: dict[str, Any]) -> dict[str, Any]:
+    """Raise unless every export renders and the record is strict JSON, before anything
+    is marked closed: a version that cannot be shown must never be the final one."""
+    json.dumps(recap, allow_nan=False)
+    rc.to_markdown(recap)
+    rc.to_html(recap)
+    return recap
+
+
+async def audit_entries(meeting: MeetingService, review_id: str) -> list[dict[str, Any]]:
+    """The review's audit log (who changed timeline and recap, when), JSON-safe."""
+    for name in (DocName.TIMELINE, DocName.RECAP):
+        room = meeting.rooms.rooms.get(doc_key(review_id, name))
+        flush = getattr(room, "flush_audit", None)  # entries held back for coalescing
+        if flush is not None:
+            await flush()
+    entries = []
+    for record in await meeting.storage.list_records(AUDIT, review_id):
+        found = dd.record(record)
+        if found is not None:
+            entries.append({k: dd.plain(found.get(k), 2) for k in _AUDIT_KEYS})
+    return entries
+
+
 async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[str, Any]:
-    async with meeting.lock(review_id):
+    async with meeting.gate.exclusive(review_id), meeting.lock(review_id):
+        review = await meeting.review(review_id)
+        if rv.is_read_only(review):
+            await _mirror(meeting, review)  # a close whose last step failed: show it now
         review = await meeting.writable_review(review_id)
         rv.next_status(review["status"], "closed")
         report = await lint_review(meeting, review_id)
@@ -138,19 +191,49 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
                 "fix them (see GET .../actions/lint) or close with a written reason",
                 error="actions-need-work",
             )
-        review = {
+        closed = {
             **review,
             "status": "closed",
             "close_reason": "" if report["clean"] else reason,
             "closed_ms": now_ms(),
         }
-        await meeting.storage.put_record(REVIEW, review_id, review, review_id)
-        meeting.freeze_peers(review_id)
-        await meeting.flush(review_id)
-        final = rc.finalize(await live_recap(meeting, review), 1, format_utc(datetime.now(UTC)))
-        await meeting.storage.put_record(FROZEN_RECAP, review_id, final, review_id)
-        review["version"] = final["version"]
-        await meeting.save_review(review)
+        frozen = meeting.freeze_peers(review_id)
+        try:
+            final = await _freeze(meeting, closed)
+        except BaseException:
+            meeting.thaw_peers(frozen)
+            raise
+        # The review is closed from here on; the room doc only mirrors it.
+        await _mirror(meeting, closed | {"version": final["version"]})
         # A socket that read the review just before it closed may have joined meanwhile.
         meeting.freeze_peers(review_id)
     return final
+
+
+async def _freeze(meeting: MeetingService, closed: dict[str, Any]) -> dict[str, Any]:
+    """Build and store version 1, then flip the review record; nothing flips on failure."""
+    review_id = closed["id"]
+    storage = meeting.storage
+    await meeting.flush(review_id)
+    recap = await live_recap(meeting, closed)
+    recap["audit"] = await audit_entries(meeting, review_id)
+    final = frozen_checked(rc.finalize(recap, 1, format_utc(datetime.now(UTC))))
+    await storage.put_record(FROZEN_RECAP, review_id, final, review_id)
+    try:
+        await storage.put_record(REVIEW, review_id, {**closed, "version": final["version"]},
+                                 review_id)  # fmt: skip
+    except BaseException:
+        with contextlib.suppress(Exception):  # not closed: no version may be left behind
+            await storage.delete_record(FROZEN_RECAP, review_id)
+        raise
+    return final
+
+
+async def _mirror(meeting: MeetingService, review: dict[str, Any]) -> None:
+    """Show the closed review in the `room` doc (the record already says closed)."""
+    try:
+        await meeting.edit(review["id"], DocName.ROOM, lambda doc: write_review(doc, review),
+                           allow_closed=True)  # fmt: skip
+    except Exception:
+        # The close itself stands; the next close attempt writes the mirror again.
+        log.exception("review %s is closed but its room doc could not show it yet", review["id"])

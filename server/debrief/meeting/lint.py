@@ -35,8 +35,18 @@ _GROUP_RE = re.compile(
 )
 # Joiners between several names. Word boundaries keep "Anderson" or "Orla" safe.
 _JOIN_RE = re.compile(r"\b(and|or)\b|[&/,+;]", re.IGNORECASE)
-_BRACKETS_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Every pattern here must stay linear in the text: an e-mail may only start where a run
+# of address characters starts (the lookbehind), and its parts are possessive, so no
+# position is scanned twice; a plain `[\w.+-]+@` retried at each position was quadratic
+# (a 60,000-character owner took 10 s). `_after` covers a match that ends mid-run.
+_EMAIL_BODY = r"[\w.+-]++@[\w-]++(?:\.[\w-]++)+"
+_EMAIL_RE = re.compile(r"(?<![\w.+-])" + _EMAIL_BODY)
+_EMAIL_AT = re.compile(_EMAIL_BODY)
+_MASK_RE = re.compile("\x00(\\d+)\x00")
+_BRACKETS = {"(": ")", "[": "]"}
+# Text beyond this is not linted: no real field comes close (owner <= 120, what <= 500),
+# and it bounds the work one request can cause.
+MAX_LINT_CHARS = 2_000
 # A single person's role that happens to contain a group word.
 _ROLE_RE = re.compile(r"\bteam[- ](lead|leader|manager|captain)\b", re.IGNORECASE)
 
@@ -142,7 +152,19 @@ def problems_to_dict(
 
 
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return value[:MAX_LINT_CHARS].strip() if isinstance(value, str) else ""
+
+
+def _shown(value: Any) -> str:
+    """A bad value quoted in a message: text as written (bounded), anything else by kind."""
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, bool) or value is None:
+        return "true/false" if isinstance(value, bool) else "nothing"
+    if isinstance(value, int | float):
+        text = str(value) if isinstance(value, float) or abs(value) < 10**30 else ""
+        return text or "a number"
+    return "a list" if isinstance(value, list | tuple) else "a value of the wrong kind"
 
 
 def _is_placeholder(text: str) -> bool:
@@ -197,11 +219,8 @@ def _lint_owner(owner: str) -> list[LintProblem]:
         ]
     # Mask e-mail addresses ("ops-team@x.io", "a+b@x.io") so their parts are not read
     # as group words or joiners; they are put back when quoting names in the hint.
-    emails = [m.group(0) for m in _EMAIL_RE.finditer(owner)]
-    core = owner
-    for i, email in enumerate(emails):
-        core = core.replace(email, f"\x00{i}\x00", 1)
-    core = _ROLE_RE.sub(" ", _BRACKETS_RE.sub(" ", core))
+    emails, core = _mask_emails(owner)
+    core = _ROLE_RE.sub(" ", _strip_brackets(core))
     group = _GROUP_RE.search(core)
     joiner = _JOIN_RE.search(core)
     if not group and not joiner:
@@ -229,14 +248,67 @@ def _lint_owner(owner: str) -> list[LintProblem]:
     return [LintProblem("shared-owner", "owner", message, hint)]
 
 
+def _find_emails(text: str) -> list[re.Match[str]]:
+    """Like `finditer` of the plain e-mail pattern (leftmost, non-overlapping), in linear
+    time: a match right after the previous one may start mid-run, so it is tried there."""
+    found: list[re.Match[str]] = []
+    pos = 0
+    while pos <= len(text):
+        match = (_EMAIL_AT.match(text, pos) if found else None) or _EMAIL_RE.search(text, pos)
+        if match is None:
+            break
+        found.append(match)
+        pos = match.end()
+    return found
+
+
+def _mask_emails(text: str) -> tuple[list[str], str]:
+    """The addresses in `text`, and `text` with each replaced by a numbered marker."""
+    matches = _find_emails(text)
+    parts: list[str] = []
+    last = 0
+    for i, match in enumerate(matches):
+        parts += [text[last : match.start()], f"\x00{i}\x00"]
+        last = match.end()
+    parts.append(text[last:])
+    return [m.group(0) for m in matches], "".join(parts)
+
+
+def _strip_brackets(text: str) -> str:
+    """Each '(…)' or '[…]' (up to the first closer) becomes a space, in one pass.
+
+    Same result as `re.sub(r"\\([^)]*\\)|\\[[^\\]]*\\]", " ", text)`, whose retry at every
+    unclosed bracket made it quadratic.
+    """
+    out: list[str] = []
+    unclosed: set[str] = set()  # no closer anywhere after: later openers cannot match
+    i = 0
+    while i < len(text):
+        closer = _BRACKETS.get(text[i])
+        if closer is not None and text[i] not in unclosed:
+            end = text.find(closer, i + 1)
+            if end >= 0:
+                out.append(" ")
+                i = end + 1
+                continue
+            unclosed.add(text[i])
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
 def _unmask(text: str, emails: list[str]) -> str:
-    for i, email in enumerate(emails):
-        text = text.replace(f"\x00{i}\x00", email)
-    return text
+    def put_back(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return emails[index] if index < len(emails) else match.group(0)
+
+    return _MASK_RE.sub(put_back, text) if "\x00" in text else text
 
 
 def _lint_due(value: Any, today: date) -> list[LintProblem]:
     example = (today + timedelta(days=14)).isoformat()
+    if isinstance(value, str):
+        value = value[:MAX_LINT_CHARS]
     if value is None or (isinstance(value, str) and _is_placeholder(value)):
         return [
             LintProblem(
@@ -248,12 +320,12 @@ def _lint_due(value: Any, today: date) -> list[LintProblem]:
         ]
     try:
         due = parse_date(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return [
             LintProblem(
                 "bad-due",
                 "due",
-                f"'{value}' is not a date.",
+                f"'{_shown(value)}' is not a date.",
                 f"Write the date as YYYY-MM-DD, e.g. '{example}'.",
             )
         ]

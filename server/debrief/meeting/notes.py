@@ -27,6 +27,8 @@ SECTIONS: tuple[str, ...] = tuple(NOTE_KIND_LABELS)
 QUESTIONNAIRE = "questionnaire"
 MAX_NOTE = 1_000
 MAX_NOTES_PER_PERSON = 200
+# Per review too: a person may join again as a new session (a new "person" here).
+MAX_NOTES_PER_REVIEW = 2_000
 _random = secrets.SystemRandom()
 
 
@@ -71,9 +73,10 @@ def own_view(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class NoteService:
-    def __init__(self, meeting: MeetingService) -> None:
+    def __init__(self, meeting: MeetingService, max_per_review: int = MAX_NOTES_PER_REVIEW) -> None:
         self.meeting = meeting
         self.storage = meeting.storage
+        self.max_per_review = max_per_review
 
     async def records(self, review_id: str) -> list[dict[str, Any]]:
         return await self.storage.list_records(NOTE, review_id)
@@ -99,9 +102,16 @@ class NoteService:
     ) -> dict[str, Any]:  # fmt: skip
         review_id = review["id"]
         async with self.meeting.lock(review_id):
-            if len(await self.mine(review_id, session)) >= MAX_NOTES_PER_PERSON:
+            # Checked again under the lock: close (maybe in another process) holds it too.
+            await self.meeting.writable_review(review_id)
+            records = await self.records(review_id)
+            owner = session.participant_id
+            if sum(1 for r in records if r["owner"] == owner) >= MAX_NOTES_PER_PERSON:
                 raise Conflict(f"at most {MAX_NOTES_PER_PERSON} notes per person",
                                error="too-many-notes")  # fmt: skip
+            if len(records) >= self.max_per_review:
+                raise Conflict(f"this review holds {self.max_per_review} notes, as many as it "
+                               "takes", error="review-notes-full")  # fmt: skip
             state = await self.meeting.meeting(review_id)
             record = {
                 "id": "n_" + secrets.token_urlsafe(9),
@@ -124,6 +134,7 @@ class NoteService:
 
     async def edit(self, review_id: str, session: Session, note_id: str, text: str) -> Any:
         async with self.meeting.lock(review_id):
+            await self.meeting.writable_review(review_id)
             record = await self.own_record(review_id, session, note_id)
             record = {**record, "text": note_text(text)}
             await self.storage.put_record(NOTE, note_id, record, review_id)
@@ -133,6 +144,7 @@ class NoteService:
 
     async def delete(self, review_id: str, session: Session, note_id: str) -> None:
         async with self.meeting.lock(review_id):
+            await self.meeting.writable_review(review_id)
             record = await self.own_record(review_id, session, note_id)
             await self.storage.delete_record(NOTE, note_id)
             if record["revealed"]:
@@ -150,6 +162,7 @@ class NoteService:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
         check_section(section)
         async with self.meeting.lock(review_id):
+            await self.meeting.writable_review(review_id)
             hidden = [
                 r for r in await self.records(review_id)
                 if r["kind"] == section and not r.get("revealed")

@@ -12,30 +12,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import docdata as dd
+from .recap_render import render_html, render_markdown
+from .recap_shape import FORMAT, SCOPE_LABELS, SECTIONS, Doc
 from .texts import THEME_CATEGORY_LABELS
 
-FORMAT = "debrief.recap/1"
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("scope", "Scope"),
-    ("baseline_metrics", "Baseline metrics"),
-    ("timeline", "Timeline"),
-    ("contributing_factors", "Contributing factors"),
-    ("worked_well", "What worked well"),
-    ("actions", "Action items"),
-    ("follow_ups", "Follow-ups"),
-    ("scribe_text", "Notes from the scribe"),
-)
-SCOPE_LABELS = {
-    "event": "Event under review",
-    "question": "Business question",
-    "window": "Time window",
-    "expected_output": "Expected output",
-}
+__all__ = ["FORMAT", "SCOPE_LABELS", "SECTIONS", "Doc", "build_recap", "finalize"]
 UNGROUPED = "ungrouped"
 _UNGROUPED_LABEL = "Not yet grouped into a theme"
 # Metadata about finalisation is not part of the content the hash vouches for.
 _UNHASHED = ("version", "status")
-Doc = Mapping[str, Any]
 
 
 def build_recap(
@@ -56,45 +42,78 @@ def build_recap(
     ("contributing-factors" default, or "worked-well")}; notes: revealed notes
     {text, kind, theme_id, votes}; the review may carry a `close_reason`.
     """
-    scope = review.get("scope") or {}
+    scope = dd.record(review.get("scope")) or {}
     return {
         "format": FORMAT,
         "title": _s(review.get("title")),
         "status": _s(review.get("status")) or "draft",
-        "version": dict(version) if version else None,
-        "signoffs": int(signoffs),
+        "version": _version(version),
+        "signoffs": dd.count(signoffs),
         "scope": {k: _s(scope.get(k)) for k in ("event", "question", "window_start",
                                                   "window_end", "expected_output")},
         "evidence_links": [{"url": _s(x.get("url")), "title": _s(x.get("title"))}
-                           for x in review.get("evidence_links") or []],
-        "baseline_metrics": [{k: m.get(k) for k in ("name", "planned", "actual", "unit")}
-                             for m in review.get("baseline_metrics") or []],
+                           for x in _records(review.get("evidence_links"))],
+        "baseline_metrics": [{k: _scalar(m.get(k)) for k in ("name", "planned", "actual", "unit")}
+                             for m in _records(review.get("baseline_metrics"))],
         "timeline": _condensed_timeline(timeline_events),
-        "contributing_factors": _factors(themes, notes),
-        "worked_well": _worked_well(themes, notes),
+        "contributing_factors": _factors(_themes(themes), _notes(notes)),
+        "worked_well": _worked_well(_themes(themes), _notes(notes)),
         "actions": [{k: _s(a.get(k)) for k in ("what", "owner", "due", "verify", "kind")}
-                    for a in actions],
-        "follow_ups": [_s(f) for f in follow_ups if _s(f)],
+                    for a in _records(actions)],
+        "follow_ups": [_s(f) for f in dd.items(follow_ups) if _s(f)],
         "close_reason": _s(review.get("close_reason")),
         "scribe_text": _s(scribe_text),
     }  # fmt: skip
 
 
-def _s(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+# Every input may come straight from a doc a client wrote: read it through `docdata`,
+# which keeps the documented shape and never raises.
+_s = dd.text
+
+
+def _records(value: Any) -> list[dict[str, Any]]:
+    return [r for r in (dd.record(v) for v in dd.items(value)) if r is not None]
+
+
+def _scalar(value: Any) -> int | float | str | None:
+    """A metric cell: a number or text as given, anything else empty."""
+    if isinstance(value, str):
+        return value.strip()
+    return dd.number(value)
+
+
+def _votes(value: Any) -> int | None:
+    return None if value is None else dd.count(value)
+
+
+def _version(value: Any) -> dict[str, Any] | None:
+    found = dd.record(value)
+    return {k: dd.plain(v) for k, v in found.items()} if found else None
+
+
+def _themes(themes: Any) -> list[dict[str, Any]]:
+    return [
+        {**dd.theme(_s(t.get("id")), t), "votes": _votes(t.get("votes")),
+         "section": _s(t.get("section")) or "contributing-factors"}
+        for t in _records(themes)
+    ]  # fmt: skip
+
+
+def _notes(notes: Any) -> list[dict[str, Any]]:
+    return [{**dd.note(_s(n.get("id")), n), "votes": _votes(n.get("votes"))}
+            for n in _records(notes)]  # fmt: skip
 
 
 def _votes_key(item: Mapping[str, Any]) -> tuple[int, str]:
     return (-(item.get("votes") or 0), item["title"].lower())
 
 
-def _condensed_timeline(events: Sequence[Doc]) -> list[dict[str, Any]]:
+def _condensed_timeline(events: Any) -> list[dict[str, Any]]:
     """Only events someone marked as a turning point, oldest first."""
-    marked = [e for e in events if e.get("markers")]
+    shaped = [dd.event(_s(e.get("id")), e) for e in _records(events)]
     return [
-        {"time": _s(e.get("time")), "text": _s(e.get("text")), "source": _s(e.get("source")),
-         "link": _s(e.get("link")), "markers": list(e.get("markers") or [])}
-        for e in sorted(marked, key=lambda e: _s(e.get("time")))
+        {k: e[k] for k in ("time", "text", "source", "link", "markers")}
+        for e in sorted(shaped, key=lambda e: e["time"]) if e["markers"]
     ]  # fmt: skip
 
 
@@ -178,13 +197,9 @@ def to_json(recap: Doc) -> str:
 
 def to_markdown(recap: Doc) -> str:
     """Markdown export: a header, then one '## ' heading per section in SECTIONS order."""
-    from .recap_render import render_markdown  # renderers import this module's constants
-
     return render_markdown(recap)
 
 
 def to_html(recap: Doc) -> str:
     """Print-friendly, self-contained HTML export; every user text is escaped."""
-    from .recap_render import render_html
-
     return render_html(recap)

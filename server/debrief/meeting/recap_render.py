@@ -1,8 +1,10 @@
 """Markdown and HTML renderings of a recap built by `recap.build_recap`.
 
-Markdown escapes the characters that could turn user text into links, HTML or table
-breaks, and folds newlines in one-line fields so nobody's text can add a heading.
+Markdown escapes the characters that could turn user text into links, HTML, emphasis or
+table breaks, escapes what would open a block (a heading, list, quote) at the start of a
+text, and folds newlines in one-line fields so nobody's text can add a heading.
 HTML passes every user string through `html.escape`; only http(s) links become hrefs.
+Both read the recap through `docdata`, so a frozen recap of any shape still renders.
 """
 
 from __future__ import annotations
@@ -12,23 +14,39 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .recap import SCOPE_LABELS, SECTIONS, Doc
+from . import docdata as dd
+from .recap_shape import SCOPE_LABELS, SECTIONS, Doc
 from .texts import ACTION_KIND_LABELS, MARKER_LABELS, STATUS_LABELS
 from .values import is_http_url
 
-_MD_SPECIAL = re.compile(r"([\\`<>\[\]|])")
+# Inline markup (links, images, HTML, code, emphasis, tables, entities) anywhere in a text.
+_MD_SPECIAL = re.compile(r"([\\`<>\[\]|*_~&])")
+# What opens a block at the start of a line: heading, list, quote, thematic break, setext.
+_MD_BLOCK_CHAR = re.compile(r"^([#+\-=])")
+_MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _NONE = "None recorded."
+
+
+def _t(value: Any) -> str:
+    return dd.text(value)
+
+
+def _rows(recap: Doc, key: str) -> list[dict[str, Any]]:
+    """The records of a list section (anything that is not a record is left out)."""
+    found = (dd.record(v) for v in dd.items(recap.get(key)))
+    return [r for r in found if r is not None]
 
 
 def header_line(recap: Doc) -> str:
     """'Status: Closed · Version 2 · sha256 … · finalized …' or 'Status: Live · Version: Draft'."""
-    status = STATUS_LABELS.get(recap.get("status", ""), str(recap.get("status", "")))
-    version = recap.get("version")
+    raw = _t(recap.get("status"))
+    status = STATUS_LABELS.get(raw, raw)
+    version = dd.record(recap.get("version"))
     if not version:
         return f"Status: {status} · Version: Draft"
     return (
-        f"Status: {status} · Version {version.get('number')} · "
-        f"sha256 {version.get('hash')} · finalized {version.get('finalized_at')}"
+        f"Status: {status} · Version {_t(version.get('number'))} · "
+        f"sha256 {_t(version.get('hash'))} · finalized {_t(version.get('finalized_at'))}"
     )
 
 
@@ -36,41 +54,43 @@ def votes_text(votes: Any) -> str:
     """'3 votes', '1 vote', or 'votes hidden' while counts are not shown."""
     if votes is None:
         return "votes hidden"
+    votes = dd.count(votes)
     return f"{votes} vote" + ("" if votes == 1 else "s")
 
 
-def window_text(scope: Mapping[str, str]) -> str:
+def window_text(scope: Mapping[str, Any]) -> str:
     """The time window on one line; '' when neither end is set."""
-    start, end = scope.get("window_start", ""), scope.get("window_end", "")
+    start, end = _t(scope.get("window_start")), _t(scope.get("window_end"))
     if not start and not end:
         return ""
     return f"{start or '…'} to {end or '…'}"
 
 
-def action_fields(action: Mapping[str, str]) -> list[tuple[str, str]]:
+def action_fields(action: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs shown after an action's text; empty values read 'not set'."""
-    kind = action.get("kind", "")
+    kind = _t(action.get("kind"))
     return [
-        ("Owner", action.get("owner") or "not set"),
-        ("Due", action.get("due") or "not set"),
-        ("Verified by", action.get("verify") or "not set"),
+        ("Owner", _t(action.get("owner")) or "not set"),
+        ("Due", _t(action.get("due")) or "not set"),
+        ("Verified by", _t(action.get("verify")) or "not set"),
         ("Kind", ACTION_KIND_LABELS.get(kind, kind) or "not set"),
     ]
 
 
 def event_meta(event: Mapping[str, Any]) -> str:
     """'chat; First signal, Handoff' for a timeline event."""
-    markers = ", ".join(MARKER_LABELS.get(m, m) for m in event.get("markers", []))
-    return "; ".join(x for x in (event.get("source", ""), markers) if x)
+    found = dd.texts(event.get("markers"), unique=True)
+    markers = ", ".join(MARKER_LABELS.get(m, m) for m in found)
+    return "; ".join(x for x in (_t(event.get("source")), markers) if x)
 
 
 def _scope_rows(recap: Doc) -> list[tuple[str, str]]:
-    scope = recap.get("scope", {})
+    scope = dd.record(recap.get("scope")) or {}
     values = {
-        "event": scope.get("event", ""),
-        "question": scope.get("question", ""),
+        "event": _t(scope.get("event")),
+        "question": _t(scope.get("question")),
         "window": window_text(scope),
-        "expected_output": scope.get("expected_output", ""),
+        "expected_output": _t(scope.get("expected_output")),
     }
     return [(SCOPE_LABELS[k], v) for k, v in values.items() if v]
 
@@ -79,24 +99,22 @@ def _scope_rows(recap: Doc) -> list[tuple[str, str]]:
 
 
 def md(text: Any) -> str:
-    """One-line Markdown-safe text: newlines folded, link/HTML/table characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """One-line Markdown-safe text: newlines folded, inline markup escaped, and nothing
+    at its start can open a heading, list or quote (it may follow '- ' or '### ')."""
+    folded = _MD_SPECIAL.sub(r"\\\1", " ".join(_t(text).split()))
+    return _MD_LIST_NUMBER.sub(r"\1\\\2", _MD_BLOCK_CHAR.sub(r"\\\1", folded))
 
 
 def _md_block(text: str) -> str:
-    """Multi-line text (the scribe's notes): kept as written, but no raw HTML and no
-    heading can start a line, so the section structure stays fixed."""
-    lines = []
-    for line in text.splitlines():
-        line = line.replace("<", "\\<").replace(">", "\\>") if "<" in line else line
-        lines.append("\\" + line if line.lstrip().startswith("#") else line)
-    return "\n".join(lines)
+    """Multi-line text (the scribe's notes): its lines kept, each escaped like `md`, so
+    no raw HTML, link, heading or fence can change the section structure."""
+    return "\n".join(md(line) for line in text.splitlines())
 
 
 def render_markdown(recap: Doc) -> str:
     """See `recap.to_markdown`."""
-    out = [f"# {md(recap.get('title') or 'Untitled review')}", "", header_line(recap)]
-    out.append(f"Sign-offs: {recap.get('signoffs', 0)}")
+    out = [f"# {md(recap.get('title')) or 'Untitled review'}", "", md(header_line(recap))]
+    out.append(f"Sign-offs: {dd.count(recap.get('signoffs'))}")
     for key, heading in SECTIONS:
         out += ["", f"## {heading}", ""]
         body = _MD_SECTIONS[key](recap)
@@ -106,34 +124,36 @@ def render_markdown(recap: Doc) -> str:
 
 def _md_scope(recap: Doc) -> list[str]:
     lines = [f"- **{label}:** {md(value)}" for label, value in _scope_rows(recap)]
-    for link in recap.get("evidence_links", []):
-        lines.append(f"- Evidence: {_md_link(link.get('title') or link['url'], link['url'])}")
+    for link in _rows(recap, "evidence_links"):
+        url = _t(link.get("url"))
+        lines.append(f"- Evidence: {_md_link(_t(link.get('title')) or url, url)}")
     return lines
 
 
 def _md_link(label: str, url: str) -> str:
+    """Only http(s) links become links; anything else (javascript:, data:) is text."""
     if is_http_url(url):
         return f"[{md(label)}](<{url.replace('>', '%3E').replace('<', '%3C')}>)"
     return md(label)
 
 
 def _md_metrics(recap: Doc) -> list[str]:
-    metrics = recap.get("baseline_metrics", [])
+    metrics = _rows(recap, "baseline_metrics")
     if not metrics:
         return []
     lines = ["| Metric | Planned | Actual | Unit |", "| --- | --- | --- | --- |"]
     for m in metrics:
         cells = [m.get(k) for k in ("name", "planned", "actual", "unit")]
-        lines.append("| " + " | ".join(md("" if c is None else c) for c in cells) + " |")
+        lines.append("| " + " | ".join(md(c) for c in cells) + " |")
     return lines
 
 
 def _md_timeline(recap: Doc) -> list[str]:
     lines = []
-    for e in recap.get("timeline", []):
-        line = f"- {e['time']} · {md(e['text'])} ({md(event_meta(e))})"
-        if e.get("link"):
-            line += " " + _md_link("evidence", e["link"])
+    for e in _rows(recap, "timeline"):
+        line = f"- {md(e.get('time'))} · {md(e.get('text'))} ({md(event_meta(e))})"
+        if _t(e.get("link")):
+            line += " " + _md_link("evidence", _t(e.get("link")))
         lines.append(line)
     return lines
 
@@ -141,28 +161,28 @@ def _md_timeline(recap: Doc) -> list[str]:
 def _md_items(items: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = []
     for item in items:
-        lines.append(f"- {md(item['title'])} ({votes_text(item.get('votes'))})")
-        lines += [f"  - {md(n)}" for n in item.get("notes", [])]
+        lines.append(f"- {md(item.get('title'))} ({votes_text(item.get('votes'))})")
+        lines += [f"  - {md(n)}" for n in dd.texts(item.get("notes"))]
     return lines
 
 
 def _md_factors(recap: Doc) -> list[str]:
     lines: list[str] = []
-    for group in recap.get("contributing_factors", []):
+    for group in _rows(recap, "contributing_factors"):
         if lines:
             lines.append("")
-        lines += [f"### {md(group['label'])}", "", *_md_items(group["themes"])]
+        lines += [f"### {md(group.get('label'))}", "", *_md_items(_rows(group, "themes"))]
     return lines
 
 
 def _md_actions(recap: Doc) -> list[str]:
     lines = []
-    for number, action in enumerate(recap.get("actions", []), start=1):
+    for number, action in enumerate(_rows(recap, "actions"), start=1):
         fields = "; ".join(f"{label}: {md(value)}" for label, value in action_fields(action))
         lines.append(f"{number}. {md(action.get('what') or 'not set')} ({fields})")
-    if recap.get("close_reason"):
+    if _t(recap.get("close_reason")):
         lines += ["", f"> Closed while some actions still had lint problems. "
-                      f"Reason given: {md(recap['close_reason'])}"]  # fmt: skip
+                      f"Reason given: {md(recap.get('close_reason'))}"]  # fmt: skip
     return lines
 
 
@@ -171,10 +191,11 @@ _MD_SECTIONS: dict[str, Callable[[Doc], list[str]]] = {
     "baseline_metrics": _md_metrics,
     "timeline": _md_timeline,
     "contributing_factors": _md_factors,
-    "worked_well": lambda r: _md_items(r.get("worked_well", [])),
+    "worked_well": lambda r: _md_items(_rows(r, "worked_well")),
     "actions": _md_actions,
-    "follow_ups": lambda r: [f"- {md(f)}" for f in r.get("follow_ups", [])],
-    "scribe_text": lambda r: [_md_block(r["scribe_text"])] if r.get("scribe_text") else [],
+    "follow_ups": lambda r: [f"- {md(f)}" for f in dd.texts(r.get("follow_ups"))],
+    "scribe_text": lambda r: [_md_block(_t(r.get("scribe_text")))] if _t(r.get("scribe_text"))
+    else [],
 }
 
 # ---------------------------------------------------------------- HTML
@@ -195,7 +216,7 @@ h2{break-after:avoid}li,tr{break-inside:avoid}}
 
 def esc(text: Any) -> str:
     """Escape any value for HTML text or attribute context."""
-    return html.escape("" if text is None else str(text), quote=True)
+    return html.escape(text if isinstance(text, str) else _t(text), quote=True)
 
 
 def _a(label: str, url: str) -> str:
@@ -204,14 +225,14 @@ def _a(label: str, url: str) -> str:
 
 def render_html(recap: Doc) -> str:
     """See `recap.to_html`."""
-    title = esc(recap.get("title") or "Untitled review")
+    title = esc(_t(recap.get("title")) or "Untitled review")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{title}</title><style>{_CSS}</style></head><body>",
         f"<h1>{title}</h1>",
         f'<p class="meta">{esc(header_line(recap))}<br>'
-        f"Sign-offs: {esc(recap.get('signoffs', 0))}</p>",
+        f"Sign-offs: {dd.count(recap.get('signoffs'))}</p>",
     ]
     for key, heading in SECTIONS:
         body = _HTML_SECTIONS[key](recap)
@@ -229,14 +250,14 @@ def _ul(items: Sequence[str]) -> str:
 def _html_scope(recap: Doc) -> str:
     rows = [f"<strong>{esc(label)}:</strong> {esc(v)}" for label, v in _scope_rows(recap)]
     rows += [
-        "Evidence: " + _a(link.get("title") or link["url"], link["url"])
-        for link in recap.get("evidence_links", [])
+        "Evidence: " + _a(_t(link.get("title")) or _t(link.get("url")), _t(link.get("url")))
+        for link in _rows(recap, "evidence_links")
     ]
     return _ul(rows)
 
 
 def _html_metrics(recap: Doc) -> str:
-    metrics = recap.get("baseline_metrics", [])
+    metrics = _rows(recap, "baseline_metrics")
     if not metrics:
         return ""
     head = "<tr><th>Metric</th><th>Planned</th><th>Actual</th><th>Unit</th></tr>"
@@ -250,38 +271,38 @@ def _html_metrics(recap: Doc) -> str:
 
 def _html_timeline(recap: Doc) -> str:
     return _ul([
-        f"<time>{esc(e['time'])}</time> · {esc(e['text'])} "
+        f"<time>{esc(e.get('time'))}</time> · {esc(e.get('text'))} "
         f'<span class="meta">({esc(event_meta(e))})</span>'
-        + (" " + _a("evidence", e["link"]) if e.get("link") else "")
-        for e in recap.get("timeline", [])
+        + (" " + _a("evidence", _t(e.get("link"))) if _t(e.get("link")) else "")
+        for e in _rows(recap, "timeline")
     ])  # fmt: skip
 
 
 def _html_items(items: Sequence[Mapping[str, Any]]) -> str:
     return _ul([
-        f"{esc(i['title'])} <span class=\"meta\">({esc(votes_text(i.get('votes')))})</span>"
-        + _ul([esc(n) for n in i.get("notes", [])])
+        f"{esc(i.get('title'))} <span class=\"meta\">({esc(votes_text(i.get('votes')))})</span>"
+        + _ul([esc(n) for n in dd.texts(i.get("notes"))])
         for i in items
     ])  # fmt: skip
 
 
 def _html_factors(recap: Doc) -> str:
     return "".join(
-        f"<h3>{esc(g['label'])}</h3>{_html_items(g['themes'])}"
-        for g in recap.get("contributing_factors", [])
+        f"<h3>{esc(g.get('label'))}</h3>{_html_items(_rows(g, 'themes'))}"
+        for g in _rows(recap, "contributing_factors")
     )
 
 
 def _html_actions(recap: Doc) -> str:
     items = [
-        f"<strong>{esc(a.get('what') or 'not set')}</strong><br>"
+        f"<strong>{esc(_t(a.get('what')) or 'not set')}</strong><br>"
         + " · ".join(f"{esc(label)}: {esc(value)}" for label, value in action_fields(a))
-        for a in recap.get("actions", [])
+        for a in _rows(recap, "actions")
     ]
     out = "<ol>" + "".join(f"<li>{i}</li>" for i in items) + "</ol>" if items else ""
-    if recap.get("close_reason"):
+    if _t(recap.get("close_reason")):
         out += ("<blockquote>Closed while some actions still had lint problems. Reason given: "
-                f"{esc(recap['close_reason'])}</blockquote>")  # fmt: skip
+                f"{esc(recap.get('close_reason'))}</blockquote>")  # fmt: skip
     return out
 
 
@@ -290,10 +311,11 @@ _HTML_SECTIONS: dict[str, Callable[[Doc], str]] = {
     "baseline_metrics": _html_metrics,
     "timeline": _html_timeline,
     "contributing_factors": _html_factors,
-    "worked_well": lambda r: _html_items(r.get("worked_well", [])),
+    "worked_well": lambda r: _html_items(_rows(r, "worked_well")),
     "actions": _html_actions,
-    "follow_ups": lambda r: _ul([esc(f) for f in r.get("follow_ups", [])]),
+    "follow_ups": lambda r: _ul([esc(f) for f in dd.texts(r.get("follow_ups"))]),
     "scribe_text": lambda r: (
-        f'<div class="scribe">{esc(r["scribe_text"])}</div>' if r.get("scribe_text") else ""
+        f'<div class="scribe">{esc(r.get("scribe_text"))}</div>' if _t(r.get("scribe_text"))
+        else ""
     ),
 }

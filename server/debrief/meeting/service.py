@@ -20,12 +20,14 @@ from pycrdt import Doc, Map
 
 from debrief.auth.roles import DocName, doc_key
 from debrief.rooms import RoomManager
+from debrief.rooms.peer import Peer
 from debrief.storage.base import Storage
 
 from . import agenda as ag
 from . import review as rv
 from . import timer as tm
 from .errors import Conflict, NotFound
+from .gate import ReviewGate
 
 # Same record kind as the core API (http/api.py REVIEW); the domain must not import http.
 REVIEW = "review"
@@ -58,6 +60,10 @@ def now_ms() -> int:
 def is_frozen(review: Mapping[str, Any] | None) -> bool:
     """True once a review is closed: every doc is read-only for every role."""
     return review is not None and rv.is_read_only(review)
+
+
+def closed_refusal() -> Conflict:
+    return Conflict("this review is closed and can no longer be changed", error="review-closed")
 
 
 def full_review(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,6 +117,8 @@ class MeetingService:
     def __init__(self, storage: Storage, rooms: RoomManager) -> None:
         self.storage = storage
         self.rooms = rooms
+        # Commands share a review's gate, close takes it alone (see gate.py).
+        self.gate = ReviewGate()
 
     def lock(self, review_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         # Serialises record+doc changes of one review, across processes in Redis mode.
@@ -150,15 +158,26 @@ class MeetingService:
         """The review, refusing (409) when it is closed."""
         review = await self.review(review_id)
         if is_frozen(review):
-            raise Conflict(
-                "this review is closed and can no longer be changed", error="review-closed"
-            )
+            raise closed_refusal()
         return review
 
     # --- docs ----------------------------------------------------------------------
 
-    async def edit(self, review_id: str, doc: DocName, change: Callable[[Doc], None]) -> None:
-        """Run `change` on a doc durably; it must validate before its first write."""
+    async def edit(
+        self,
+        review_id: str,
+        doc: DocName,
+        change: Callable[[Doc], None],
+        *,
+        allow_closed: bool = False,
+    ) -> None:
+        """Run `change` on a doc durably; it must validate before its first write.
+
+        A closed review's docs refuse every change (409) but closing's own: a command
+        that checked the review before another process closed it still cannot write.
+        """
+        if not allow_closed and is_frozen(await self.storage.get_record(REVIEW, review_id)):
+            raise closed_refusal()
         async with self.rooms.borrow(doc_key(review_id, doc)) as room:
             await room.edit(change)
 
@@ -180,10 +199,21 @@ class MeetingService:
         for name in DocName:
             await self.edit(review_id, name, lambda doc: None)
 
-    def freeze_peers(self, review_id: str) -> None:
-        """Connected clients lose write access at once (new ones check `is_frozen`)."""
+    def freeze_peers(self, review_id: str) -> set[Peer]:
+        """Connected clients lose write access at once (new ones check `is_frozen`);
+        returns the peers that had it, for `thaw_peers` when a close fails."""
+        frozen: set[Peer] = set()
         for name in DocName:
             room = self.rooms.rooms.get(doc_key(review_id, name))
             if room is not None:
                 for peer in room.peers:
-                    peer.writable = False
+                    if peer.writable:
+                        frozen.add(peer)
+                        peer.writable = False
+        return frozen
+
+    @staticmethod
+    def thaw_peers(peers: set[Peer]) -> None:
+        """Give back write access taken by `freeze_peers` (the close did not happen)."""
+        for peer in peers:
+            peer.writable = True

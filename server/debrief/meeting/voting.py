@@ -17,6 +17,7 @@ from pycrdt import Doc, Map
 
 from debrief.auth.roles import DocName
 
+from . import docdata as dd
 from .errors import Conflict, NotFound
 from .notes import check_section
 from .service import MeetingService, now_ms
@@ -30,10 +31,10 @@ def target_section(doc: Doc, target: str) -> str:
     """The section a note or theme belongs to; NotFound for anything else."""
     note = doc.get("notes", type=Map).get(target)
     if isinstance(note, dict):
-        return str(note["kind"])
+        return dd.text(note.get("kind"))
     theme = doc.get("themes", type=Map).get(target)
     if isinstance(theme, dict):
-        return str(theme["section"])
+        return dd.text(theme.get("section"))
     raise NotFound("nothing to vote on with this id (a revealed note or a theme)",
                    error="unknown-target")  # fmt: skip
 
@@ -46,7 +47,7 @@ def effective_counts(doc: Doc, section: str, raw: Mapping[str, int]) -> dict[str
             counts[note_id] = raw.get(note_id, 0)
     for theme_id, theme in doc.get("themes", type=Map).items():
         if isinstance(theme, dict) and theme.get("section") == section:
-            absorbed = theme.get("absorbed") or []
+            absorbed = dd.texts(theme.get("absorbed"))
             counts[theme_id] = raw.get(theme_id, 0) + sum(raw.get(a, 0) for a in absorbed)
     return counts
 
@@ -86,6 +87,7 @@ class VotingService:
             return fresh
 
         async with self.meeting.lock(review_id):
+            await self.meeting.writable_review(review_id)  # close holds this lock too
             raw = await self.storage.tally(ballot(review_id, section))
             return await self.meeting.edit_returning(review_id, DocName.ROOM, change)
 
@@ -95,13 +97,17 @@ class VotingService:
         section = await self._open_section(review_id, target)
         limit = int(review["settings"].get("votes_per_person") or 3)
         name = ballot(review_id, section)
-        if up and not await self.storage.cast_vote(name, voter, target, limit):
-            raise Conflict(f"you have used all {limit} of your votes in this section",
-                           error="vote-limit")  # fmt: skip
-        if not up and not await self.storage.retract_vote(name, voter, target):
-            raise NotFound("you have no vote on this to take back", error="no-vote")
-        if not review["settings"].get("hide_counts_until_closed"):
-            await self.publish(review_id, section, True)
+        # Under the review's lock, which close holds too (across processes): a vote
+        # either lands before the close or is refused, never after it.
+        async with self.meeting.lock(review_id):
+            await self.meeting.writable_review(review_id)
+            if up and not await self.storage.cast_vote(name, voter, target, limit):
+                raise Conflict(f"you have used all {limit} of your votes in this section",
+                               error="vote-limit")  # fmt: skip
+            if not up and not await self.storage.retract_vote(name, voter, target):
+                raise NotFound("you have no vote on this to take back", error="no-vote")
+            if not review["settings"].get("hide_counts_until_closed"):
+                await self._publish_locked(review_id, section, True)
         mine = await self.storage.votes_of(name, voter)
         return {"section": section, "votes": mine, "used": sum(mine.values()), "limit": limit}
 
@@ -119,10 +125,13 @@ class VotingService:
     async def publish(self, review_id: str, section: str, visible: bool) -> None:
         # Tally and write under the lock, so a slower request never shows an older tally.
         async with self.meeting.lock(review_id):
-            raw = await self.storage.tally(ballot(review_id, section))
-            await self.meeting.edit(
-                review_id, DocName.ROOM, lambda doc: self._write_counts(doc, section, raw, visible)
-            )
+            await self._publish_locked(review_id, section, visible)
+
+    async def _publish_locked(self, review_id: str, section: str, visible: bool) -> None:
+        raw = await self.storage.tally(ballot(review_id, section))
+        await self.meeting.edit(
+            review_id, DocName.ROOM, lambda doc: self._write_counts(doc, section, raw, visible)
+        )
 
     async def refresh(self, review: Mapping[str, Any], section: str) -> None:
         """Recompute a section's shown counts (after a merge moved votes)."""
