@@ -210,8 +210,20 @@ def _wait_port(
     raise RuntimeError(f"{server.kind} not ready after {timeout_s}s; see {server.log_paths}")
 
 
+# The bench is thousands of people on one IP, up to 1,000 in one review: lift the per-IP
+# rates and per-review caps that protect a real server (settings.py). The environment
+# still wins, to measure with the defaults.
+BENCH_LIMITS = {
+    "DEBRIEF_RATE_JOINS": "1000000/minute",
+    "DEBRIEF_RATE_CREATES": "1000000/minute",
+    "DEBRIEF_RATE_IP": "1000000/second",
+    "DEBRIEF_MAX_ATTENDEES": "100000",
+    "DEBRIEF_MAX_OBSERVERS": "100000",
+}
+
+
 def _server_env(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DEBRIEF_ADMIN_TOKEN"}
+    env = {k: v for k, v in {**BENCH_LIMITS, **os.environ}.items() if k != "DEBRIEF_ADMIN_TOKEN"}
     env.update({"HOST": HOST, "PORT": str(port)})
     return env
 

@@ -8,11 +8,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from debrief.auth.sessions import SessionService
 from debrief.http import api
 from debrief.http.errors import EXCEPTION_HANDLERS
+from debrief.http.limits import BodyLimit
 from debrief.http.openapi import meeting_routes
 from debrief.http.web import web_routes
 from debrief.http.websocket import DocSockets
@@ -95,6 +97,14 @@ def create_app(settings: Settings | None = None) -> DocSockets:
         *meeting_routes,
         *web_routes(settings),
     ]
+    # Bodies are bounded inside Starlette (its middleware list), so that DocSockets
+    # still hands websockets the Starlette app and HTTP never skips the limit.
+    middleware = [Middleware(BodyLimit, settings=settings)]
     return DocSockets(
-        Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+        Starlette(
+            routes=routes,
+            lifespan=lifespan,
+            exception_handlers=EXCEPTION_HANDLERS,
+            middleware=middleware,
+        )
     )

@@ -57,6 +57,50 @@ class Settings:
         default_factory=lambda: os.environ.get("DEBRIEF_COOKIE_SECURE", "") == "1"
     )
     max_frame_bytes: int = field(default_factory=lambda: _env_int("DEBRIEF_MAX_FRAME", 1024 * 1024))
+    # --- What one client may send over HTTP (sizes, rates, caps per review) ---
+    # Largest request body in bytes; a bigger one is refused with 413 as it arrives.
+    max_body_bytes: int = field(default_factory=lambda: _env_int("DEBRIEF_MAX_BODY", 256 * 1024))
+    # The same for a timeline import: a file of up to 12 MB sent as a JSON string, whose
+    # escaping (quotes, backslashes, newlines) can nearly double it.
+    max_import_bytes: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_MAX_IMPORT_BODY", 24 * 1024 * 1024)
+    )
+    # Rates as "N/second", "N/minute", "N per 10 seconds" (the `limits` notation), counted
+    # in a moving window, in this process's memory: with several processes (scale-out)
+    # each keeps its own counters, so the effective limit is N times the processes.
+    # Joins per client IP (a whole office behind one NAT joining at once stays under it).
+    rate_joins: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_RATE_JOINS", "60/minute")
+    )
+    # Failed joins (unknown or revoked invite) per IP; past it every join from that IP,
+    # good invite or not, is refused until the window has passed (stops invite guessing).
+    rate_bad_invites: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_RATE_BAD_INVITES", "10/minute")
+    )
+    # Reviews created per IP (without an admin token anyone may create one).
+    rate_creates: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_RATE_CREATES", "30/minute")
+    )
+    # Commands (every /api/reviews/{id}/... request) per session and per IP.
+    rate_session_commands: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_RATE_SESSION", "20/second")
+    )
+    rate_ip_commands: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_RATE_IP", "100/second")
+    )
+    # Sessions a review accepts: attendees (moderator, scribe, participant) and observers.
+    max_attendees: int = field(default_factory=lambda: _env_int("DEBRIEF_MAX_ATTENDEES", 100))
+    max_observers: int = field(default_factory=lambda: _env_int("DEBRIEF_MAX_OBSERVERS", 200))
+    # Notes (and questionnaire answers) per review, on top of the 200 per person.
+    max_review_notes: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_MAX_REVIEW_NOTES", 2_000)
+    )
+    # Behind the reverse proxy of deploy/: take the client IP from the last
+    # X-Forwarded-For hop (the one the proxy added). Never set it without such a proxy:
+    # clients could then pick their own IP and escape the per-IP limits.
+    trust_proxy: bool = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_TRUST_PROXY", "") == "1"
+    )
     # Frames a peer may have waiting before it is closed with 1013 as too slow.
     peer_queue_frames: int = field(default_factory=lambda: _env_int("DEBRIEF_PEER_QUEUE", 2048))
     # Unsent bytes a peer may have buffered before it is closed with 1013 as too slow.
@@ -69,6 +113,31 @@ class Settings:
     compact_every: int = field(default_factory=lambda: _env_int("DEBRIEF_COMPACT_EVERY", 500))
     # Seconds of silence before a peer gets a no-op frame (y-websocket gives up at 30).
     keepalive_s: float = field(default_factory=lambda: _env_float("DEBRIEF_KEEPALIVE", 10.0))
+    # --- What one websocket client may hold or send (presence, sockets, handshakes) ---
+    # Presence client ids per connection (a browser tab uses one per doc); more: close 1008.
+    presence_ids: int = field(default_factory=lambda: _env_int("DEBRIEF_PRESENCE_IDS", 4))
+    # Presences a room shows; a newcomer's beyond it are refused, nobody is evicted.
+    presences_per_room: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_PRESENCES_PER_ROOM", 500)
+    )
+    # Bytes of JSON in one presence state; more: close 1002.
+    presence_state_bytes: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_PRESENCE_STATE_BYTES", 8 * 1024)
+    )
+    # Presence messages per second per connection, and the burst; faster: close 1008.
+    presence_rate: float = field(default_factory=lambda: _env_float("DEBRIEF_PRESENCE_RATE", 20.0))
+    presence_burst: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_PRESENCE_BURST", 50.0)
+    )
+    # Websockets one session may have open on this process (3 docs x a few tabs); more:
+    # close 4429.
+    sockets_per_session: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_SOCKETS_PER_SESSION", 12)
+    )
+    # Seconds a connection has to send its complete request headers (slow-loris).
+    header_timeout_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_HEADER_TIMEOUT", 10.0)
+    )
     web_dist: Path = field(
         default_factory=lambda: Path(
             os.environ.get("DEBRIEF_WEB_DIST", Path(__file__).resolve().parents[2] / "web/dist")

@@ -18,6 +18,19 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Every test client comes from 127.0.0.1, and scripts send commands back to back (or 50
+# at once) far faster than people click: the whole suite is "one network" of very fast
+# users. Rates are lifted here; the per-review caps keep their defaults, and
+# tests/http/test_rate_limits.py sets small limits of its own to test each one.
+TEST_LIMITS = {
+    "DEBRIEF_RATE_JOINS": "100000/minute",
+    "DEBRIEF_RATE_CREATES": "100000/minute",
+    "DEBRIEF_RATE_BAD_INVITES": "100000/minute",
+    "DEBRIEF_RATE_IP": "100000/second",
+    "DEBRIEF_RATE_SESSION": "100000/second",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -36,7 +49,7 @@ class ServerProcess:
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
-        self.env = {**os.environ, "DEBRIEF_UNLOAD_GRACE": "0.2", **(env or {})}
+        self.env = {**os.environ, "DEBRIEF_UNLOAD_GRACE": "0.2", **TEST_LIMITS, **(env or {})}
         self.args = args or []
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / f"server-{self.port}.log"

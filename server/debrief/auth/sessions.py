@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from debrief.auth.names import clean_name
 from debrief.auth.roles import Role
 from debrief.storage.base import Storage
 
@@ -25,6 +26,25 @@ SESSION = "session"
 
 class AuthError(Exception):
     """Credentials missing, invalid, expired or revoked."""
+
+
+class ReviewFull(Exception):
+    """The review has as many sessions of this kind as it accepts."""
+
+
+@dataclass(frozen=True)
+class Seats:
+    """Sessions a review accepts: attendees (every role but observer) and observers.
+
+    One invite link may be shared, and every join is a new session listed as an
+    attendee, so without a cap one link could fill a review with thousands of them.
+    """
+
+    attendees: int = 100
+    observers: int = 200
+
+    def of(self, role: Role) -> int:
+        return self.observers if role == Role.OBSERVER else self.attendees
 
 
 @dataclass
@@ -105,7 +125,10 @@ class SessionService:
                 ended.append(data["session_id"])
         return ended
 
-    async def join(self, invite_text: str, name: str) -> tuple[Session, str]:
+    async def join(
+        self, invite_text: str, name: str, seats: Seats | None = None
+    ) -> tuple[Session, str]:
+        seats = seats or Seats()
         code = invite_code_from(invite_text)
         record = await self.storage.get_record(INVITE, code) if code else None
         if record is None:
@@ -118,14 +141,34 @@ class SessionService:
             review_id=invite.review_id,
             role=invite.role,
             participant_id="p_" + secrets.token_hex(8),
-            name=name.strip(),
+            name=clean_name(name),
             invite=code,
             created_ms=int(time.time() * 1000),
         )
-        await self.storage.put_record(
-            SESSION, session.session_id, session.to_record(), session.review_id
-        )
+        # Counted and added under one lock, so concurrent joins cannot overshoot the cap.
+        async with self.storage.lock(f"seats:{invite.review_id}"):
+            taken = await self.seats_taken(invite.review_id, invite.role)
+            if taken >= seats.of(invite.role):
+                who = "observers" if invite.role == Role.OBSERVER else "attendees"
+                raise ReviewFull(
+                    f"this review already has {taken} {who}, as many as it accepts; "
+                    "ask the moderator"
+                )
+            await self.storage.put_record(
+                SESSION, session.session_id, session.to_record(), session.review_id
+            )
         return session, self.sign(session.session_id)
+
+    async def seats_taken(self, review_id: str, role: Role) -> int:
+        """Live sessions of the review counted against the same cap as `role`."""
+        observer = role == Role.OBSERVER
+        since_ms = (time.time() - self.ttl_s) * 1000  # expired sessions no longer count
+        return sum(
+            1
+            for data in await self.storage.list_records(SESSION, review_id)
+            if (data.get("role") == str(Role.OBSERVER)) == observer
+            and data.get("created_ms", 0) >= since_ms
+        )
 
     def sign(self, session_id: str) -> str:
         token: str = self._signer.dumps(session_id)

@@ -14,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from debrief.auth.sessions import AuthError
+from debrief.auth.names import MAX_NAME
+from debrief.auth.sessions import AuthError, ReviewFull, Seats
 from debrief.http.errors import ApiError, read_body
+from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.services import Services, services
 
 SESSION_COOKIE = "debrief_session"
@@ -30,7 +32,8 @@ class CreateReview(BaseModel):
 class JoinReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
     invite: str = Field(min_length=1, max_length=500)
-    name: str = Field(default="", max_length=80)
+    # Raw length; the cleaned name (auth/names.py) is cut to MAX_NAME characters.
+    name: str = Field(default="", max_length=4 * MAX_NAME)
 
 
 def bearer_token(request: Request | Any) -> str | None:
@@ -47,6 +50,9 @@ def base_url(svc: Services, request: Request) -> str:
 
 async def create_review(request: Request) -> Response:
     svc = services(request)
+    refused = rate_limits(request).create(peer_ip(request))
+    if refused is not None:
+        return refused.response()
     admin = svc.settings.admin_token
     if admin and not secrets.compare_digest(bearer_token(request) or "", admin):
         raise ApiError(401, "admin-token-required", "creating a review needs the admin token")
@@ -70,10 +76,18 @@ async def create_review(request: Request) -> Response:
 
 async def join_review(request: Request) -> Response:
     svc = services(request)
+    limits, ip = rate_limits(request), peer_ip(request)
+    refused = limits.join(ip)
+    if refused is not None:
+        return refused.response()
     body = await read_body(request, JoinReview)
+    seats = Seats(svc.settings.max_attendees, svc.settings.max_observers)
     try:
-        session, token = await svc.sessions.join(body.invite, body.name)
+        session, token = await svc.sessions.join(body.invite, body.name, seats)
+    except ReviewFull as exc:
+        raise ApiError(409, "review-full", str(exc)) from exc
     except AuthError as exc:
+        limits.bad_invite(ip)  # guessing invite codes soon locks the guesser out
         raise ApiError(403, "invite-invalid", str(exc)) from exc
     response = JSONResponse(
         {

@@ -32,7 +32,8 @@ async def read_body(request: Request, model: type[M]) -> M:
     """Parse the JSON body into ``model``: 400 for bad JSON, 422 naming bad fields."""
     raw = await request.body()
     try:
-        return model.model_validate_json(raw or b"{}")
+        # strict: a JSON false is not a 0, nor a 0 a false (what the schema says is what counts)
+        return model.model_validate_json(raw or b"{}", strict=True)
     except ValidationError as exc:
         problems = exc.errors(include_url=False, include_context=False, include_input=False)
         if any(p["type"] == "json_invalid" for p in problems):
@@ -52,9 +53,11 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     codes = {404: "not-found", 405: "method-not-allowed"}
-    return error_response(
+    response = error_response(
         exc.status_code, codes.get(exc.status_code, "http-error"), exc.detail or ""
     )
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+    return response
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:
@@ -68,7 +71,13 @@ async def handle_storage_error(request: Request, exc: Exception) -> Response:
     return error_response(503, "storage-unavailable", f"{exc} - try again shortly")
 
 
+async def handle_internal_error(request: Request, exc: Exception) -> Response:
+    """A bug: still JSON for the client (Starlette logs the traceback and re-raises)."""
+    return error_response(500, "internal", "something went wrong on the server; it was logged")
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    Exception: handle_internal_error,  # Starlette's outermost handler: any uncaught error
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
     DomainError: handle_domain_error,

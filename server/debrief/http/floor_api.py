@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pycrdt import Doc, Map
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from debrief.auth.roles import DocName
 from debrief.auth.sessions import SESSION
@@ -19,7 +19,8 @@ api = CommandSet("floor")
 
 class LowerHand(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    participant_id: str | None = None  # moderator only: lower someone else's hand
+    # Moderator only: lower someone else's hand. Participant ids are "p_" + 16 hex.
+    participant_id: str | None = Field(default=None, max_length=64)
 
 
 class LeaderMark(BaseModel):

@@ -19,7 +19,11 @@ CLOSE_SESSION_ENDED = 4401
 
 
 class ReviewPatch(BaseModel):
-    """Any subset of the editable fields; the domain validates their content."""
+    """Any subset of the editable fields; the domain validates their content.
+
+    Left untyped here: meeting/review.py checks every length and count (before looping
+    over a list), and the body limit (http/limits.py) bounds the whole.
+    """
 
     model_config = ConfigDict(extra="forbid")
     title: Any = None
