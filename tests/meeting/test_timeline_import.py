@@ -1,4 +1,5 @@
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -311,3 +312,18 @@ def test_parse_timeline_dispatches_and_refuses_unknown_format() -> None:
 def test_oversized_input_refused() -> None:
     with pytest.raises(TimelineImportError, match="larger than"):
         im.parse_jsonl(" " * (im.MAX_INPUT_CHARS + 1))
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (im.parse_slack_export, "[" * 200_000),
+        (im.parse_slack_export, '{"messages": ' + '{"a": ' * 100_000),
+        (im.parse_jsonl, '{"time": ' + "[" * 100_000),
+    ],
+)
+def test_deeply_nested_json_is_refused_without_recursing(
+    parse: Callable[[str], object], text: str
+) -> None:
+    with pytest.raises(TimelineImportError, match="nested more than 32 deep"):
+        parse(text)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from debrief import bounded_json
+
 from .errors import TimelineImportError, ValidationError
 from .texts import EVENT_SOURCE_LABELS, MARKER_LABELS
 from .values import format_utc, is_http_url, normalize_time
@@ -27,6 +29,7 @@ MAX_EVENTS = 5_000
 MAX_TEXT = 2_000
 MAX_LINK = 2_000
 MAX_INPUT_CHARS = 12_000_000  # 5,000 events of 2,000 characters plus markup
+MAX_JSON_DEPTH = 32  # a Slack export nests a few levels; deeper is not an export
 
 _EVENT_KEYS = ("time", "text", "source", "link", "markers")
 _CSV_REQUIRED = ("time", "text")
@@ -35,6 +38,9 @@ _SLACK_SKIP = {"channel_join", "channel_leave", "channel_purpose", "channel_topi
 _DEPLOY_RE = re.compile(r"\b(deploy\w*|releas\w*|roll(ed|ing)?[- ]?(out|back))\b", re.IGNORECASE)
 _GIT_PRETTY_RE = re.compile(r"^([0-9a-fA-F]{7,64})\|([^|]+)\|(.*)$")
 _GIT_COMMIT_RE = re.compile(r"^commit ([0-9a-fA-F]{7,64})\b")
+_SLACK_LABELLED_LINK = re.compile(r"<((?:https?|mailto):[^|<>]+)\|([^<>]+)>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^<>]+)>")
+_SLACK_MENTION = re.compile(r"<([@#!][^|<>]+)(?:\|([^<>]+))?>")
 _GIT_DATE_FORMATS = ("%a %b %d %H:%M:%S %Y %z", "%Y-%m-%d %H:%M:%S %z", "%a, %d %b %Y %H:%M:%S %z")
 
 
@@ -176,9 +182,11 @@ def parse_jsonl(text: str) -> list[dict[str, Any]]:
             continue
         where = f"line {number}"
         try:
-            raw = json.loads(line)
+            raw = bounded_json.loads(line, max_depth=MAX_JSON_DEPTH)
         except json.JSONDecodeError as exc:
             raise TimelineImportError(f"{where}: invalid JSON ({exc.msg})", line=number) from None
+        except bounded_json.JsonTooComplex as exc:
+            raise TimelineImportError(f"{where}: JSON {exc}", line=number) from None
         if not isinstance(raw, dict):
             raise TimelineImportError(f"{where}: expected a JSON object", line=number)
         _check_count(events, where)
@@ -190,7 +198,9 @@ def parse_slack_export(text: str) -> list[dict[str, Any]]:
     """A Slack channel export file: a JSON array of messages (or {"messages": [...]})."""
     text = _check_size(text)
     try:
-        data = json.loads(text)
+        data = bounded_json.loads(text, max_depth=MAX_JSON_DEPTH)
+    except bounded_json.JsonTooComplex as exc:
+        raise TimelineImportError(f"JSON {exc}") from None
     except json.JSONDecodeError as exc:
         raise TimelineImportError(
             f"line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg})", line=exc.lineno
@@ -236,9 +246,11 @@ def _slack_author(message: dict[str, Any]) -> str:
 
 def _slack_plain(body: str) -> str:
     """Turn Slack markup (<url|label>, <@U123>, &amp;) into plain text."""
-    body = re.sub(r"<((?:https?|mailto):[^|>]+)\|([^>]+)>", r"\2 (\1)", body)
-    body = re.sub(r"<((?:https?|mailto):[^>]+)>", r"\1", body)
-    body = re.sub(r"<([@#!][^|>]+)(?:\|([^>]+))?>", lambda m: m.group(2) or m.group(1), body)
+    # A link can never contain "<": without it in the classes, an unclosed "<" cannot
+    # make every later "<" rescan the rest of the text (quadratic on long messages).
+    body = _SLACK_LABELLED_LINK.sub(r"\2 (\1)", body)
+    body = _SLACK_LINK.sub(r"\1", body)
+    body = _SLACK_MENTION.sub(lambda m: m.group(2) or m.group(1), body)
     return html.unescape(body).strip()
 
 
@@ -330,8 +342,8 @@ def detect_format(filename: str, text: str) -> str:
         return "slack"
     if head.startswith("{"):
         try:
-            whole = json.loads(head)
-        except json.JSONDecodeError:
+            whole = bounded_json.loads(head, max_depth=MAX_JSON_DEPTH)
+        except ValueError:  # not one JSON document (or too deep: parsed as lines, refused there)
             return "jsonl"  # several objects, one per line
         is_slack = isinstance(whole, dict) and isinstance(whole.get("messages"), list)
         return "slack" if is_slack else "jsonl"
