@@ -1,7 +1,10 @@
-"""Every meeting route in one list (for app.py) and the OpenAPI 3.1 schema built from them.
+"""Every meeting route in one list (for app.py) and the OpenAPI 3.1 schema of all routes.
 
-Paths come from the `CommandSet`s, request bodies from their pydantic models
-(`models_json_schema` hoists nested models into `components.schemas`).
+Command paths come from the `CommandSet`s, request bodies from their pydantic models
+(`models_json_schema` hoists nested models into `components.schemas`); the few routes
+outside a CommandSet (http/api.py, the public meeting routes, health, metrics, pages) are
+described here by hand. tests/http/test_api_fuzz.py fuzzes a real server against this
+document, so what it states about statuses and response shapes must stay true.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from debrief import __version__
+from debrief.auth.roles import Role
 from debrief.http import (
     actions_api,
+    audit_api,
     exports_api,
     floor_api,
     meeting_api,
@@ -34,52 +39,136 @@ COMMAND_SETS = [
     notes_api.api,
     actions_api.api,
     exports_api.api,
+    audit_api.api,
 ]
 REF = "#/components/schemas/{model}"
-_ERRORS = {
+ERROR_REF = {"$ref": REF.format(model="Error")}
+BODY_METHODS = ("POST", "PUT", "PATCH")
+# The statuses a route may answer with besides its success, and what each means.
+ERRORS = {
     "400": "The body is not valid JSON",
     "401": "No session, or it expired or was revoked",
     "403": "Your role may not do this, or the session belongs to another review",
     "404": "Unknown review, or unknown id in the path or body",
     "409": "Not possible in the current state (e.g. the review is closed)",
-    "422": "Invalid or unknown fields (the detail names them)",
+    "413": "The request body is larger than the server accepts",
+    "422": "Invalid or unknown fields, or content the review cannot take (the detail says which)",
+    "429": "Too many requests from this address or session: wait and try again",
+    "503": "Storage is unreachable for a moment: try again shortly",
 }
+PATH_PARAMS = {
+    "review_id": "The review's id (from POST /api/reviews)",
+    "code": "An invite code (the last part of an invite link)",
+    "phase_id": "A phase id from GET .../agenda",
+    "participant_id": "An attendee's participant id from GET .../attendees",
+    "note_id": "A note id (your own, or a revealed one)",
+    "theme_id": "A theme id",
+    "action_id": "An action item id from GET .../actions",
+}
+BEARER_OR_COOKIE: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
+OPEN: list[dict[str, list[str]]] = []  # no credentials needed
 
 
 def commands() -> list[Command]:
     return [c for s in COMMAND_SETS for c in s.commands]
 
 
-def _operation(command: Command, tag: str, refs: dict[str, Any]) -> dict[str, Any]:
-    roles = ", ".join(str(r) for r in command.roles)
+def _obj(required: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """A JSON object schema with these required properties (and some optional ones)."""
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **optional},
+    }
+
+
+STRING = {"type": "string"}
+NON_EMPTY = {"type": "string", "minLength": 1}
+INTEGER = {"type": "integer"}
+ROLE = {"type": "string", "enum": [str(r) for r in Role]}
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every refusal: a stable machine code and a human explanation.",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "minLength": 1},
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "description": "422 invalid-fields: one entry per bad field",
+                    "items": _obj({"field": STRING, "problem": STRING}),
+                },
+            ]
+        },
+        "field": {"type": "string", "description": "the offending field, when there is one"},
+        "line": {"type": "integer", "description": "timeline import: the line that failed"},
+    },
+}
+
+
+def _errors(codes: list[str]) -> dict[str, Any]:
+    content = {"application/json": {"schema": ERROR_REF}}
+    return {code: {"description": ERRORS[code], "content": content} for code in codes}
+
+
+def _command_errors(command: Command) -> list[str]:
+    codes = ["401", "403", "404", "409", "422", "429", "503"]
+    if command.method in BODY_METHODS:
+        codes += ["413"]
+    if command.body is not None:
+        codes += ["400"]
+    return sorted(codes)
+
+
+def _success_content(command: Command) -> dict[str, Any]:
+    if command.handler is exports_api.export:
+        # The media type follows ?format=: markdown, html or json.
+        return {
+            "text/markdown": {"schema": STRING},
+            "text/html": {"schema": STRING},
+            "application/json": {"schema": {"type": "object"}},
+        }
+    return {command.response: {"schema": {"type": "object"}}}
+
+
+def _command_operation(command: Command, tag: str, refs: dict[str, Any]) -> dict[str, Any]:
+    roles = [str(r) for r in command.roles]
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": PATH_PARAMS.get(name, ""),
+            "schema": NON_EMPTY,
+        }
         for name in _path_params(command.path)
     ]
     parameters += [
-        {"name": name, "in": "query", "description": text, "schema": {"type": "string"}}
+        {"name": name, "in": "query", "description": text, "schema": STRING}
         for name, text in command.query.items()
     ]
-    error = {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
     responses: dict[str, Any] = {
-        str(command.status): {
-            "description": "Done",
-            "content": {command.response: {"schema": {"type": "object"}}},
-        }
+        str(command.status): {"description": "Done", "content": _success_content(command)}
     }
-    responses |= {code: {"description": text, "content": error} for code, text in _ERRORS.items()}
+    responses |= _errors(_command_errors(command))
     operation: dict[str, Any] = {
         "tags": [tag],
         "summary": command.summary,
-        "description": f"Roles: {roles}.",
+        "description": f"Roles: {', '.join(roles)}.",
         "operationId": command.handler.__name__,
-        "security": [{"bearer": []}, {"cookie": []}],
+        "x-roles": roles,
+        "security": BEARER_OR_COOKIE,
         "parameters": parameters,
         "responses": responses,
     }
     if command.body is not None:
+        # An empty body reads as {} (http/errors.py), so a model without required
+        # fields may be left out.
+        required = any(f.is_required() for f in command.body.model_fields.values())
         operation["requestBody"] = {
-            "required": True,
+            "required": required,
             "content": {"application/json": {"schema": refs[command.body.__name__]}},
         }
     return operation
@@ -87,6 +176,155 @@ def _operation(command: Command, tag: str, refs: dict[str, Any]) -> dict[str, An
 
 def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _plain(
+    operation_id: str,
+    summary: str,
+    success: tuple[int, str, dict[str, Any]],
+    *,
+    errors: list[str] | None = None,
+    body: dict[str, Any] | None = None,
+    security: list[dict[str, list[str]]] = OPEN,
+    tag: str = "core",
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An operation outside the CommandSets, written out by hand."""
+    status, media, schema = success
+    responses: dict[str, Any] = {
+        str(status): {"description": "OK", "content": {media: {"schema": schema}}}
+    }
+    responses |= _errors(errors or [])
+    operation: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "operationId": operation_id,
+        "security": security,
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        content = {"application/json": {"schema": body}}
+        operation["requestBody"] = {"required": True, "content": content}
+    return operation
+
+
+def _core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Routes of http/api.py, the public meeting routes, health, metrics and the pages."""
+    body_errors = ["400", "413", "422", "429", "503"]
+    invites = _obj({str(r): STRING for r in Role})
+    created = _obj({"id": STRING, "title": STRING, "invites": invites})
+    joined = _obj(
+        {
+            "token": STRING,
+            "role": ROLE,
+            "review_id": STRING,
+            "participant_id": STRING,
+            "name": STRING,
+        }
+    )
+    status = {"type": "string", "enum": ["ok", "storage-unavailable"]}
+    health = _obj({"status": status, "storage": STRING, "rooms": INTEGER})
+    phase = _obj({"id": STRING, "title": STRING, "minutes": INTEGER, "objective": STRING})
+    phases = {"type": "array", "items": phase}
+    template = _obj({"name": STRING, "title": STRING, "minutes": INTEGER, "phases": phases})
+    templates = _obj({"templates": {"type": "array", "items": template}})
+    problem = _obj({"code": STRING, "field": STRING, "message": STRING, "hint": STRING})
+    linted = _obj(
+        {
+            "clean": {"type": "boolean"},
+            "actions": {
+                "type": "object",
+                "description": "per action (its id, else its index): the problems found",
+                "additionalProperties": {"type": "array", "items": problem},
+            },
+        }
+    )
+    html = (200, "text/html", STRING)
+    code = {"name": "code", "in": "path", "required": True, "schema": NON_EMPTY}
+    review = {**code, "name": "review_id"}
+    return {
+        "/api/reviews": {
+            "post": _plain(
+                "create_review",
+                "Create a review; answers its id and one invite link per role. Needs "
+                "`Authorization: Bearer <admin token>` when the server has one set.",
+                (201, "application/json", created),
+                errors=["401", *body_errors],
+                body=refs["CreateReview"],
+                security=[{}, {"bearer": []}],
+            )
+        },
+        "/api/join": {
+            "post": _plain(
+                "join_review",
+                "Join with an invite link or code: answers a session token (also set as the "
+                "debrief_session cookie, HttpOnly)",
+                (200, "application/json", joined),
+                errors=["403", *body_errors],
+                body=refs["JoinReview"],
+            )
+        },
+        "/api/time": {
+            "get": _plain(
+                "server_time",
+                "Server clock, for clock offset estimates",
+                (200, "application/json", _obj({"now_ms": INTEGER})),
+                errors=["429"],
+            )
+        },
+        "/api/agenda/templates": {
+            "get": _plain(
+                "agenda_templates",
+                "The agenda templates a moderator can pick from",
+                (200, "application/json", templates),
+                errors=["429"],
+                tag="meeting",
+            )
+        },
+        "/api/lint/actions": {
+            "post": _plain(
+                "lint_given",
+                "Lint action items that are not stored anywhere (editor preview)",
+                (200, "application/json", linted),
+                errors=body_errors,
+                body=refs["LintRequest"],
+                tag="actions",
+            )
+        },
+        "/api/openapi.json": {
+            "get": _plain("openapi", "This document", (200, "application/json", {"type": "object"}))
+        },
+        "/healthz": {
+            "get": _plain(
+                "healthz",
+                "Liveness and storage reachability (503 with the same body when storage "
+                "is unreachable)",
+                (200, "application/json", health),
+                tag="operations",
+            )
+        },
+        "/metrics": {
+            "get": _plain(
+                "metrics",
+                "Prometheus metrics",
+                (200, "text/plain", STRING),
+                tag="operations",
+            )
+        },
+        "/": {"get": _plain("index", "The web app", html, tag="web")},
+        "/j/{code}": {
+            "get": _plain(
+                "invite_page", "The web app's join page", html, tag="web", parameters=[code]
+            )
+        },
+        "/r/{review_id}": {
+            "get": _plain(
+                "review_page", "The web app's review page", html, tag="web", parameters=[review]
+            )
+        },
+    }
 
 
 def build_schema() -> dict[str, Any]:
@@ -97,36 +335,25 @@ def build_schema() -> dict[str, Any]:
     keyed, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     refs = {m.__name__: keyed[(m, "validation")] for m in models}
     schemas = dict(top.get("$defs", {}))
-    schemas["Error"] = {
-        "type": "object",
-        "required": ["error", "detail"],
-        "properties": {"error": {"type": "string"}, "detail": {}},
-    }
-    paths: dict[str, dict[str, Any]] = {}
+    schemas["Error"] = ERROR_SCHEMA
+    paths = _core_paths(refs)
     for command_set in COMMAND_SETS:
         for command in command_set.commands:
-            operation = _operation(command, command_set.tag, refs)
+            operation = _command_operation(command, command_set.tag, refs)
             paths.setdefault(command.path, {})[command.method.lower()] = operation
-
-    def simple(method: str, summary: str, model: str | None = None) -> dict[str, Any]:
-        ok = {"200": {"description": "OK"}}
-        operation: dict[str, Any] = {"summary": summary, "responses": ok}
-        if model is not None:
-            operation["requestBody"] = {"content": {"application/json": {"schema": refs[model]}}}
-        return {method: operation}
-
-    paths["/api/reviews"] = simple("post", "Create a review (admin token when set)", "CreateReview")
-    paths["/api/join"] = simple("post", "Join with an invite: session token, cookie", "JoinReview")
-    paths["/api/time"] = simple("get", "Server clock {now_ms}, for clock offset estimates")
-    paths["/api/agenda/templates"] = simple("get", "The agenda templates")
-    paths["/api/lint/actions"] = simple("post", "Lint the action items given", "LintRequest")
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Debrief API",
             "version": __version__,
-            "description": "Commands of a blameless review. Shared doc layout: "
-            'docs/shared-docs.md. Errors: {"error", "detail"}.',
+            "description": (
+                "Commands of a blameless review. Shared doc layout: docs/shared-docs.md. "
+                'Every refusal is JSON: {"error", "detail"}. A command takes the session '
+                "token as `Authorization: Bearer <token>` or the debrief_session cookie; "
+                "with the cookie, a POST, PUT, PATCH or DELETE must come from the app's own "
+                "origin. The live docs are served over the websocket /ws/{review_id}/{doc} "
+                "(doc: room, timeline or recap), which OpenAPI cannot describe."
+            ),
         },
         "paths": paths,
         "components": {
