@@ -5,8 +5,13 @@ import { useY } from './hooks'
 import { lintAction, type LintProblem } from './lint'
 import { newId, readActions, type Action } from './model'
 import { ACTION_KINDS } from './texts'
+import { clip } from './ytext'
 
 type Field = 'what' | 'owner' | 'due' | 'verify' | 'kind'
+
+// The longest value the server takes for each text field (docs/shared-docs.md).
+const MAX: Record<'what' | 'owner' | 'verify', number> = { what: 500, owner: 200, verify: 500 }
+const DUE = /^\d{4}-\d{2}-\d{2}$/
 
 const LABELS: Record<Field, string> = {
   what: 'What changes',
@@ -32,7 +37,12 @@ function Hints({ problems, id }: { problems: LintProblem[]; id: string }) {
 function ActionCard({ action, index, map, editable }: { action: Action; index: number; map: Y.Map<unknown>; editable: boolean }) {
   const problems = lintAction(action)
   const of = (f: Field) => problems.filter((p) => p.field === f)
-  const set = (f: Field, value: string) => map.set(f, value)
+  const set = (f: Field, value: string) => {
+    // The server refuses a due date that is not `YYYY-MM-DD` (a typed six-digit year, say):
+    // keep the last good one rather than send it.
+    if (f === 'due' && value && !DUE.test(value)) return
+    map.set(f, f === 'what' || f === 'owner' || f === 'verify' ? clip(value, MAX[f]) : value)
+  }
   const fieldId = (f: Field) => `action-${action.id}-${f}`
   const described = (f: Field) => (of(f).length ? `${fieldId(f)}-lint` : undefined)
   const input = (f: Exclude<Field, 'kind' | 'what'>, type: 'text' | 'date' = 'text') => (
@@ -42,6 +52,8 @@ function ActionCard({ action, index, map, editable }: { action: Action; index: n
         id={fieldId(f)}
         type={type as 'text'}
         value={action[f]}
+        maxLength={f === 'due' ? undefined : MAX[f]}
+        max={f === 'due' ? '9999-12-31' : undefined}
         readOnly={!editable}
         aria-invalid={of(f).length > 0}
         aria-describedby={described(f)}
@@ -63,6 +75,7 @@ function ActionCard({ action, index, map, editable }: { action: Action; index: n
         <textarea
           id={fieldId('what')}
           rows={2}
+          maxLength={MAX.what}
           value={action.what}
           readOnly={!editable}
           aria-invalid={of('what').length > 0}

@@ -8,6 +8,8 @@ export interface ReviewContext {
   id: string
   sync: Review
   you: You
+  /** Moves when a doc of `sync` was replaced (after a refused write). */
+  generation: number
 }
 
 export const Ctx = createContext<ReviewContext | null>(null)

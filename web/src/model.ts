@@ -103,6 +103,8 @@ export interface TimelineEvent {
   link: string
   markers: string[]
   created_ms: number
+  /** Participant id of whoever added it; "" for imported events (nobody's). */
+  by: string
 }
 
 export interface Action {
@@ -295,6 +297,7 @@ export function readEvents(timeline: Y.Doc): TimelineEvent[] {
       link: field(v, 'link'),
       markers: arr(v.get('markers')).filter((x): x is string => typeof x === 'string'),
       created_ms: num(v.get('created_ms')),
+      by: field(v, 'by'),
     })
   })
   return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.created_ms - b.created_ms))

@@ -12,6 +12,7 @@ import { PreparePage } from './page-prepare'
 import { PreReadPage } from './page-preread'
 import { RecapPage } from './page-recap'
 import { ScribePage } from './page-scribe'
+import { RefusalNotices } from './refusal-notice'
 import { navigate, reviewPath } from './router'
 import { loadSession, saveSession, type Role } from './session'
 import { openReview } from './sync'
@@ -120,6 +121,10 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
   }, [reviewId])
   const sync = useMemo(() => (you ? openReview(reviewId) : null), [you?.participant_id, reviewId])
   useEffect(() => () => sync?.close(), [sync])
+  // A doc replaced after a refused write: a new context value makes every view re-read it.
+  const [generation, setGeneration] = useState(0)
+  useEffect(() => sync?.onState(() => setGeneration(sync.generation())), [sync])
+  const ctx = useMemo(() => (sync && you ? { id: reviewId, sync, you, generation } : null), [reviewId, sync, you, generation])
 
   if (error) {
     return (
@@ -131,12 +136,13 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
       </main>
     )
   }
-  if (!you || !sync) return <p class="boot">Opening the review…</p>
+  if (!you || !sync || !ctx) return <p class="boot">Opening the review…</p>
   const allowed = VIEWS[you.role].map(([v]) => v)
   const current: View = allowed.includes(view as View) ? (view as View) : defaultView(you.role, status)
   return (
-    <Ctx.Provider value={{ id: reviewId, sync, you }}>
+    <Ctx.Provider value={ctx}>
       <Header view={current} />
+      <RefusalNotices />
       <ElmoBanner />
       <Body view={current} />
     </Ctx.Provider>

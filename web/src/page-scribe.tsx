@@ -75,6 +75,7 @@ export function ScribePage() {
               help="Findings in the group’s own words, confirmed before the meeting ends."
               editable={editable}
               rows={10}
+              maxLength={100_000}
             />
             <SharedTextarea
               text={recap.getText('followups')}
@@ -83,6 +84,7 @@ export function ScribePage() {
               help="Leadership, compliance or cross-team follow-ups."
               editable={editable}
               rows={4}
+              maxLength={20_000}
             />
           </section>
           <ActionItems editable={editable} />

@@ -1,16 +1,38 @@
 // The three shared docs of a review, each on its own y-websocket connection.
 // The provider reconnects by itself; edits made meanwhile stay in the local doc and are
 // exchanged by the sync handshake on reconnect, so nothing typed offline is lost.
+//
+// The server checks every write to `timeline` and `recap` and refuses, with the
+// permission-denied message, one that breaks the schema or someone's rights. The refused
+// change stays in our local doc, and everything we send afterwards builds on it, so the
+// server would refuse that too. After a refusal we therefore drop the local doc and start
+// again from the server's state: a fresh Y.Doc (a fresh client id) and a fresh provider.
+// `docs` and `providers` are replaced in place; views re-read them when `generation()` moves.
+import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 
 export type DocName = 'room' | 'timeline' | 'recap'
 export const DOC_NAMES: readonly DocName[] = ['room', 'timeline', 'recap']
 
+/** The docs clients write; a refusal on these means our copy has diverged. */
+const CLIENT_WRITTEN: readonly DocName[] = ['timeline', 'recap']
+
+// y-websocket's message type for auth, and y-protocols' sub-type for permission denied.
+const MESSAGE_AUTH = 2
+const PERMISSION_DENIED = 0
+
 export type LinkState = 'online' | 'connecting' | 'offline' | 'ended'
+
+/** A write the server did not take, and why (the server's own words). */
+export interface Refusal {
+  doc: DocName
+  reason: string
+}
 
 export interface Review {
   id: string
+  /** The current docs; an entry is replaced after a refused write (see `generation`). */
   docs: Record<DocName, Y.Doc>
   providers: Record<DocName, WebsocketProvider>
   /** Current overall state; listen with onState. */
@@ -18,6 +40,11 @@ export interface Review {
   synced(doc: DocName): boolean
   onState(listener: () => void): () => void
   endedReason(): string
+  /** Moves each time a doc was replaced; listen with onState. */
+  generation(): number
+  /** Refused writes not yet dismissed, at most one per doc (the latest). */
+  refusals(): Refusal[]
+  dismissRefusal(doc: DocName): void
   close(): void
 }
 
@@ -26,38 +53,85 @@ function wsBase(): string {
   return `${scheme}://${location.host}/ws`
 }
 
+/** Reads the reason of a permission-denied message; null for any other auth message. */
+function deniedReason(decoder: decoding.Decoder): string | null {
+  if (decoding.readVarUint(decoder) !== PERMISSION_DENIED) return null
+  return decoding.readVarString(decoder)
+}
+
 export function openReview(reviewId: string): Review {
   const listeners = new Set<() => void>()
   const notify = () => listeners.forEach((fn) => fn())
   let browserOffline = !navigator.onLine
   let ended = ''
+  let generation = 0
+  let closed = false
+  const refused: Partial<Record<DocName, string>> = {}
   const docs = {} as Record<DocName, Y.Doc>
   const providers = {} as Record<DocName, WebsocketProvider>
   const status: Record<DocName, string> = { room: 'connecting', timeline: 'connecting', recap: 'connecting' }
   const synced: Record<DocName, boolean> = { room: false, timeline: false, recap: false }
+  const quietReasons = new Set<string>()
 
-  for (const name of DOC_NAMES) {
+  const connect = (name: DocName) => {
     const doc = new Y.Doc()
     const provider = new WebsocketProvider(`${wsBase()}/${encodeURIComponent(reviewId)}`, name, doc, {
       disableBc: true,
       maxBackoffTime: 5000,
+      connect: !browserOffline && !ended,
     })
+    if (CLIENT_WRITTEN.includes(name)) {
+      // Presence lives on the room doc only: these connections send none, so a refusal
+      // on them can only be about a write.
+      provider.awareness.setLocalState(null)
+    }
+    provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {
+      const reason = deniedReason(decoder)
+      if (reason === null || closed || providers[name] !== provider) return
+      if (CLIENT_WRITTEN.includes(name)) {
+        resync(name, reason)
+      } else if (!quietReasons.has(reason)) {
+        // The room doc takes no writes; the server may still say our presence is hidden.
+        // Say it once, not per message.
+        quietReasons.add(reason)
+        console.info(`Debrief: the server says about ${name}: ${reason}`)
+      }
+    }
     provider.on('status', ({ status: s }) => {
+      if (providers[name] !== provider) return
       status[name] = s
       notify()
     })
     provider.on('sync', (isSynced: boolean) => {
+      if (providers[name] !== provider) return
       synced[name] = isSynced
       notify()
     })
     provider.on('closed', (event: { code: number; reason: string }) => {
+      if (providers[name] !== provider) return
       // 4401 / 4403 / 4404: reconnecting cannot help.
       ended = event.reason || `closed (${event.code})`
       notify()
     })
     docs[name] = doc
     providers[name] = provider
+    status[name] = browserOffline ? 'disconnected' : 'connecting'
+    synced[name] = false
   }
+
+  // Drop our copy of `name` (it holds a change the server refused) and load the server's.
+  const resync = (name: DocName, reason: string) => {
+    const oldProvider = providers[name]
+    const oldDoc = docs[name]
+    connect(name) // replaces the entries first, so the old provider's events are ignored
+    oldProvider.destroy()
+    oldDoc.destroy()
+    refused[name] = reason
+    generation += 1
+    notify()
+  }
+
+  for (const name of DOC_NAMES) connect(name)
 
   // When the browser knows it is offline, stop trying: edits stay in the local docs.
   // Back online, reconnect at once; the sync handshake exchanges whatever either side
@@ -75,7 +149,7 @@ export function openReview(reviewId: string): Review {
   window.addEventListener('offline', onOffline)
   window.addEventListener('online', onOnline)
 
-  return {
+  const review: Review = {
     id: reviewId,
     docs,
     providers,
@@ -93,7 +167,14 @@ export function openReview(reviewId: string): Review {
       return () => listeners.delete(listener)
     },
     endedReason: () => ended,
+    generation: () => generation,
+    refusals: () => CLIENT_WRITTEN.flatMap((doc) => (refused[doc] ? [{ doc, reason: refused[doc] as string }] : [])),
+    dismissRefusal(doc) {
+      delete refused[doc]
+      notify()
+    },
     close() {
+      closed = true
       window.removeEventListener('offline', onOffline)
       window.removeEventListener('online', onOnline)
       for (const name of DOC_NAMES) {
@@ -101,6 +182,15 @@ export function openReview(reviewId: string): Review {
         docs[name].destroy()
       }
       listeners.clear()
+      if (exposed().debrief === review) delete exposed().debrief
     },
   }
+  // For the browser tests and for support from the console: the docs are this user's own
+  // copy of what the server already sends them, so exposing them reveals nothing new.
+  exposed().debrief = review
+  return review
+}
+
+function exposed(): { debrief?: Review } {
+  return window as unknown as { debrief?: Review }
 }

@@ -105,3 +105,11 @@ export const SESSION_ENDED = 'This link no longer gives access to the review. As
 export const ANON_ON = 'Notes and votes are anonymous. Nobody, the moderator included, can see who wrote or voted for what.'
 export const ANON_OFF = 'Anonymity is off for this review: the author’s name is shown on notes.'
 export const NOTES_PRIVATE = 'Only you can see your notes until the moderator reveals this section. They are shown without your name.'
+
+/** What a refused write did to this person's screen; `reason` is the server's own words. */
+export function refusedChange(doc: string, reason: string): string {
+  const what = doc === 'recap' ? 'the recap' : 'the timeline'
+  return `Your last change to ${what} was not saved: ${reason}. This screen now shows ${what} as everyone sees it.`
+}
+export const PASTE_CUT = (max: number) =>
+  `That paste was too long: only the first ${max.toLocaleString('en')} characters fit here, the rest was left out.`

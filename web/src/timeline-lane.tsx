@@ -43,7 +43,11 @@ function EventForm({ initial, onSave, onCancel, submitLabel, idPrefix }: {
     e.preventDefault()
     if (!d.text.trim()) return setError('Describe what happened.')
     if (!toIso(d.time)) return setError('Give the time it happened.')
-    if (d.link.trim() && !safeUrl(d.link.trim())) return setError('The evidence link must start with http:// or https://.')
+    const link = d.link.trim()
+    // Written out with its host (`http:x` parses, but the server wants `http://x`).
+    if (link && (!safeUrl(link) || !/^https?:\/\/[^/?#]/i.test(link))) return setError('The evidence link must start with http:// or https://.')
+    // The server takes no control characters in a link (a URL parser would drop them silently).
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(d.link)) return setError('The evidence link holds characters a link cannot have.')
     setError('')
     onSave(d)
   }
@@ -52,7 +56,7 @@ function EventForm({ initial, onSave, onCancel, submitLabel, idPrefix }: {
       <div class="grid-2">
         <div>
           <label for={`${idPrefix}-time`}>When</label>
-          <input id={`${idPrefix}-time`} type="datetime-local" required value={d.time} onInput={(e) => set({ time: e.currentTarget.value })} />
+          <input id={`${idPrefix}-time`} type="datetime-local" required max="9999-12-31T23:59" value={d.time} onInput={(e) => set({ time: e.currentTarget.value })} />
         </div>
         <div>
           <label for={`${idPrefix}-source`}>Source</label>
@@ -68,7 +72,7 @@ function EventForm({ initial, onSave, onCancel, submitLabel, idPrefix }: {
       <label for={`${idPrefix}-text`}>What happened</label>
       <textarea id={`${idPrefix}-text`} rows={2} maxLength={2000} value={d.text} onInput={(e) => set({ text: e.currentTarget.value })} />
       <label for={`${idPrefix}-link`}>Evidence link (optional)</label>
-      <input id={`${idPrefix}-link`} type="url" placeholder="https://…" value={d.link} onInput={(e) => set({ link: e.currentTarget.value })} />
+      <input id={`${idPrefix}-link`} type="url" placeholder="https://…" maxLength={2048} value={d.link} onInput={(e) => set({ link: e.currentTarget.value })} />
       <fieldset class="markers">
         <legend>Markers</legend>
         {Object.entries(MARKERS).map(([value, label]) => (
@@ -103,12 +107,19 @@ function EventForm({ initial, onSave, onCancel, submitLabel, idPrefix }: {
   )
 }
 
-function EventItem({ event, editable, onEdit }: { event: TimelineEvent; editable: boolean; onEdit: () => void }) {
+function EventItem({ event, canChange, onEdit, onDelete }: {
+  event: TimelineEvent
+  canChange: boolean
+  onEdit: () => void
+  onDelete: () => void
+}) {
   const href = event.link ? safeUrl(event.link) : null
+  const [confirming, setConfirming] = useState(false)
+  const when = formatLocalTime(event.time)
   return (
     <li class="event" data-event-id={event.id}>
       <div class="event-meta">
-        <time dateTime={event.time}>{formatLocalTime(event.time)}</time>
+        <time dateTime={event.time}>{when}</time>
         <span class={`chip source-${event.source}`}>{EVENT_SOURCES[event.source] ?? event.source}</span>
       </div>
       <p class="event-text">{event.text}</p>
@@ -130,10 +141,26 @@ function EventItem({ event, editable, onEdit }: { event: TimelineEvent; editable
           ) : (
             <span class="small muted">Evidence: {event.link}</span>
           ))}
-        {editable && (
-          <button type="button" class="btn btn-quiet btn-small" onClick={onEdit} aria-label={`Edit the event at ${formatLocalTime(event.time)}`}>
-            Edit
-          </button>
+        {canChange && !confirming && (
+          <>
+            <button type="button" class="btn btn-quiet btn-small" onClick={onEdit} aria-label={`Edit the event at ${when}`}>
+              Edit
+            </button>
+            <button type="button" class="btn btn-quiet btn-small" onClick={() => setConfirming(true)} aria-label={`Delete the event at ${when}`}>
+              Delete
+            </button>
+          </>
+        )}
+        {canChange && confirming && (
+          <span class="confirm-delete" role="group" aria-label="Confirm the deletion">
+            <span class="small">Remove this event from the timeline for everyone?</span>{' '}
+            <button type="button" class="btn btn-danger btn-small" onClick={onDelete}>
+              Yes, delete it
+            </button>{' '}
+            <button type="button" class="btn btn-quiet btn-small" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+          </span>
         )}
       </div>
     </li>
@@ -141,7 +168,7 @@ function EventItem({ event, editable, onEdit }: { event: TimelineEvent; editable
 }
 
 export function TimelineLane({ editable, markedOnly = false }: { editable: boolean; markedOnly?: boolean }) {
-  const { sync } = useReview()
+  const { sync, you } = useReview()
   const doc = sync.docs.timeline
   const events = doc.getMap<Y.Map<unknown>>('events')
   useY(events)
@@ -149,6 +176,10 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
   const [adding, setAdding] = useState(false)
   const all = readEvents(doc)
   const list = markedOnly ? all.filter((e) => e.markers.length) : all
+  // The server's rule (docs/shared-docs.md): participants change only the events they
+  // added; moderator and scribe change any, imported ones included.
+  const anyEvent = you.role === 'moderator' || you.role === 'scribe'
+  const canChange = (ev: TimelineEvent) => editable && (anyEvent || (!!ev.by && ev.by === you.participant_id))
 
   const add = (d: Draft) => {
     const id = newId('ev_')
@@ -161,6 +192,7 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
       m.set('link', d.link.trim())
       m.set('markers', d.markers)
       m.set('created_ms', Date.now())
+      m.set('by', you.participant_id) // the server lets participants change only their own events
       events.set(id, m)
     })
     setAdding(false)
@@ -176,6 +208,10 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
       m.set('markers', d.markers)
     })
     setEditing(null)
+  }
+  const remove = (id: string) => {
+    events.delete(id)
+    if (editing === id) setEditing(null)
   }
 
   return (
@@ -202,7 +238,7 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
       ) : (
         <ol class="events">
           {list.map((ev) =>
-            editing === ev.id ? (
+            editing === ev.id && canChange(ev) ? (
               <li key={ev.id} class="event editing">
                 <EventForm
                   idPrefix={`edit-${ev.id}`}
@@ -213,7 +249,13 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
                 />
               </li>
             ) : (
-              <EventItem key={ev.id} event={ev} editable={editable} onEdit={() => setEditing(ev.id)} />
+              <EventItem
+                key={ev.id}
+                event={ev}
+                canChange={canChange(ev)}
+                onEdit={() => setEditing(ev.id)}
+                onDelete={() => remove(ev.id)}
+              />
             ),
           )}
         </ol>
