@@ -32,6 +32,15 @@ class ClientIds:
         self.review_id = doc_key.split("/", 1)[0]
         self._owners: dict[int, str] = {server_client_id: SERVER}
 
+    async def load(self) -> None:
+        """Read every binding of this doc once (the room is loading): with a storage no
+        other process writes, nothing needs reading again when an id is first used."""
+        prefix = f"{self.doc_key}#"
+        for record in await self.storage.list_records(CLIENT_ID, self.review_id):
+            key = str(record.get("key", ""))
+            if key.startswith(prefix) and key[len(prefix) :].isdigit():
+                self._owners.setdefault(int(key[len(prefix) :]), str(record.get("participant")))
+
     def known_owner(self, client_id: int) -> str | None:
         return self._owners.get(client_id)
 
@@ -47,10 +56,11 @@ class ClientIds:
         if any(c in self._owners for c in missing):
             return False  # cached as someone else's
         async with self.storage.lock(f"client-ids:{self.doc_key}"):
-            stored = [await self.storage.get_record(CLIENT_ID, self._record_id(c)) for c in missing]
-            for client_id, record in zip(missing, stored, strict=True):
-                if record is not None:
-                    self._owners[client_id] = str(record.get("participant"))
+            if self.storage.shared:  # another process may have bound them meanwhile
+                for client_id in missing:
+                    record = await self.storage.get_record(CLIENT_ID, self._record_id(client_id))
+                    if record is not None:
+                        self._owners[client_id] = str(record.get("participant"))
             if any(self._owners.get(c) not in (None, participant) for c in missing):
                 return False
             fresh = [c for c in missing if c not in self._owners]
@@ -59,10 +69,11 @@ class ClientIds:
             if len(self._owners) + len(fresh) > MAX_CLIENT_IDS_PER_DOC:
                 return False
             for client_id in fresh:
+                record_id = self._record_id(client_id)
                 await self.storage.put_record(
                     CLIENT_ID,
-                    self._record_id(client_id),
-                    {"participant": participant},
+                    record_id,
+                    {"key": record_id, "participant": participant},
                     self.review_id,
                 )
                 self._owners[client_id] = participant

@@ -40,6 +40,10 @@ class StoredDoc:
 class Storage(abc.ABC):
     """A backend. ``open`` before use, ``close`` when done (the app lifespan does both)."""
 
+    # Whether other processes write the same data (then what a process caches of the
+    # records may be out of date; single-process backends see every write themselves).
+    shared: bool = False
+
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Connect and create whatever the backend needs."""
 

@@ -124,6 +124,8 @@ def text(value: Any) -> str:
 
 
 class RedisStorage(Storage):
+    shared = True  # several processes serve the same reviews
+
     def __init__(self, url: str, prefix: str = "debrief:") -> None:
         self.url = url
         self.prefix = prefix
