@@ -107,6 +107,24 @@ async def test_attendee_and_observer_caps(start: Start, http: httpx.AsyncClient)
     assert (await post_join(http, server, other["invites"]["participant"])).status_code == 200
 
 
+async def test_a_revoked_link_frees_its_seats(start: Start, http: httpx.AsyncClient) -> None:
+    server = start(DEBRIEF_MAX_ATTENDEES="2")
+    review = await create_review(server.url)
+    invites = review["invites"]
+    moderator = (await post_join(http, server, invites["moderator"])).json()
+    assert (await post_join(http, server, invites["participant"])).status_code == 200
+    assert (await post_join(http, server, invites["participant"])).status_code == 409
+    headers = {"Authorization": f"Bearer {moderator['token']}"}
+    rotated = await http.post(
+        f"{server.url}/api/reviews/{review['id']}/invites/rotate",
+        json={"role": "participant"},
+        headers=headers,
+    )
+    assert rotated.status_code == 200, rotated.text
+    fresh = rotated.json()["invite"]["url"]
+    assert (await post_join(http, server, fresh)).status_code == 200
+
+
 async def test_notes_cap_holds_across_rejoins(start: Start, http: httpx.AsyncClient) -> None:
     server = start(DEBRIEF_MAX_REVIEW_NOTES="20")
     review = await create_review(server.url)

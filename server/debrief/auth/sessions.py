@@ -22,6 +22,7 @@ from debrief.storage.base import Storage
 
 INVITE = "invite"
 SESSION = "session"
+SEATS = "seats"  # per review: the live sessions counted against its caps
 
 
 class AuthError(Exception):
@@ -123,6 +124,12 @@ class SessionService:
             if data["invite"] == code:
                 await self.storage.delete_record(SESSION, data["session_id"])
                 ended.append(data["session_id"])
+        if ended:  # their seats are free again
+            async with self.storage.lock(f"seats:{invite.review_id}"):
+                seats = await self._live_seats(invite.review_id)
+                for session_id in ended:
+                    seats.pop(session_id, None)
+                await self._save_seats(invite.review_id, seats)
         return ended
 
     async def join(
@@ -147,28 +154,43 @@ class SessionService:
         )
         # Counted and added under one lock, so concurrent joins cannot overshoot the cap.
         async with self.storage.lock(f"seats:{invite.review_id}"):
-            taken = await self.seats_taken(invite.review_id, invite.role)
-            if taken >= seats.of(invite.role):
-                who = "observers" if invite.role == Role.OBSERVER else "attendees"
+            taken = await self._live_seats(invite.review_id)
+            observer = invite.role == Role.OBSERVER
+            count = sum(1 for _, is_observer in taken.values() if is_observer == observer)
+            if count >= seats.of(invite.role):
+                who = "observers" if observer else "attendees"
                 raise ReviewFull(
-                    f"this review already has {taken} {who}, as many as it accepts; "
+                    f"this review already has {count} {who}, as many as it accepts; "
                     "ask the moderator"
                 )
             await self.storage.put_record(
                 SESSION, session.session_id, session.to_record(), session.review_id
             )
+            taken[session.session_id] = (session.created_ms, observer)
+            await self._save_seats(invite.review_id, taken)
         return session, self.sign(session.session_id)
 
-    async def seats_taken(self, review_id: str, role: Role) -> int:
-        """Live sessions of the review counted against the same cap as `role`."""
-        observer = role == Role.OBSERVER
+    async def _live_seats(self, review_id: str) -> dict[str, tuple[int, bool]]:
+        """The review's live sessions: id -> (created_ms, observer).
+
+        One small record per review, so a join reads at most the cap's worth of entries,
+        not every session the review ever had. Sessions of older versions, made before
+        this record existed, are not counted.
+        """
+        record = await self.storage.get_record(SEATS, review_id) or {}
         since_ms = (time.time() - self.ttl_s) * 1000  # expired sessions no longer count
-        return sum(
-            1
-            for data in await self.storage.list_records(SESSION, review_id)
-            if (data.get("role") == str(Role.OBSERVER)) == observer
-            and data.get("created_ms", 0) >= since_ms
-        )
+        seats = record.get("sessions")
+        if not isinstance(seats, dict):
+            return {}
+        return {
+            str(sid): (int(entry[0]), bool(entry[1]))
+            for sid, entry in seats.items()
+            if isinstance(entry, list) and len(entry) == 2 and entry[0] >= since_ms
+        }
+
+    async def _save_seats(self, review_id: str, seats: dict[str, tuple[int, bool]]) -> None:
+        entries = {sid: [created, observer] for sid, (created, observer) in seats.items()}
+        await self.storage.put_record(SEATS, review_id, {"sessions": entries}, review_id)
 
     def sign(self, session_id: str) -> str:
         token: str = self._signer.dumps(session_id)

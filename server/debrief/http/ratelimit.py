@@ -38,6 +38,25 @@ class Refusal:
         )
 
 
+EXPIRE_EVERY_S = 30.0
+
+
+class LoopMemoryStorage(MemoryStorage):
+    """`limits`' memory storage without its expiry thread.
+
+    The stock one starts a `threading.Timer` after every hit whose previous timer has
+    run: hundreds of thread starts during a wave of joins, each blocking the event loop
+    until the new thread runs. Windows are judged by their timestamps anyway; expiring
+    only frees memory, which RateLimits does on the loop every EXPIRE_EVERY_S.
+    """
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the name-mangled hook
+        pass
+
+    def expire(self) -> None:
+        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 class RateLimits:
     """Every limit of one app; `limits` does the counting."""
 
@@ -48,13 +67,22 @@ class RateLimits:
         self.creates = parse(settings.rate_creates)
         self.session_commands = parse(settings.rate_session_commands)
         self.ip_commands = parse(settings.rate_ip_commands)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.storage = LoopMemoryStorage()
+        self._limiter = MovingWindowRateLimiter(self.storage)
+        self._expired_at = time.monotonic()
 
     def _retry_after(self, item: RateLimitItem, key: str) -> int:
         reset, _ = self._limiter.get_window_stats(item, key)
         return max(1, math.ceil(reset - time.time()))
 
+    def _tidy(self) -> None:
+        now = time.monotonic()
+        if now - self._expired_at > EXPIRE_EVERY_S:
+            self._expired_at = now
+            self.storage.expire()
+
     def _hit(self, item: RateLimitItem, key: str, error: str, detail: str) -> Refusal | None:
+        self._tidy()
         if self._limiter.hit(item, key):
             return None
         return Refusal(error, detail, self._retry_after(item, key))
