@@ -22,9 +22,12 @@ class _State:
     readers: int = 0
     writing: bool = False
     writers_waiting: int = 0
+    readers_waiting: int = 0  # a state with waiters must stay the review's state
 
     def idle(self) -> bool:
-        return not (self.readers or self.writing or self.writers_waiting)
+        return not (
+            self.readers or self.writing or self.writers_waiting or self.readers_waiting
+        )
 
 
 class ReviewGate:
@@ -45,7 +48,13 @@ class ReviewGate:
     async def shared(self, review_id: str) -> AsyncIterator[None]:
         state = self._state(review_id)
         async with state.changed:
-            await state.changed.wait_for(lambda: not state.writing and not state.writers_waiting)
+            state.readers_waiting += 1
+            try:
+                await state.changed.wait_for(
+                    lambda: not state.writing and not state.writers_waiting
+                )
+            finally:
+                state.readers_waiting -= 1
             state.readers += 1
         try:
             yield
