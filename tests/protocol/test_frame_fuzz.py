@@ -19,6 +19,7 @@ from debrief.protocol.scan import (
     repair_update,
     scan_update,
 )
+from support.yjs_encoding import uint, vstr
 
 FUZZ = settings(max_examples=300, deadline=None)
 SMALL = UpdateLimits(
@@ -31,15 +32,6 @@ SMALL = UpdateLimits(
     max_key_bytes=4,
     max_any_items=8,
 )
-
-
-def uint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 # Frames: a known message type and sub type, so the fuzz reaches past the first byte.
@@ -74,11 +66,6 @@ struct_bytes = st.lists(
     max_size=40,
 ).map(b"".join)
 texts = st.text(max_size=20)
-
-
-def vstr(text: str) -> bytes:
-    raw = text.encode("utf-8", "surrogatepass")
-    return uint(len(raw)) + raw
 
 
 def _array(items: list[bytes]) -> bytes:

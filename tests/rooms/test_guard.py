@@ -11,19 +11,16 @@ import pytest
 from pycrdt import Array, Doc, Map, Text, TransactionEvent
 
 from debrief.protocol.scan import scan_update
-from debrief.rooms.guard import (
+from debrief.rooms.audit import AuditEntry, AuditTrail
+from debrief.rooms.doc_schema import (
     MAX_EVENT_TEXT,
     MAX_EVENTS,
     MAX_FOLLOWUPS,
     MAX_RECAP_TEXT,
     RECAP,
     TIMELINE,
-    AuditEntry,
-    AuditTrail,
-    DocGuard,
-    GuardRefused,
-    Writer,
 )
+from debrief.rooms.guard import DocGuard, GuardRefused, Writer
 
 MOD = Writer("p-mod", "Mo", "moderator")
 SCRIBE = Writer("p-scribe", "Sam", "scribe")

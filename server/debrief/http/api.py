@@ -17,6 +17,7 @@ from starlette.routing import Route
 from debrief.auth.names import MAX_NAME
 from debrief.auth.sessions import AuthError, ReviewFull, Seats
 from debrief.http.errors import ApiError, read_body
+from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.services import Services, services
 
@@ -65,8 +66,6 @@ async def create_review(request: Request) -> Response:
         "created_ms": int(time.time() * 1000),
     }
     await svc.storage.put_record(REVIEW, review_id, review, review_id)
-    from debrief.http.commands import meeting_service  # late: commands imports this module
-
     await meeting_service(request).initialize(review)  # full fields + the room doc's start
     invites = await svc.sessions.create_invites(review_id)
     base = base_url(svc, request)

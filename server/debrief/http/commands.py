@@ -23,6 +23,7 @@ from debrief.auth.roles import Role
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import SESSION_COOKIE, bearer_token
 from debrief.http.errors import ApiError, read_body
+from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.meeting.service import MeetingService
 from debrief.services import Services, services
@@ -111,16 +112,6 @@ class CommandSet:
 
     def routes(self) -> list[Route]:
         return [Route(c.path, endpoint(c), methods=[c.method]) for c in self.commands]
-
-
-def meeting_service(request: Request) -> MeetingService:
-    """The app's MeetingService, created on first use."""
-    state = request.app.state
-    found: MeetingService | None = getattr(state, "meeting", None)
-    svc = services(request)
-    if found is None or found.storage is not svc.storage:
-        found = state.meeting = MeetingService(svc.storage, svc.rooms)
-    return found
 
 
 def same_origin(svc: Services, request: Request) -> bool:

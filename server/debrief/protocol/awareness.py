@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import write_var_uint
 
+from debrief.bounded_json import JsonTooComplex, check_shape, depth_of
 from debrief.protocol.errors import ProtocolError
 from debrief.protocol.messages import Reader, var_string
 
@@ -81,36 +81,17 @@ class AwarenessEntry:
     state: dict[str, Any] | None
 
 
-_ESCAPED_QUOTE = re.compile(r"\\\"")
-_STRING = re.compile(r'"[^"]*"')
-_BRACKET = re.compile(r"[\[\]{}]")
-
-
 def check_json_shape(raw: str, limits: PresenceLimits) -> None:
     """Refuse JSON nested deeper than ``limits.depth`` or made of more than
-    ``limits.items`` values, in time linear in ``raw`` and without recursion.
-
-    Escapes are removed first (backslash pairs, then escaped quotes), so what is left
-    of each string holds no quote and one regex without backtracking removes them all;
-    the brackets that remain are structure. Invalid JSON may pass: json.loads refuses it.
-    """
-    skeleton = raw
-    if "\\" in skeleton:
-        skeleton = _ESCAPED_QUOTE.sub("", skeleton.replace("\\\\", ""))
-    if '"' in skeleton:
-        skeleton = _STRING.sub("", skeleton)
-    opens = skeleton.count("[") + skeleton.count("{")
-    if opens > limits.depth:
-        depth = 0
-        for match in _BRACKET.finditer(skeleton):
-            if match.group() in "[{":
-                depth += 1
-                if depth > limits.depth:
-                    raise ProtocolError("awareness state is nested too deeply")
-            else:
-                depth -= 1
-    if opens + skeleton.count(",") > limits.items:
-        raise ProtocolError("awareness state has too many values")
+    ``limits.items`` values, in time linear in ``raw`` and without recursion
+    (bounded_json.check_shape). Invalid JSON may pass: json.loads refuses it."""
+    try:
+        check_shape(raw, max_depth=limits.depth, max_values=limits.items)
+    except JsonTooComplex as exc:
+        # check_shape tests the depth first, as the refusals here always did
+        if depth_of(raw) > limits.depth:
+            raise ProtocolError("awareness state is nested too deeply") from exc
+        raise ProtocolError("awareness state has too many values") from exc
 
 
 def _not_json(constant: str) -> Any:

@@ -9,6 +9,9 @@ writer's rights. A refused update leaves the shadow stale (rebuilt lazily from t
 room); an accepted one stays in it and comes back as audit entries. Every accepted
 update that was not checked must still reach the shadow (``follow``).
 
+The schema itself (roots, fields, limits, writers) is in doc_schema.py, the audit
+entries and their coalescing in audit.py.
+
 Nothing here calls ``to_py()`` on a root or on a value of unexpected type: values are
 read one key at a time and type-checked (nested types come back as Map/Array/Text
 objects, JSON values as Python values, numbers possibly as floats).
@@ -17,57 +20,31 @@ objects, JSON values as Python values, numbers possibly as floats).
 from __future__ import annotations
 
 import logging
-import math
-import re
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from pycrdt import Doc, Map, MapEvent, Subscription, Text, TextEvent, get_update
 
-from debrief.meeting.texts import ACTION_KIND_LABELS, EVENT_SOURCE_LABELS, MARKER_LABELS
 from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.messages import Reader
 from debrief.protocol.updates import decode_state_vector
+from debrief.rooms.audit import AuditEntry, AuditTrail
+from debrief.rooms.doc_schema import (
+    ANY_ENTRY,
+    MAX_EVENT_ID,
+    SCHEMA,
+    WRITERS,
+    Collection,
+    TextRoot,
+    known_roots,
+)
+
+__all__ = ["AuditEntry", "AuditTrail", "DocGuard", "GuardRefused", "Writer"]
 
 log = logging.getLogger(__name__)
 
-TIMELINE, RECAP = "timeline", "recap"
-MODERATOR, SCRIBE, PARTICIPANT = "moderator", "scribe", "participant"
-
-# --- limits (documented in docs/shared-docs.md, "What the server refuses") ----------
-MAX_EVENTS = 2_000  # events in `timeline.events`
-MAX_EVENT_ID = 100  # chars of an event id (the map key)
-MAX_EVENT_TIME = 40  # chars of `time`
-MAX_EVENT_TEXT = 2_000  # chars of `text`
-MAX_LINK = 2_048  # chars of `link`
-MAX_MARKERS = 10  # entries of `markers`
-MAX_BY = 100  # chars of `by` (a participant id)
-MAX_ACTIONS = 500  # actions in `recap.actions`
-MAX_ACTION_ID = 100  # chars of an action id (the map key)
-MAX_ACTION_WHAT = 500
-MAX_ACTION_OWNER = 200
-MAX_ACTION_VERIFY = 500
-MAX_RECAP_TEXT = 100_000  # chars of `recap.text` after the change
-MAX_FOLLOWUPS = 20_000  # chars of `recap.followups` after the change
-AUDIT_COALESCE_MS = 60_000  # edits of one target by one person within this become one entry
 MAX_REASON = 160  # chars of a refusal reason sent to the client
-
-EVENT_SOURCES = frozenset(EVENT_SOURCE_LABELS)
-MARKERS = frozenset(MARKER_LABELS)
-ACTION_KINDS = frozenset(ACTION_KIND_LABELS)
-
-# What the web app writes (Date.toISOString without ".000"), what the importers write
-# (seconds, milliseconds when not zero), and the 6-digit years toISOString gives
-# beyond 9999. Linear: no nested quantifiers, and the input is at most 40 chars.
-_TIME_RE = re.compile(
-    r"(?:[+-]\d{6}|\d{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-    r"T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?Z"
-)
-_DATE_RE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _NOTHING_LEFT = b"\x00\x00"  # an update without structs and without deletions
 
 
@@ -81,175 +58,6 @@ class Writer:
     participant_id: str
     name: str
     role: str  # "moderator" | "scribe" | "participant"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    at_ms: int
-    participant_id: str
-    name: str
-    role: str
-    doc: str  # "timeline" | "recap"
-    op: str  # "add" | "edit" | "delete"
-    target: str  # "event <id>", "action <id>", "recap text", "follow-ups", "root <name>"
-    fields: tuple[str, ...]  # keys changed (sorted), () for text and deletes
-
-    def to_record(self) -> dict[str, Any]:
-        """JSON-ready; stored as a record of kind "audit"."""
-        return {
-            "at_ms": self.at_ms,
-            "participant_id": self.participant_id,
-            "name": self.name,
-            "role": self.role,
-            "doc": self.doc,
-            "op": self.op,
-            "target": self.target,
-            "fields": list(self.fields),
-        }
-
-
-# --- field checks: value -> problem text, or None when fine ------------------------
-
-Check = Callable[[Any], str | None]
-
-
-def _text(limit: int) -> Check:
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str):
-            return "must be text"
-        if len(value) > limit:
-            return f"is longer than {limit} characters"
-        return None
-
-    return check
-
-
-def _choice(allowed: frozenset[str]) -> Check:
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str) or (value and value not in allowed):
-            return "is not one of the documented values"
-        return None
-
-    return check
-
-
-def _pattern(regex: re.Pattern[str], limit: int, shape: str) -> Check:
-    def check(value: Any) -> str | None:
-        if not isinstance(value, str) or len(value) > limit:
-            return f"must be {shape} or empty"
-        if value and regex.fullmatch(value) is None:
-            return f"must be {shape} or empty"
-        return None
-
-    return check
-
-
-def _number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "must be a number"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "must be a finite number"
-    return None
-
-
-def _link(value: Any) -> str | None:
-    problem = "must be an http(s) link or empty"
-    if not isinstance(value, str) or len(value) > MAX_LINK:
-        return f"{problem} (at most {MAX_LINK} characters)"
-    if not value:
-        return None
-    if _CONTROL_RE.search(value) or value != value.strip():
-        return problem
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        return problem
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return problem
-    return None
-
-
-def _markers(value: Any) -> str | None:
-    if not isinstance(value, list) or len(value) > MAX_MARKERS:
-        return f"must be a list of at most {MAX_MARKERS} markers"
-    if not all(isinstance(m, str) and m in MARKERS for m in value):
-        return "must hold only documented markers"
-    if len(set(value)) != len(value):
-        return "must not repeat a marker"
-    return None
-
-
-@dataclass(frozen=True)
-class _Collection:
-    """A root Map of id -> Y.Map with documented keys (timeline events, actions)."""
-
-    root: str
-    noun: str  # "event" | "action": audit targets and reasons
-    max_items: int
-    max_key: int
-    fields: dict[str, Check]
-    owned: bool  # entries carry `by`: participants change only their own
-
-
-EVENTS = _Collection(
-    root="events",
-    noun="event",
-    max_items=MAX_EVENTS,
-    max_key=MAX_EVENT_ID,
-    fields={
-        "id": _text(MAX_EVENT_ID),
-        "time": _pattern(_TIME_RE, MAX_EVENT_TIME, "an ISO 8601 UTC time ending in Z"),
-        "text": _text(MAX_EVENT_TEXT),
-        "source": _choice(EVENT_SOURCES),
-        "link": _link,
-        "markers": _markers,
-        "created_ms": _number,
-        "by": _text(MAX_BY),
-    },
-    owned=True,
-)
-ACTIONS = _Collection(
-    root="actions",
-    noun="action",
-    max_items=MAX_ACTIONS,
-    max_key=MAX_ACTION_ID,
-    fields={
-        "id": _text(MAX_ACTION_ID),
-        "what": _text(MAX_ACTION_WHAT),
-        "owner": _text(MAX_ACTION_OWNER),
-        "due": _pattern(_DATE_RE, 10, "a date like 2025-03-31"),
-        "verify": _text(MAX_ACTION_VERIFY),
-        "kind": _choice(ACTION_KINDS),
-        "created_ms": _number,
-    },
-    owned=False,
-)
-
-
-@dataclass(frozen=True)
-class _TextRoot:
-    root: str
-    target: str  # audit target
-    limit: int
-
-
-RECAP_TEXT = _TextRoot("text", "recap text", MAX_RECAP_TEXT)
-FOLLOWUPS = _TextRoot("followups", "follow-ups", MAX_FOLLOWUPS)
-
-_SCHEMA: dict[str, tuple[_Collection | _TextRoot, ...]] = {
-    TIMELINE: (EVENTS,),
-    RECAP: (RECAP_TEXT, FOLLOWUPS, ACTIONS),
-}
-_WRITERS = {
-    TIMELINE: frozenset({MODERATOR, SCRIBE, PARTICIPANT}),
-    RECAP: frozenset({MODERATOR, SCRIBE}),
-}
-_ANY_ENTRY = frozenset({MODERATOR, SCRIBE})  # may change entries that are not theirs
-
-
-def known_roots(doc_name: str) -> frozenset[str]:
-    return frozenset(part.root for part in _SCHEMA.get(doc_name, ()))
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -286,7 +94,7 @@ class DocGuard:
     def __init__(self, doc_name: str, base: Callable[[], list[bytes]]) -> None:
         self.doc_name = doc_name
         self._base = base
-        self._parts = _SCHEMA.get(doc_name, ())
+        self._parts = SCHEMA.get(doc_name, ())
         self._shadow: _Shadow | None = None
         # Event id -> `by` of the room's doc (+ pending). Kept when a refused update
         # spoils the shadow (a refusal never reaches the room), which halves the rebuild.
@@ -297,7 +105,7 @@ class DocGuard:
         """False only for an update that can touch nothing the schema defines: its items
         name as explicit parents only roots the schema does not know (a client's own
         map), none has a parent given by id, and it deletes nothing."""
-        if doc_name not in _SCHEMA:
+        if doc_name not in SCHEMA:
             return False
         return unrooted or has_deletes or not known_roots(doc_name).isdisjoint(roots)
 
@@ -321,7 +129,7 @@ class DocGuard:
         on something the server lacks be refused before it touches the shadow, so a client
         stuck behind a refused change does not cost a rebuild per keystroke.
         """
-        if writer.role not in _WRITERS.get(self.doc_name, frozenset()):
+        if writer.role not in WRITERS.get(self.doc_name, frozenset()):
             raise GuardRefused(f"your role may not write the {self.doc_name}")
         shadow = self._ensure()
         if structs is not None or deletes is not None:
@@ -377,7 +185,7 @@ class DocGuard:
             verdict = _Verdict()
             for root, event in shadow.seen:
                 part = self._part(root)
-                if isinstance(part, _Collection) and part.owned and isinstance(event, MapEvent):
+                if isinstance(part, Collection) and part.owned and isinstance(event, MapEvent):
                     if not _path(event):
                         self._index_root_change(event, verdict)
             self._remember(shadow, verdict)
@@ -408,12 +216,12 @@ class DocGuard:
         for part in self._parts:
             root: Map[Any] | Text = (
                 doc.get(part.root, type=Map)
-                if isinstance(part, _Collection)
+                if isinstance(part, Collection)
                 else doc.get(part.root, type=Text)
             )
             shadow.roots[part.root] = root
             shadow.subscriptions.append(root.observe_deep(_recorder(shadow.seen, part.root)))
-            if isinstance(part, _Collection) and part.owned and known is None:
+            if isinstance(part, Collection) and part.owned and known is None:
                 assert isinstance(root, Map)
                 with doc.transaction():
                     for key in list(root.keys()):
@@ -421,7 +229,7 @@ class DocGuard:
         self._owners = shadow.owners
         return shadow
 
-    def _part(self, root: str) -> _Collection | _TextRoot | None:
+    def _part(self, root: str) -> Collection | TextRoot | None:
         for part in self._parts:
             if part.root == root:
                 return part
@@ -434,25 +242,25 @@ class DocGuard:
         grown: set[str] = set()
         for root, event in shadow.seen:
             part = self._part(root)
-            if isinstance(part, _Collection):
+            if isinstance(part, Collection):
                 if not isinstance(event, MapEvent):  # inside a nested type of older data
                     raise GuardRefused(f"{part.noun} fields must be plain values")
                 if self._judge_collection(part, event, shadow, writer, verdict):
                     grown.add(part.root)
-            elif isinstance(part, _TextRoot):
+            elif isinstance(part, TextRoot):
                 if not isinstance(event, TextEvent):
                     raise GuardRefused(f"{part.target} must be plain text")
                 self._judge_text(part, event, shadow, verdict)
         for name in grown:
             part = self._part(name)
-            assert isinstance(part, _Collection)
+            assert isinstance(part, Collection)
             if len(shadow.roots[name]) > part.max_items:
                 raise GuardRefused(f"at most {part.max_items} {part.noun}s")
         return verdict
 
     def _judge_collection(
         self,
-        part: _Collection,
+        part: Collection,
         event: MapEvent,
         shadow: _Shadow,
         writer: Writer,
@@ -513,9 +321,9 @@ class DocGuard:
 
     @staticmethod
     def _may_change(
-        part: _Collection, entry: str, shadow: _Shadow, writer: Writer, where: str
+        part: Collection, entry: str, shadow: _Shadow, writer: Writer, where: str
     ) -> None:
-        if not part.owned or writer.role in _ANY_ENTRY:
+        if not part.owned or writer.role in ANY_ENTRY:
             return
         owner = shadow.owners.get(entry)
         if owner is None:
@@ -524,7 +332,7 @@ class DocGuard:
             raise GuardRefused(f"{where} was added by someone else: only its author may change it")
 
     @staticmethod
-    def _judge_text(part: _TextRoot, event: TextEvent, shadow: _Shadow, verdict: _Verdict) -> None:
+    def _judge_text(part: TextRoot, event: TextEvent, shadow: _Shadow, verdict: _Verdict) -> None:
         if _path(event):
             raise GuardRefused(f"{part.target} must be plain text")
         delta: list[dict[str, Any]] = getattr(event, "delta", None) or []
@@ -594,7 +402,7 @@ def _check_placeable(
             raise GuardRefused("the change deletes what the server does not have")
 
 
-def _check_field(part: _Collection, where: str, name: str, value: Any) -> None:
+def _check_field(part: Collection, where: str, name: str, value: Any) -> None:
     check = part.fields.get(name)
     if check is None:
         raise GuardRefused(f"{where}: unknown field {_short(name, 30)!r}")
@@ -603,7 +411,7 @@ def _check_field(part: _Collection, where: str, name: str, value: Any) -> None:
         raise GuardRefused(f"{where}: {name} {problem}")
 
 
-def _check_entry(part: _Collection, entry: str, where: str, value: Map[Any]) -> list[str]:
+def _check_entry(part: Collection, entry: str, where: str, value: Map[Any]) -> list[str]:
     """Check every field of a new entry, one key at a time; returns its keys."""
     names = list(value.keys())
     for name in names:
@@ -639,71 +447,3 @@ def _owner_of(value: Any) -> str | None:
         return None
     by = value.get("by")
     return by if isinstance(by, str) else None
-
-
-# --- coalescing before storage ------------------------------------------------------
-
-
-class AuditTrail:
-    """Entries waiting to be stored. Repeated edits of one target by one person within
-    ``window_ms`` of the first become one entry (fields merged, time of the first), so
-    typing does not store a record per keystroke."""
-
-    def __init__(self, window_ms: int = AUDIT_COALESCE_MS) -> None:
-        self.window_ms = window_ms
-        self._waiting: list[AuditEntry] = []
-        self._open: dict[tuple[str, str, str], int] = {}  # (doc, target, who) -> index
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
-    def add(self, entries: Iterable[AuditEntry]) -> None:
-        for entry in entries:
-            key = (entry.doc, entry.target, entry.participant_id)
-            at = self._open.get(key)
-            if entry.op != "edit":
-                self._open.pop(key, None)  # an add/delete ends the run of edits
-                self._waiting.append(entry)
-                continue
-            if at is not None:
-                first = self._waiting[at]
-                if entry.at_ms - first.at_ms < self.window_ms:
-                    merged = tuple(sorted(set(first.fields) | set(entry.fields)))
-                    if merged != first.fields:
-                        self._waiting[at] = _with_fields(first, merged)
-                    continue
-            self._open[key] = len(self._waiting)
-            self._waiting.append(entry)
-
-    def drain(self, now_ms: int | None = None, *, force: bool = False) -> list[AuditEntry]:
-        """Entries ready to store, in order: adds, deletes and edits whose window has
-        passed (``now_ms``: server time, default the clock); all with ``force``."""
-        if force:
-            everything, self._waiting, self._open = self._waiting, [], {}
-            return everything
-        now = int(time.time() * 1000) if now_ms is None else now_ms
-        open_at = set(self._open.values())
-        ready: list[AuditEntry] = []
-        keep: list[AuditEntry] = []
-        for index, entry in enumerate(self._waiting):
-            still_open = index in open_at and now - entry.at_ms < self.window_ms
-            (keep if still_open else ready).append(entry)
-        self._waiting = keep
-        self._open = {
-            (e.doc, e.target, e.participant_id): index
-            for index, e in enumerate(keep)  # every kept entry is an open edit
-        }
-        return ready
-
-
-def _with_fields(entry: AuditEntry, fields: tuple[str, ...]) -> AuditEntry:
-    return AuditEntry(
-        at_ms=entry.at_ms,
-        participant_id=entry.participant_id,
-        name=entry.name,
-        role=entry.role,
-        doc=entry.doc,
-        op=entry.op,
-        target=entry.target,
-        fields=fields,
-    )

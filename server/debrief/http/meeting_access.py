@@ -1,0 +1,19 @@
+"""The app's one MeetingService, for the handlers that need it (review creation in
+http/api.py, every meeting command in http/commands.py)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from debrief.meeting.service import MeetingService
+from debrief.services import services
+
+
+def meeting_service(request: Request) -> MeetingService:
+    """The app's MeetingService, created on first use."""
+    state = request.app.state
+    found: MeetingService | None = getattr(state, "meeting", None)
+    svc = services(request)
+    if found is None or found.storage is not svc.storage:
+        found = state.meeting = MeetingService(svc.storage, svc.rooms)
+    return found
