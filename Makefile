@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DATA   ?= ./data
 STAMP  := $(VENV)/.installed
-WEB_SOURCES := $(wildcard web/src/*.ts web/src/*.tsx web/src/*.css web/src/*.svg web/*.html web/package*.json web/build.mjs)
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/*.html web/package*.json web/build.mjs)
 
 .PHONY: serve test setup lint web test-deps clean
 

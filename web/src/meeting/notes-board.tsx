@@ -1,0 +1,343 @@
+// The notes board: counts while notes are private, then revealed notes grouped into
+// themes, with voting. Nothing here shows who wrote or voted for what.
+import { useState } from 'preact/hooks'
+import {
+  assignNotes,
+  closeVoting,
+  createTheme,
+  deleteTheme,
+  mergeThemes,
+  openVoting,
+  reveal,
+  unvote,
+  vote,
+} from '../app/commands'
+import { useReview } from '../app/context'
+import { useY } from '../app/hooks'
+import {
+  readNoteCounts,
+  readNotes,
+  readPhaseId,
+  readReview,
+  readRevealed,
+  readThemes,
+  readVotes,
+  readVoting,
+  type Note,
+  type Theme,
+} from '../app/model'
+import { MyNotes, useMyNotes } from './my-notes'
+import { ANON_OFF, ANON_ON, NOTE_SECTIONS, THEME_CATEGORIES } from '../app/texts'
+import { ActionButton, ErrorText, useCommand } from '../app/ui'
+import { useMyVotes } from './votes'
+
+const PHASE_SECTION: Record<string, string> = {
+  factors: 'contributing-factor',
+  slowdowns: 'contributing-factor',
+  'worked-well': 'worked-well',
+  standardise: 'worked-well',
+}
+
+interface VoteState {
+  open: boolean
+  counts: Map<string, number>
+  mine: Record<string, number>
+  left: number
+  canVote: boolean
+  cast: (target: string, up: boolean) => Promise<void>
+}
+
+function VoteControls({ target, label, v }: { target: string; label: string; v: VoteState }) {
+  const count = v.counts.get(target)
+  const own = v.mine[target] ?? 0
+  return (
+    <div class="vote" data-target={target}>
+      <span class="vote-count" aria-label={count === undefined ? 'Vote count hidden' : `${count} votes`}>
+        {count === undefined ? '–' : count}
+      </span>
+      {own > 0 && <span class="muted small">you: {own}</span>}
+      {v.open && v.canVote && (
+        <>
+          <ActionButton kind="secondary" disabled={v.left <= 0} onClick={() => v.cast(target, true)} aria-label={`Vote for: ${label}`}>
+            Vote
+          </ActionButton>
+          {own > 0 && (
+            <ActionButton kind="quiet" onClick={() => v.cast(target, false)} aria-label={`Take back a vote from: ${label}`}>
+              Take back
+            </ActionButton>
+          )}
+        </>
+      )}
+    </div>
+  )
+}
+
+// Your own revealed notes are not marked on the board: a shared screen would show it.
+function NoteCard({ note, themes, isModerator, v, votable }: {
+  note: Note
+  themes: Theme[]
+  isModerator: boolean
+  v: VoteState
+  votable: boolean
+}) {
+  const { id } = useReview()
+  const cmd = useCommand()
+  return (
+    <li class="note" data-note-id={note.id}>
+      <p class="note-text">{note.text}</p>
+      <div class="row small">
+        {note.author && <span class="muted">by {note.author}</span>}
+        {votable && <VoteControls target={note.id} label={note.text.slice(0, 60)} v={v} />}
+        {isModerator && (
+          <>
+            <label class="offscreen" for={`theme-of-${note.id}`}>
+              Theme for this note
+            </label>
+            <select
+              id={`theme-of-${note.id}`}
+              value={note.theme_id ?? ''}
+              disabled={cmd.busy}
+              onChange={(e) => void cmd.run(() => assignNotes(id, e.currentTarget.value || null, [note.id]))}
+            >
+              <option value="">No theme</option>
+              {themes.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.title}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
+      </div>
+      <ErrorText message={cmd.error} />
+    </li>
+  )
+}
+
+function ThemeCard({ theme, notes, themes, isModerator, v }: {
+  theme: Theme
+  notes: Note[]
+  themes: Theme[]
+  isModerator: boolean
+  v: VoteState
+}) {
+  const { id } = useReview()
+  const cmd = useCommand()
+  const others = themes.filter((t) => t.id !== theme.id)
+  return (
+    <li class="theme" data-theme-id={theme.id}>
+      <div class="theme-head">
+        <h3>{theme.title}</h3>
+        <span class="chip">{THEME_CATEGORIES[theme.category] ?? theme.category}</span>
+        <VoteControls target={theme.id} label={theme.title} v={v} />
+      </div>
+      <ul class="notes">
+        {notes.map((n) => (
+          <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable={false} />
+        ))}
+      </ul>
+      {isModerator && (
+        <div class="row small">
+          {others.length > 0 && (
+            <>
+              <label for={`merge-${theme.id}`}>Merge into</label>
+              <select
+                id={`merge-${theme.id}`}
+                value=""
+                disabled={cmd.busy}
+                onChange={(e) => {
+                  const into = e.currentTarget.value
+                  if (into) void cmd.run(() => mergeThemes(id, into, [theme.id]))
+                }}
+              >
+                <option value="">Choose a theme…</option>
+                {others.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.title}
+                  </option>
+                ))}
+              </select>
+            </>
+          )}
+          <ActionButton kind="quiet" onClick={() => deleteTheme(id, theme.id)} aria-label={`Remove the theme ${theme.title}`}>
+            Remove theme
+          </ActionButton>
+        </div>
+      )}
+      <ErrorText message={cmd.error} />
+    </li>
+  )
+}
+
+function NewTheme({ section }: { section: string }) {
+  const { id } = useReview()
+  const [title, setTitle] = useState('')
+  const [category, setCategory] = useState('process-gap')
+  const cmd = useCommand()
+  return (
+    <form
+      class="new-theme row"
+      onSubmit={(e) => {
+        e.preventDefault()
+        // Clear at once so the next title can be typed while this one is saved.
+        const submitted = title.trim()
+        setTitle('')
+        void cmd.run(() => createTheme(id, submitted, category, section)).then((ok) => {
+          if (!ok) setTitle(submitted)
+        })
+      }}
+    >
+      <label for={`theme-title-${section}`}>New theme</label>
+      <input id={`theme-title-${section}`} value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="e.g. Handoff without an owner" />
+      <label for={`theme-cat-${section}`} class="offscreen">
+        Category
+      </label>
+      <select id={`theme-cat-${section}`} value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+        {Object.entries(THEME_CATEGORIES).map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </select>
+      <button type="submit" class="btn btn-secondary" disabled={cmd.busy || !title.trim()}>
+        Add theme
+      </button>
+      <ErrorText message={cmd.error} />
+    </form>
+  )
+}
+
+export function NotesBoard({ readOnly }: { readOnly: boolean }) {
+  const { id, sync, you } = useReview()
+  const room = sync.docs.room
+  useY(room.getMap('notes'), room.getMap('note_counts'), room.getMap('themes'), room.getMap('voting'), room.getMap('votes'), room.getMap('meeting'), room.getMap('review'))
+  const phaseId = readPhaseId(room) ?? ''
+  const [chosen, setChosen] = useState<string | null>(null)
+  const section = chosen ?? PHASE_SECTION[phaseId] ?? 'contributing-factor'
+  const meta = NOTE_SECTIONS.find((s) => s.id === section) ?? NOTE_SECTIONS[0]!
+  const settings = readReview(room).settings
+  const revealed = readRevealed(room)
+  const counts = readNoteCounts(room)
+  const voting = readVoting(room)
+  const allNotes = readNotes(room)
+  const themes = readThemes(room).filter((t) => t.section === section)
+  const notes = allNotes.filter((n) => n.kind === section)
+  const isModerator = you.role === 'moderator' && !readOnly
+  const attendee = you.role !== 'observer' && !readOnly
+  const [mineNotes, reloadNotes] = useMyNotes(`${section}:${revealed[section] ? 1 : 0}:${allNotes.length}`)
+  const votingState = voting[section]
+  const [myVotes, reloadVotes] = useMyVotes(`${section}:${votingState?.status ?? 'none'}`)
+  const ownSection = myVotes[section]
+  const limit = ownSection?.limit ?? settings.votes_per_person
+  const used = ownSection?.used ?? 0
+  const v: VoteState = {
+    open: votingState?.status === 'open',
+    counts: readVotes(room),
+    mine: ownSection?.votes ?? {},
+    left: Math.max(0, limit - used),
+    canVote: attendee,
+    cast: async (target, up) => {
+      try {
+        await (up ? vote(id, target) : unvote(id, target))
+      } finally {
+        await reloadVotes()
+      }
+    },
+  }
+  const pending = counts[section] ?? 0
+  const ungrouped = notes.filter((n) => !n.theme_id || !themes.some((t) => t.id === n.theme_id))
+  const canCompose = section !== 'questionnaire'
+
+  return (
+    <section class="panel notes-board" aria-labelledby="notes-title">
+      <div class="panel-head">
+        <h2 id="notes-title">Notes</h2>
+        <p class="muted small anon">{settings.anonymous ? ANON_ON : ANON_OFF}</p>
+      </div>
+      <div class="tabs" role="tablist" aria-label="Note sections">
+        {NOTE_SECTIONS.map((s) => (
+          <button
+            key={s.id}
+            type="button"
+            role="tab"
+            id={`tab-${s.id}`}
+            aria-selected={s.id === section}
+            aria-controls="notes-panel"
+            class="tab"
+            onClick={() => setChosen(s.id)}
+          >
+            {s.label}
+            {(counts[s.id] ?? 0) > 0 && <span class="tab-count"> · {counts[s.id]} waiting</span>}
+          </button>
+        ))}
+      </div>
+      <div id="notes-panel" role="tabpanel" aria-labelledby={`tab-${section}`}>
+        <p class="notes-status" aria-live="polite" data-pending={pending} data-revealed={notes.length}>
+          <strong class="pending-count">{pending}</strong> {pending === 1 ? 'note' : 'notes'} in, not yet on the board
+          {revealed[section] ? ` · ${notes.length} on the board` : ''}
+        </p>
+        {isModerator && (
+          <div class="row moderator-tools" role="group" aria-label="Moderator tools for this section">
+            <ActionButton kind="primary" onClick={() => reveal(id, section)} disabled={!!revealed[section] && pending === 0}>
+              {revealed[section] ? 'Reveal new notes' : 'Reveal notes'}
+            </ActionButton>
+            {votingState?.status === 'open' ? (
+              <ActionButton onClick={() => closeVoting(id, section)}>Close voting</ActionButton>
+            ) : (
+              <ActionButton onClick={() => openVoting(id, section)} disabled={!notes.length}>
+                {votingState ? 'Reopen voting' : 'Open voting'}
+              </ActionButton>
+            )}
+          </div>
+        )}
+        {votingState && (
+          <p class="voting-status" data-voting={votingState.status}>
+            Voting is <strong>{votingState.status}</strong>.
+            {attendee && (
+              <>
+                {' '}
+                <span class="votes-left" data-left={v.left}>
+                  Votes left: <strong>{v.left}</strong> of {limit}.
+                </span>
+              </>
+            )}
+            {votingState.status === 'open' && settings.hide_counts_until_closed && (
+              <span class="muted"> Counts stay hidden until voting closes.</span>
+            )}
+          </p>
+        )}
+        {attendee && canCompose && (
+          <MyNotes section={section} prompt={meta.prompt} notes={mineNotes} reload={reloadNotes} readOnly={readOnly} />
+        )}
+        {isModerator && notes.length > 0 && <NewTheme section={section} />}
+        {themes.length > 0 && (
+          <ul class="themes">
+            {themes.map((t) => (
+              <ThemeCard
+                key={t.id}
+                theme={t}
+                notes={notes.filter((n) => n.theme_id === t.id)}
+                themes={themes}
+                isModerator={isModerator}
+                v={v}
+              />
+            ))}
+          </ul>
+        )}
+        {ungrouped.length > 0 && (
+          <>
+            {themes.length > 0 && <h3 class="small-heading">Not in a theme yet</h3>}
+            <ul class="notes board-notes">
+              {ungrouped.map((n) => (
+                <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable />
+              ))}
+            </ul>
+          </>
+        )}
+        {!notes.length && !revealed[section] && (
+          <p class="muted">Notes stay private until the moderator reveals this section, then appear here in random order and without names.</p>
+        )}
+      </div>
+    </section>
+  )
+}

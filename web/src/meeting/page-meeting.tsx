@@ -1,0 +1,63 @@
+// The meeting, for every role: agenda, timer, timeline, notes, speaking and presence.
+import { useReview } from '../app/context'
+import { ElmoButton } from '../shared/elmo'
+import { Floor } from './floor'
+import { GroundRules } from '../shared/ground-rules'
+import { useY } from '../app/hooks'
+import { readAgenda, readPhaseId, readReview } from '../app/model'
+import { NotesBoard } from './notes-board'
+import { PhaseBar } from '../shared/phase-bar'
+import { Presence } from './presence'
+import { SignOff } from './signoff'
+import { TimelineLane } from '../shared/timeline-lane'
+import { TimerPanel } from '../shared/timer-panel'
+
+export function MeetingPage() {
+  const { sync, you } = useReview()
+  const room = sync.docs.room
+  useY(room.getMap('meeting'), room.getMap('review'))
+  const review = readReview(room)
+  const agenda = readAgenda(room)
+  const phaseId = readPhaseId(room)
+  const index = agenda.findIndex((p) => p.id === phaseId)
+  const phase = index >= 0 ? agenda[index] : undefined
+  const closed = review.status === 'closed'
+  const readOnly = closed || you.role === 'observer'
+  const opening = index <= 0 || phaseId === 'opening'
+  return (
+    <main class="page meeting" id="main">
+      <PhaseBar readOnly={readOnly} />
+      {phase?.objective && (
+        <p class="objective">
+          <span class="muted">This phase: </span>
+          {phase.objective}
+        </p>
+      )}
+      {review.status !== 'live' && !closed && (
+        <p class="notice notice-info">The meeting has not started yet. You can already add timeline events and notes.</p>
+      )}
+      {you.role === 'observer' && <p class="notice notice-info">You are observing: you can see everything and change nothing.</p>}
+      <div class="meeting-grid">
+        <div class="meeting-main">
+          {opening && !closed && <GroundRules compact />}
+          <TimelineLane editable={!readOnly} />
+          <NotesBoard readOnly={readOnly} />
+        </div>
+        <aside class="meeting-side" aria-label="Timer and speaking">
+          <TimerPanel readOnly={readOnly} />
+          {!readOnly && (
+            <div class="elmo-box">
+              <ElmoButton />
+              <p class="muted small" id="elmo-help">
+                Enough, let’s move on: anyone may call it, without giving a reason or a name.
+              </p>
+            </div>
+          )}
+          <Floor readOnly={readOnly} />
+          <SignOff readOnly={readOnly} />
+          <Presence />
+        </aside>
+      </div>
+    </main>
+  )
+}
