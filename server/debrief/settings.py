@@ -138,6 +138,12 @@ class Settings:
     header_timeout_s: float = field(
         default_factory=lambda: _env_float("DEBRIEF_HEADER_TIMEOUT", 10.0)
     )
+    # --- Issue 14 items 3+7: slow clients ---
+    # Seconds a server-side close may take: a client that stopped reading never gets the
+    # close frame behind what it has not read, so its connection is then dropped.
+    peer_close_timeout_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_PEER_CLOSE_TIMEOUT", 5.0)
+    )
     web_dist: Path = field(
         default_factory=lambda: Path(
             os.environ.get("DEBRIEF_WEB_DIST", Path(__file__).resolve().parents[2] / "web/dist")

@@ -42,6 +42,9 @@ class SocketWriter:
     async def close(self, code: int, reason: str) -> None:
         self.transport.close()
 
+    def abort(self) -> None:
+        self.transport.abort()
+
 
 class Pair:
     """A connected server-side transport and the raw client socket reading it."""

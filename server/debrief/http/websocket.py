@@ -6,7 +6,8 @@ connections for this session (settings.sockets_per_session, on this process),
 1002 malformed frame (also a presence state too large or nested too deeply),
 1003 text frame, 1008 presence flood (more client ids or presence messages than a
 browser sends: settings.presence_*), 1009 frame too big (uvicorn's websockets layer
-enforces the size), 1011 storage failure, 1013 too slow.
+enforces the size), 1011 storage failure, 1013 too slow. A server-side close that has
+not completed within settings.peer_close_timeout_s drops the connection (rooms/peer.py).
 A browser whose Origin is not ours is refused with HTTP 403 before the handshake.
 A connection that has not sent its request headers within settings.header_timeout_s
 is dropped before it gets here (http/slowloris.py).
@@ -15,8 +16,11 @@ is dropped before it gets here (http/slowloris.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import socket
+import struct
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -46,6 +50,7 @@ CLOSE_TOO_MANY_SOCKETS = 4429
 # Presence tokens (rooms/peer.py) a query for every presence costs: its answer can be
 # large, and browsers ask once per connection.
 QUERY_COST = 5.0
+LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a reset
 
 
 class WebSocketTransport:
@@ -62,6 +67,10 @@ class WebSocketTransport:
         if self.websocket.application_state != WebSocketState.DISCONNECTED:
             await self.websocket.close(code, reason)
 
+    def abort(self) -> None:
+        """Nothing to do: without uvicorn's protocol the ASGI server owns the socket
+        (the peer's close still gives up waiting after its timeout)."""
+
 
 class RawFrameTransport(WebSocketTransport):
     """Writes pre-encoded frames straight to uvicorn's socket (see rooms/peer.py).
@@ -76,6 +85,29 @@ class RawFrameTransport(WebSocketTransport):
         super().__init__(websocket)
         self.protocol = protocol
         self._fd = -1
+
+    async def close(self, code: int, reason: str) -> None:
+        protocol = self.protocol
+        if not protocol.writable.is_set() and not protocol.disconnected:
+            # uvicorn holds the close frame until the client has read what is buffered,
+            # which a stalled client never does. Tell our receive loop at once, as
+            # uvicorn does when the frame goes out, so the room drops the peer now; the
+            # peer's close timeout then aborts the connection (rooms/peer.py).
+            protocol.queue.put_nowait({"type": "websocket.disconnect", "code": code})
+        await super().close(code, reason)
+
+    def abort(self) -> None:
+        protocol = self.protocol
+        if protocol.disconnected:
+            return
+        transport = protocol.transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Reset rather than FIN: a FIN waits behind the unread bytes, and the kernel
+            # would hold them (and the socket) for minutes of retries.
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+        transport.abort()  # drops the buffer; connection_lost follows: uvicorn cleans up
 
     def write_wire(self, wire: bytes) -> bool:
         protocol = self.protocol
@@ -326,6 +358,7 @@ async def open_peer(
         session_id=session.session_id,
         queue_limit=svc.settings.peer_queue_frames,
         buffer_limit=svc.settings.peer_buffer_bytes,
+        close_timeout=svc.settings.peer_close_timeout_s,
         on_slow=svc.metrics.slow_peers.inc,
         presence=gate.presence(svc),
     )
@@ -337,8 +370,8 @@ async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> 
     bytes_in = svc.metrics.bytes_in
     while True:
         message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
+        if message["type"] == "websocket.disconnect" or peer.closed:
+            return  # closed by the server meanwhile: nothing more it sends counts
         data = message.get("bytes")
         if data is None:
             peer.close(1003, "binary y-websocket frames only")

@@ -7,7 +7,14 @@ Rooms hand every peer the same frame object. Two ways out:
   a peer whose unsent buffer passes ``buffer_limit`` bytes is too slow;
 - otherwise a bounded queue drained by the peer's own task; more than
   ``queue_limit`` frames waiting is too slow.
-A too-slow peer is closed with 1013 and resyncs when it reconnects.
+A too-slow peer is closed with 1013 and resyncs when it reconnects. A joiner's sync
+step 2 (the whole doc it lacks, possibly more than ``buffer_limit``) raises its
+allowance by that frame's size until it has drained (``send_sync``).
+
+A server-side close that has not gone out, or has not been answered, within
+``close_timeout`` seconds aborts the connection: a client that stopped reading never
+gets to the close frame queued behind what it has not read, and its socket, with the
+megabytes buffered for it, would otherwise stay open for good.
 
 Each peer also has a token bucket for the presence it sends (rooms/room.py charges
 it; ~100 bytes a connection): more than any browser sends is a flood (1008).
@@ -26,18 +33,23 @@ from websockets.frames import Frame, Opcode
 
 from debrief.protocol.awareness import PresenceFlood, PresenceLimits
 from debrief.rooms.ratelimit import TokenBucket
-from debrief.tasks import wait_quietly
+from debrief.tasks import cancel_and_wait, wait_quietly
 
 CLOSE_TRY_AGAIN_LATER = 1013
 DEFAULT_PRESENCE = PresenceLimits()
 PRESENCE_BYTES_PER_TOKEN = 8 * 1024
 ECHO_COST = 0.1
+SYNC_FRAME_OVERHEAD = 16  # websocket frame header bytes, with room to spare
 
 
 class Transport(Protocol):
     async def send(self, data: bytes) -> None: ...
 
     async def close(self, code: int, reason: str) -> None: ...
+
+    def abort(self) -> None:
+        """Drop the connection now if it is still open, discarding unsent bytes."""
+        ...
 
 
 class FrameWriter(Protocol):
@@ -71,6 +83,10 @@ def binary_frame_wire(frame: bytes) -> bytes:
 
 
 class Peer:
+    # Bytes over buffer_limit allowed while a sync step 2 drains (see send_sync); on the
+    # class until first set: idle connections carry no per-instance entry for it.
+    _sync_allowance = 0
+
     def __init__(
         self,
         transport: Transport,
@@ -80,6 +96,7 @@ class Peer:
         session_id: str = "",
         queue_limit: int = 2048,
         buffer_limit: int = 16 * 1024 * 1024,
+        close_timeout: float = 5.0,
         on_slow: Callable[[], None] | None = None,
         presence: PresenceLimits = DEFAULT_PRESENCE,
     ) -> None:
@@ -89,6 +106,7 @@ class Peer:
         self.session_id = session_id
         self.queue_limit = queue_limit
         self.buffer_limit = buffer_limit
+        self.close_timeout = close_timeout
         self.on_slow = on_slow
         self.presence = presence  # shared by every peer: one pointer each
         self.presence_bucket = TokenBucket(presence.burst)
@@ -123,6 +141,19 @@ class Peer:
         self._queue.append(frame)
         self._ready.set()
 
+    def send_sync(self, frame: bytes) -> None:
+        """Send a joiner's sync step 2, which never counts against the slow-client bound.
+
+        It holds the whole doc the joiner lacks, which may be bigger than
+        ``buffer_limit`` (a big review's first join would be closed as slow). Until the
+        buffer is back within the bound, the peer may have that many bytes more; the
+        allowance is the largest such frame, not their sum, so a client that keeps
+        asking without reading stays bounded.
+        """
+        if self._writer is not None and not self.closed:
+            self._sync_allowance = max(self._sync_allowance, len(frame) + SYNC_FRAME_OVERHEAD)
+        self.send(frame)
+
     def send_wire(self, wire: bytes) -> None:
         """Fast path: write frame bytes (or the rest of them) through the transport."""
         writer = self._writer
@@ -131,8 +162,12 @@ class Peer:
             self.closed = True
             return
         self.last_sent = time.monotonic()
-        if writer.buffered() > self.buffer_limit:
-            self._too_slow()
+        buffered = writer.buffered()
+        if buffered > self.buffer_limit:
+            if buffered > self.buffer_limit + self._sync_allowance:
+                self._too_slow()
+        elif self._sync_allowance:
+            self._sync_allowance = 0  # the sync has drained: the usual bound again
 
     def direct_fd(self) -> int:
         """The socket fd a fan-out thread may write to now, or -1 (rooms/fanout.py)."""
@@ -196,15 +231,26 @@ class Peer:
             self._ready.set()
 
     async def _close(self, code: int, reason: str) -> None:
+        """Send the close frame; abort the connection if it is still open after
+        ``close_timeout`` (whether the frame is stuck behind unread bytes or the client
+        never answers it). The timer is not cancelled when the close goes out, as the
+        client may still not read it; aborting a connection that ended is a no-op."""
+        transport = self.transport
+        asyncio.get_running_loop().call_later(self.close_timeout, transport.abort)
         with contextlib.suppress(Exception):
-            await self.transport.close(code, reason)
+            async with asyncio.timeout(self.close_timeout):
+                await transport.close(code, reason)
 
     async def stop(self) -> None:
         """Stop the drain task and finish a server-side close (the close frame must
         be written before the ASGI app returns and uvicorn drops the socket)."""
         self.closed = True
         self._wake_drain()
-        if self._closing is not None:
-            with contextlib.suppress(Exception):
-                await self._closing
-        await wait_quietly(self._task)
+        closing, self._closing = self._closing, None
+        if closing is not None:
+            await wait_quietly(closing)
+        # Closed: what the drain task had left to send is dropped, and a send stuck on
+        # a client that stopped reading must not keep this connection alive. Dropped
+        # once done: a cancelled task's traceback holds _drain's frame, so the peer.
+        task, self._task = self._task, None
+        await cancel_and_wait(task)

@@ -155,8 +155,15 @@ class Room:
         self._flusher = asyncio.create_task(self._flush_loop())
 
     async def close(self) -> None:
-        """Flush what is queued, compact, stop. Peers must already be gone."""
-        await cancel_and_wait(self._flusher)
+        """Flush what is queued, compact, stop. Peers must already be gone.
+
+        Nothing the room holds may lead back to it once it is unloaded, so reference
+        counting frees it at once rather than the cycle collector some time later
+        (every write session left one behind: issue 14). A cancelled task keeps its
+        CancelledError, whose traceback holds ``_flush_loop``'s frame and so the room.
+        """
+        flusher, self._flusher = self._flusher, None
+        await cancel_and_wait(flusher)
         if self.failed is None:
             async with self._write_lock:
                 await self._flush_pending()
@@ -167,6 +174,11 @@ class Room:
                         await self._compact()
         if self.link is not None:
             await self.link.close()
+            self.link = None
+        # Unloaded: anything still holding the room is refused rather than served.
+        self.failed = self.failed or f"{self.key} was unloaded"
+        # The guard calls back into the room (its shadow doc is rebuilt from ours).
+        self.guard = None
 
     # --- peers ---------------------------------------------------------------------
 
@@ -192,8 +204,9 @@ class Room:
             raise RoomFailed(self.failed)
         if isinstance(frame, SyncStep1):
             await self._joinable.wait()
+            # The whole doc a joiner lacks may exceed the slow-client bound: send_sync.
             if frame.state_vector == EMPTY_STATE_VECTOR:
-                peer.send(self._full_state_frame())
+                peer.send_sync(self._full_state_frame())
                 return
             try:
                 reply = self.doc.get_update(frame.state_vector)
@@ -201,7 +214,7 @@ class Room:
                 if not is_crdt_failure(exc):
                     raise
                 raise ProtocolError("sync step 1 carries an invalid state vector") from exc
-            peer.send(sync_step2_frame(reply))
+            peer.send_sync(sync_step2_frame(reply))
         elif isinstance(frame, SyncStep2 | SyncUpdate):
             if await self._receive_update(peer, frame.update):
                 await self._flush_now()
