@@ -10,7 +10,7 @@ from typing import Any
 
 from debrief.auth.roles import DocName, doc_key
 from debrief.http.commands import MODERATOR, Call, CommandSet
-from debrief.rooms.room import AUDIT
+from debrief.rooms.admission import AUDIT
 
 api = CommandSet("audit")
 

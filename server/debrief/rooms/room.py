@@ -23,9 +23,7 @@ import bisect
 import contextlib
 import logging
 import math
-import secrets
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -57,9 +55,8 @@ from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.messages import EMPTY_UPDATE
 from debrief.protocol.scan import STORED_LIMITS, UpdateSummary, scan_update
 from debrief.protocol.updates import adds_nothing, decode_snapshot, decode_state_vector
-from debrief.rooms.client_ids import ClientIds
+from debrief.rooms.admission import WriteAdmission
 from debrief.rooms.fanout import broadcast
-from debrief.rooms.guard import AuditTrail, DocGuard, GuardRefused, Writer
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
 from debrief.storage.base import Storage, StorageError
@@ -71,10 +68,6 @@ CLOSE_INTERNAL_ERROR = 1011
 SERVER_ORIGIN = "debrief-server"
 EMPTY_STATE_VECTOR = b"\x00"
 CLOSE_POLICY_VIOLATION = 1008
-MAX_REFUSALS, REFUSAL_WINDOW_S = 5, 60.0  # refused writes a peer may send in the window
-AUDIT = "audit"  # record kind: who changed what in `timeline` and `recap`
-GUARDED_DOCS = ("timeline", "recap")  # client-written docs with a schema (docs/shared-docs.md)
-WRITTEN_BY_CLIENTS = GUARDED_DOCS  # `room` is the server's alone: no client id to bind there
 
 
 class RoomFailed(StorageError):
@@ -117,13 +110,7 @@ class Room:
         self._flusher: asyncio.Task[None] | None = None
         self.relay = relay
         self.link: RoomLink | None = None
-        self.review_id, _, self.doc_name = key.rpartition("/")
-        self.client_ids = ClientIds(storage, key, self.doc.client_id)
-        self.guard: DocGuard | None = (
-            DocGuard(self.doc_name, self._shadow_base) if self.doc_name in GUARDED_DOCS else None
-        )
-        self.audit = AuditTrail()
-        self._refusals: weakref.WeakKeyDictionary[Peer, list[float]] = weakref.WeakKeyDictionary()
+        self.admission = WriteAdmission(storage, key, self.doc.client_id, self._shadow_base)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -137,8 +124,7 @@ class Room:
                 if update:
                     scan_update(update, STORED_LIMITS)
                     self.doc.apply_update(update)
-            if self.doc_name in WRITTEN_BY_CLIENTS:
-                await self.client_ids.load()
+            await self.admission.load()
             if self.relay is not None:
                 # from the position the load covers: nothing falls in between
                 self.link = await self.relay.attach(self, stored.position)
@@ -168,7 +154,7 @@ class Room:
             async with self._write_lock:
                 await self._flush_pending()
                 with contextlib.suppress(StorageError):
-                    await self._write_audit(force=True)
+                    await self.admission.write_audit(force=True)
                 if self._since_compact:
                     with contextlib.suppress(StorageError):
                         await self._compact()
@@ -177,8 +163,7 @@ class Room:
             self.link = None
         # Unloaded: anything still holding the room is refused rather than served.
         self.failed = self.failed or f"{self.key} was unloaded"
-        # The guard calls back into the room (its shadow doc is rebuilt from ours).
-        self.guard = None
+        self.admission.close()
 
     # --- peers ---------------------------------------------------------------------
 
@@ -240,22 +225,15 @@ class Room:
             if not _adds_nothing(summary, *self._snapshot()):
                 self._deny(peer, "this document is read-only for your role")
             return False
-        participant = str(peer.user.get("id", ""))
-        owner = self.client_ids.known_owner
-        others = [c for c in summary.structs if owner(c) != participant]
-        if others:  # ids not known to be the writer's: new structs under them need a claim
-            state = self._state()
-            fresh = [c for c in others if summary.structs[c][1] > state.get(c, 0)]
-            if fresh and not await self.client_ids.claim(fresh, participant, state):
-                self._deny(peer, "this Yjs client id belongs to someone else: reload for a new one")
-                return False
         try:
             get_state(update)  # decodes the whole update: rejects garbage before queueing
         except BaseException as exc:
             if not is_crdt_failure(exc):
                 raise
             raise ProtocolError("update cannot be decoded") from exc
-        if not self._check_schema(peer, update, summary):
+        refused = await self.admission.check(peer.user, update, summary, self._state)
+        if refused is not None:
+            self._deny(peer, refused)
             return False
         if not self._pending:
             self._pending_since = time.perf_counter()
@@ -279,43 +257,10 @@ class Room:
         if self._since_compact >= self.compact_every:
             self._wake.set()  # compaction runs on the flusher, off the client's path
 
-    def _check_schema(self, peer: Peer, update: bytes, summary: UpdateSummary) -> bool:
-        """Validate a write to `timeline`/`recap` on the guard's shadow doc; keep its audit."""
-        guard = self.guard
-        if guard is None:
-            return True
-        if not DocGuard.needs_check(
-            self.doc_name, summary.roots, summary.unrooted, bool(summary.deletes)
-        ):
-            guard.follow(update)
-            return True
-        user = peer.user
-        writer = Writer(str(user.get("id", "")), str(user.get("name", "")), str(user.get("role")))
-        try:
-            entries = guard.check(
-                update,
-                writer,
-                time.time_ns() // 1_000_000,
-                roots=summary.roots,
-                structs=summary.structs,
-                deletes=summary.deletes,
-            )
-        except GuardRefused as exc:
-            self._deny(peer, str(exc))
-            return False
-        self.audit.add(entries)
-        return True
-
     def _deny(self, peer: Peer, reason: str) -> None:
         self.metrics.writes_denied.inc()
         peer.send(permission_denied_frame(reason))
-        # A refusal can cost a rebuild of the guard's shadow doc: a peer that keeps
-        # sending refused writes is closed rather than allowed to spend the loop.
-        now = time.monotonic()
-        recent = [t for t in self._refusals.get(peer, ()) if now - t < REFUSAL_WINDOW_S]
-        recent.append(now)
-        self._refusals[peer] = recent
-        if len(recent) >= MAX_REFUSALS:
+        if self.admission.too_many_refusals(peer):
             peer.close(CLOSE_POLICY_VIOLATION, "too many refused writes: reload to resync")
 
     def _shadow_base(self) -> list[bytes]:
@@ -327,13 +272,7 @@ class Room:
         """Write every audit entry held back for coalescing (a reader wants them all)."""
         if self.failed is None:
             async with self._write_lock:
-                await self._write_audit(force=True)
-
-    async def _write_audit(self, *, force: bool = False) -> None:
-        for entry in self.audit.drain(force=force):
-            record = entry.to_record()
-            record_id = f"{self.review_id}:{entry.at_ms:013d}:{secrets.token_hex(4)}"
-            await self.storage.put_record(AUDIT, record_id, record, self.review_id)
+                await self.admission.write_audit(force=True)
 
     def _receive_awareness(self, peer: Peer, payload: bytes) -> None:
         """Apply a peer's presence; PresenceFlood (close 1008) when it sends more, or
@@ -394,8 +333,8 @@ class Room:
         finally:
             self._writing = None
         self.metrics.broadcast_latency.observe(time.perf_counter() - started)
-        if self.audit:  # most writes have nothing to record (the bench's, unknown roots)
-            await self._write_audit()
+        if self.admission.audit:  # most writes have nothing to record (unknown roots)
+            await self.admission.write_audit()
 
     async def _commit(self, update: bytes, *, applied: bool = False) -> None:
         self.position = await self.storage.append_update(self.key, update)
@@ -425,11 +364,10 @@ class Room:
                     with self.doc.transaction(origin=SERVER_ORIGIN):
                         change(self.doc)
                 for update in captured:
-                    if self.guard is not None:
-                        self.guard.follow(update)
+                    self.admission.follow(update)
                     await self._commit(update, applied=True)
                 # whoever edits on the server's side (a close, a flush) sees a complete log
-                await self._write_audit(force=True)
+                await self.admission.write_audit(force=True)
             except StorageError as exc:
                 self.fail(f"storage failed: {exc}")
                 raise
@@ -467,8 +405,7 @@ class Room:
                 raise
             log.warning("room %s: skipped an undecodable logged update: %s", self.key, exc)
             return
-        if self.guard is not None:
-            self.guard.follow(update)
+        self.admission.follow(update)
         self._doc_changed()
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
