@@ -14,6 +14,8 @@ existed (or by the server, whose edits are never bound): nobody may take it over
 
 from __future__ import annotations
 
+from collections import Counter
+
 from debrief.storage.base import Storage
 
 CLIENT_ID = "client-id"  # record kind: (doc key, client id) -> {"participant": id}
@@ -21,6 +23,11 @@ SERVER = "server"
 # A tab that reloads gets a fresh id per doc; a doc that has seen this many has seen
 # far more than any meeting needs, and a flood of fresh ids is refused past it.
 MAX_CLIENT_IDS_PER_DOC = 20_000
+# A browser tab writes under one id per doc; a write naming more new ids than a few is
+# made up, and so is a participant with more than a meeting's worth of page loads. Without
+# these, one participant could use up the doc's ids (and write a record per id) at once.
+MAX_NEW_IDS_PER_WRITE = 4
+MAX_CLIENT_IDS_PER_PARTICIPANT = 200
 
 
 class ClientIds:
@@ -31,6 +38,7 @@ class ClientIds:
         self.doc_key = doc_key
         self.review_id = doc_key.split("/", 1)[0]
         self._owners: dict[int, str] = {server_client_id: SERVER}
+        self._per_participant: Counter[str] = Counter()
 
     async def load(self) -> None:
         """Read every binding of this doc once (the room is loading): with a storage no
@@ -39,7 +47,12 @@ class ClientIds:
         for record in await self.storage.list_records(CLIENT_ID, self.review_id):
             key = str(record.get("key", ""))
             if key.startswith(prefix) and key[len(prefix) :].isdigit():
-                self._owners.setdefault(int(key[len(prefix) :]), str(record.get("participant")))
+                self._remember(int(key[len(prefix) :]), str(record.get("participant")))
+
+    def _remember(self, client_id: int, participant: str) -> None:
+        if client_id not in self._owners:
+            self._owners[client_id] = participant
+            self._per_participant[participant] += 1
 
     def known_owner(self, client_id: int) -> str | None:
         return self._owners.get(client_id)
@@ -55,18 +68,22 @@ class ClientIds:
             return True
         if any(c in self._owners for c in missing):
             return False  # cached as someone else's
+        if len(missing) > MAX_NEW_IDS_PER_WRITE:
+            return False
         async with self.storage.lock(f"client-ids:{self.doc_key}"):
             if self.storage.shared:  # another process may have bound them meanwhile
                 for client_id in missing:
                     record = await self.storage.get_record(CLIENT_ID, self._record_id(client_id))
                     if record is not None:
-                        self._owners[client_id] = str(record.get("participant"))
+                        self._remember(client_id, str(record.get("participant")))
             if any(self._owners.get(c) not in (None, participant) for c in missing):
                 return False
             fresh = [c for c in missing if c not in self._owners]
             if any(state.get(c, 0) > 0 for c in fresh):
                 return False  # structs exist under it, written before bindings existed
             if len(self._owners) + len(fresh) > MAX_CLIENT_IDS_PER_DOC:
+                return False
+            if self._per_participant[participant] + len(fresh) > MAX_CLIENT_IDS_PER_PARTICIPANT:
                 return False
             for client_id in fresh:
                 record_id = self._record_id(client_id)
@@ -76,7 +93,7 @@ class ClientIds:
                     {"key": record_id, "participant": participant},
                     self.review_id,
                 )
-                self._owners[client_id] = participant
+                self._remember(client_id, participant)
         return True
 
     def _record_id(self, client_id: int) -> str:
