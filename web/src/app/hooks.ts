@@ -47,17 +47,14 @@ export function useTick(ms: number, active = true): number {
   return n
 }
 
-/** A value that survives reloads on this device (private drafts live here). */
+/** A value that survives reloads on this device (private drafts live here).
+ *  Follows `key`: a component that switches keys (the notes board switching sections)
+ *  shows and edits the value of the key it now has, never the previous key's. */
 export function useStored(key: string, initial: string): [string, (v: string) => void] {
-  const [value, setValue] = useState(() => {
-    try {
-      return localStorage.getItem(key) ?? initial
-    } catch {
-      return initial
-    }
-  })
+  const [edited, setEdited] = useState<Record<string, string>>({})
+  const value = key in edited ? edited[key]! : readStored(key, initial)
   const set = (v: string) => {
-    setValue(v)
+    setEdited((prev) => ({ ...prev, [key]: v }))
     try {
       if (v) localStorage.setItem(key, v)
       else localStorage.removeItem(key)
@@ -66,4 +63,12 @@ export function useStored(key: string, initial: string): [string, (v: string) =>
     }
   }
   return [value, set]
+}
+
+function readStored(key: string, initial: string): string {
+  try {
+    return localStorage.getItem(key) ?? initial
+  } catch {
+    return initial
+  }
 }

@@ -44,17 +44,23 @@ type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick' | 'di
   disabled?: boolean
 }
 
-/** A button whose async action shows progress and reports its own errors. */
+/** A button whose async action shows progress and reports its own errors.
+ *  Unavailable (busy, or `disabled`) is marked with aria-disabled rather than the
+ *  attribute: a disabled button drops keyboard focus to the page body, so after
+ *  Enter on "Vote" the next Tab would start over from the top. */
 export function ActionButton({ onClick, children, kind = 'secondary', disabled, ...rest }: ButtonProps) {
   const { run, busy, error } = useCommand()
+  const off = !!disabled || busy
   return (
     <span class="action-button">
       <button
         type="button"
         class={`btn btn-${kind}`}
-        disabled={disabled || busy}
+        aria-disabled={off}
         aria-busy={busy}
-        onClick={() => void run(async () => onClick())}
+        onClick={() => {
+          if (!off) void run(async () => onClick())
+        }}
         {...rest}
       >
         {children}

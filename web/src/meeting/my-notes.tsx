@@ -107,7 +107,7 @@ export function MyNotes({ section, prompt, notes, reload, readOnly }: {
         <form onSubmit={send} class="compose">
           <label for={`draft-${section}`}>Your note</label>
           <p class="muted small" id={`draft-help-${section}`}>
-            {prompt} {NOTES_PRIVATE}
+            {prompt} {NOTES_PRIVATE} Ctrl+Enter sends.
           </p>
           <textarea
             id={`draft-${section}`}
@@ -116,6 +116,10 @@ export function MyNotes({ section, prompt, notes, reload, readOnly }: {
             aria-describedby={`draft-help-${section}`}
             value={draft}
             onInput={(e) => setDraft(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              // Ctrl+Enter (Cmd+Enter on a Mac) sends, as in chat and issue trackers.
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && draft.trim() && !cmd.busy) send(e)
+            }}
           />
           <div class="row">
             <button type="submit" class="btn btn-primary" disabled={cmd.busy || !draft.trim()}>

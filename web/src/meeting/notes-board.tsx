@@ -207,13 +207,30 @@ function NewTheme({ section }: { section: string }) {
   )
 }
 
+/** The section a tab key moves to from `current`, or null for any other key. */
+function nextTab(current: string, key: string): string | null {
+  const ids = NOTE_SECTIONS.map((s) => s.id)
+  const at = Math.max(0, ids.indexOf(current))
+  const to: Record<string, number> = {
+    ArrowRight: (at + 1) % ids.length,
+    ArrowLeft: (at - 1 + ids.length) % ids.length,
+    Home: 0,
+    End: ids.length - 1,
+  }
+  return key in to ? ids[to[key]!]! : null
+}
+
 export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   const { id, sync, you } = useReview()
   const room = sync.docs.room
   useY(room.getMap('notes'), room.getMap('note_counts'), room.getMap('themes'), room.getMap('voting'), room.getMap('votes'), room.getMap('meeting'), room.getMap('review'))
   const phaseId = readPhaseId(room) ?? ''
-  const [chosen, setChosen] = useState<string | null>(null)
-  const section = chosen ?? PHASE_SECTION[phaseId] ?? 'contributing-factor'
+  // A tab picked by hand holds only within the phase it was picked in: when the phase
+  // moves on, the board follows it again (the moderator's tools act on what is shown).
+  const [chosen, setChosen] = useState<{ phase: string; section: string } | null>(null)
+  const phaseSection = PHASE_SECTION[phaseId] ?? 'contributing-factor'
+  const section = chosen && chosen.phase === phaseId ? chosen.section : phaseSection
+  const pick = (next: string) => setChosen(next === phaseSection ? null : { phase: phaseId, section: next })
   const meta = NOTE_SECTIONS.find((s) => s.id === section) ?? NOTE_SECTIONS[0]!
   const settings = readReview(room).settings
   const revealed = readRevealed(room)
@@ -254,7 +271,14 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
         <h2 id="notes-title">Notes</h2>
         <p class="muted small anon">{settings.anonymous ? ANON_ON : ANON_OFF}</p>
       </div>
-      <div class="tabs" role="tablist" aria-label="Note sections">
+      <div class="tabs" role="tablist" aria-label="Note sections" onKeyDown={(e) => {
+        // Arrow keys, Home and End move along the tabs (the WAI-ARIA tabs pattern).
+        const next = nextTab(section, e.key)
+        if (next === null) return
+        e.preventDefault()
+        pick(next)
+        document.getElementById(`tab-${next}`)?.focus()
+      }}>
         {NOTE_SECTIONS.map((s) => (
           <button
             key={s.id}
@@ -263,8 +287,9 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
             id={`tab-${s.id}`}
             aria-selected={s.id === section}
             aria-controls="notes-panel"
+            tabIndex={s.id === section ? 0 : -1}
             class="tab"
-            onClick={() => setChosen(s.id)}
+            onClick={() => pick(s.id)}
           >
             {s.label}
             {(counts[s.id] ?? 0) > 0 && <span class="tab-count"> · {counts[s.id]} waiting</span>}
@@ -272,6 +297,15 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
         ))}
       </div>
       <div id="notes-panel" role="tabpanel" aria-labelledby={`tab-${section}`}>
+        {section !== phaseSection && PHASE_SECTION[phaseId] && (
+          <p class="notice notice-info small off-phase">
+            This phase is about “{NOTE_SECTIONS.find((s) => s.id === phaseSection)?.label}”; you are looking at
+            another section.{' '}
+            <button type="button" class="btn btn-quiet btn-small" onClick={() => setChosen(null)}>
+              Back to this phase's section
+            </button>
+          </p>
+        )}
         <p class="notes-status" aria-live="polite" data-pending={pending} data-revealed={notes.length}>
           <strong class="pending-count">{pending}</strong> {pending === 1 ? 'note' : 'notes'} in, not yet on the board
           {revealed[section] ? ` · ${notes.length} on the board` : ''}
