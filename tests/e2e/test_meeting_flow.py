@@ -252,6 +252,9 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
 
     refused = await review.call(mod, "POST", "/close", {})
     assert refused.status_code == 409 and refused.json()["error"] == "actions-need-work"
+    # The moderator reads the actions by their wording: no ids, no API paths.
+    said = str(refused.json()["detail"])
+    assert "“Improve communication”" in said and vague["id"] not in said and "/" not in said
     draft = await review.ok("observer", "GET", "/recap")
     assert draft["version"] is None and draft["scribe_text"].startswith("Group agreed")
     closed = await review.ok(

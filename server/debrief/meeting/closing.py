@@ -145,10 +145,38 @@ async def current_recap(meeting: MeetingService, review_id: str) -> dict[str, An
     return await live_recap(meeting, review)
 
 
+SHOWN_ACTIONS = 3
+
+
 async def lint_review(meeting: MeetingService, review_id: str) -> dict[str, Any]:
     actions = await meeting.read(review_id, DocName.RECAP, read_actions)
     problems = lint.lint_actions(actions, today())
-    return {"clean": lint.is_clean(problems), "actions": lint.problems_to_dict(problems)}
+    return {
+        "clean": lint.is_clean(problems),
+        "actions": lint.problems_to_dict(problems),
+        "summary": needs_work_summary(actions, problems),
+    }
+
+
+def needs_work_summary(
+    actions: list[dict[str, Any]], problems: dict[str, list[lint.LintProblem]]
+) -> str:
+    """What the moderator reads when a close is refused: the actions by their wording
+    and the first thing to fix in each (ids and API paths mean nothing to them)."""
+    wording = {str(a.get("id", "")): str(a.get("what", "")).strip() for a in actions}
+    failing = [(key, found) for key, found in problems.items() if found]
+    shown = []
+    for key, found in failing[:SHOWN_ACTIONS]:
+        what = wording.get(key) or "an action without a description"
+        what = what if len(what) <= 60 else what[:59].rstrip() + "…"
+        shown.append(f"“{what}”: {found[0].message.rstrip('.').lower()}")
+    more = len(failing) - len(shown)
+    listed = "; ".join(shown) + (f"; and {more} more" if more else "")
+    count = f"{len(failing)} action item{'s' if len(failing) != 1 else ''}"
+    return (
+        f"{count} still need{'s' if len(failing) == 1 else ''} work ({listed}). Fix them in "
+        "the action items, or write why the meeting closes anyway."
+    )
 
 
 def frozen_checked(recap: dict[str, Any]) -> dict[str, Any]:
@@ -185,12 +213,7 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
         report = await lint_review(meeting, review_id)
         reason = reason.strip()
         if not report["clean"] and not reason:
-            failing = [key for key, found in report["actions"].items() if found]
-            raise Conflict(
-                f"{len(failing)} action item(s) still need work ({', '.join(failing)}); "
-                "fix them (see GET .../actions/lint) or close with a written reason",
-                error="actions-need-work",
-            )
+            raise Conflict(report["summary"], error="actions-need-work")
         closed = {
             **review,
             "status": "closed",
