@@ -97,3 +97,40 @@ def test_drafts_keep_their_section_and_the_board_follows_the_phase(
     expect(page.locator(".votes-left")).to_have_attribute("data-left", "0")
     expect(vote).to_be_disabled()
     expect(vote).to_be_focused()
+
+
+def test_two_tabs_of_one_participant_show_the_same_notes_and_votes_left(
+    people: People, make_review
+) -> None:  # type: ignore[no-untyped-def]
+    review = make_review()
+    mod = moderator_prepared(people, review)
+    ana = people.join("participant-ana", review.invites["participant"], "Ana")
+    go_to_meeting(ana)
+    go_to_phase(mod, (mod, ana), 4, "Contributing factors")
+    first = ana.page
+    second = ana.context.new_page()  # same browser, same session
+    second.on("pageerror", lambda e: ana.errors.append(str(e)))
+    second.goto(first.url)
+    expect(second.locator(".phase-current")).to_contain_text("Contributing factors")
+
+    first.get_by_label("Your note").fill("Alert routing lives in two places")
+    first.get_by_role("button", name="Add my note").click()
+    expect(second.locator(".own-notes")).to_contain_text("Alert routing lives in two places")
+    second.get_by_label("Your note").fill("The runbook link was dead")
+    second.get_by_role("button", name="Add my note").click()
+    expect(first.locator(".own-notes")).to_contain_text("The runbook link was dead")
+    first.locator(".own-notes li", has_text="The runbook link").get_by_role(
+        "button", name="Delete this note"
+    ).click()
+    expect(second.locator(".own-notes")).not_to_contain_text("The runbook link was dead")
+
+    mod.page.get_by_role("button", name="Reveal notes").click()
+    mod.page.get_by_role("button", name="Open voting").click()
+    for page in (first, second):
+        expect(page.locator(".votes-left")).to_have_attribute("data-left", "3")
+    first.get_by_role("button", name=re.compile(r"^Vote for: Alert routing")).click()
+    for page in (first, second):
+        expect(page.locator(".votes-left")).to_have_attribute("data-left", "2")
+    second.get_by_role("button", name=re.compile(r"^Take back a vote from: Alert")).click()
+    for page in (first, second):
+        expect(page.locator(".votes-left")).to_have_attribute("data-left", "3")

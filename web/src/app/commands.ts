@@ -1,6 +1,7 @@
 // The meeting engine's HTTP commands (see GET /api/openapi.json). The room doc is
 // written only by the server; everything that changes it goes through here.
 import { del, get, patch, post, put, request } from './api'
+import { announceOwnChange, type OwnKind } from './own-changes'
 import type { Role } from './session'
 
 const base = (id: string) => `/api/reviews/${encodeURIComponent(id)}`
@@ -77,10 +78,18 @@ export const timerResume = (id: string) => post<unknown>(`${base(id)}/timer/resu
 export const timerExtend = (id: string, minutes: number) => post<unknown>(`${base(id)}/timer/extend`, { minutes })
 export const timerReset = (id: string) => post<unknown>(`${base(id)}/timer/reset`)
 
-export const submitNote = (id: string, kind: string, text: string) => post<MyNote>(`${base(id)}/notes`, { kind, text })
+/** Run a change to your own notes or votes, then tell your other tabs (app/own-changes.ts). */
+async function own<T>(id: string, kind: OwnKind, change: Promise<T>): Promise<T> {
+  const result = await change
+  announceOwnChange(id, kind)
+  return result
+}
+
+export const submitNote = (id: string, kind: string, text: string) => own(id, 'notes', post<MyNote>(`${base(id)}/notes`, { kind, text }))
 export const myNotes = (id: string) => get<{ notes: MyNote[] }>(`${base(id)}/notes/mine`)
-export const editNote = (id: string, noteId: string, text: string) => patch<MyNote>(`${base(id)}/notes/${encodeURIComponent(noteId)}`, { text })
-export const deleteNote = (id: string, noteId: string) => del<unknown>(`${base(id)}/notes/${encodeURIComponent(noteId)}`)
+export const editNote = (id: string, noteId: string, text: string) =>
+  own(id, 'notes', patch<MyNote>(`${base(id)}/notes/${encodeURIComponent(noteId)}`, { text }))
+export const deleteNote = (id: string, noteId: string) => own(id, 'notes', del<unknown>(`${base(id)}/notes/${encodeURIComponent(noteId)}`))
 export const reveal = (id: string, section: string) => post<{ revealed: number }>(`${base(id)}/reveal`, { section })
 
 export const getQuestionnaire = (id: string) => get<{ prompts: string[]; answers: MyNote[] }>(`${base(id)}/questionnaire`)
@@ -97,8 +106,8 @@ export const mergeThemes = (id: string, into: string, themeIds: string[]) =>
 
 export const openVoting = (id: string, section: string) => post<unknown>(`${base(id)}/voting/open`, { section })
 export const closeVoting = (id: string, section: string) => post<unknown>(`${base(id)}/voting/close`, { section })
-export const vote = (id: string, target: string) => post<unknown>(`${base(id)}/votes`, { target })
-export const unvote = (id: string, target: string) => post<unknown>(`${base(id)}/votes/retract`, { target })
+export const vote = (id: string, target: string) => own(id, 'votes', post<unknown>(`${base(id)}/votes`, { target }))
+export const unvote = (id: string, target: string) => own(id, 'votes', post<unknown>(`${base(id)}/votes/retract`, { target }))
 export const myVotes = (id: string) => get<MyVotes>(`${base(id)}/votes/mine`)
 
 export const callElmo = (id: string) => post<unknown>(`${base(id)}/elmo`)

@@ -4,12 +4,14 @@ import { useEffect, useState } from 'preact/hooks'
 import { deleteNote, editNote, myNotes, submitNote, type MyNote } from '../app/commands'
 import { useReview } from '../app/context'
 import { useStored } from '../app/hooks'
+import { useOwnChanges } from '../app/own-changes'
 import { NOTES_PRIVATE } from '../app/texts'
 import { ActionButton, ErrorText, useCommand } from '../app/ui'
 
 export function useMyNotes(refreshKey: string): [MyNote[], () => Promise<void>] {
   const { id, you } = useReview()
   const [notes, setNotes] = useState<MyNote[]>([])
+  const elsewhere = useOwnChanges(id, 'notes') // added, edited or deleted in another tab
   const load = async () => {
     if (you.role === 'observer') return
     try {
@@ -20,7 +22,7 @@ export function useMyNotes(refreshKey: string): [MyNote[], () => Promise<void>] 
   }
   useEffect(() => {
     void load()
-  }, [id, refreshKey])
+  }, [id, refreshKey, elsewhere])
   return [notes, load]
 }
 
