@@ -98,6 +98,22 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     )
     assert imported["imported"] == 4
     await timeline.wait_for(lambda: len(room_map(timeline, "events")) == 4)  # not 4 + 5
+    # The same file again adds nothing; a longer export adds only what is new.
+    again = await review.ok(
+        "participant", "POST", "/timeline/import", {"filename": "a.csv", "content": TIMELINE_CSV}
+    )
+    assert again["imported"] == 0 and again["already_there"] == 4 and again["ids"] == []
+    longer = TIMELINE_CSV + "2025-03-04T10:40:00Z,  Error rate back to NORMAL ,log,,\n"
+    more = await review.ok(
+        "participant", "POST", "/timeline/import", {"filename": "later.csv", "content": longer}
+    )
+    assert more["imported"] == 1 and more["already_there"] == 4
+    await timeline.wait_for(lambda: len(room_map(timeline, "events")) == 5)
+    respaced = longer.replace("back to NORMAL", "back  to normal")
+    same = await review.ok(
+        "participant", "POST", "/timeline/import", {"filename": "x.csv", "content": respaced}
+    )
+    assert same["imported"] == 0  # case and spacing do not make an event new
 
     answered = await review.ok(
         "participant",

@@ -167,15 +167,26 @@ async def import_timeline(call: Call, body: TimelineImport) -> Any:
     fmt = body.format or importers.detect_format(body.filename, body.content)
     events = importers.parse_timeline(body.content, fmt)  # 422 naming the line, nothing kept
     created = now_ms()
-    rows = [{**e, "id": "ev_" + secrets.token_urlsafe(9), "created_ms": created} for e in events]
+    rows: list[dict[str, Any]] = []
 
     def change(doc: Doc) -> None:
+        # Read and written in one edit: two imports of one file at once still add it once.
         target = doc.get("events", type=Map)
+        there = [(e["time"], e["text"]) for e in (dd.event(k, v) for k, v in dd.entries(target))]
+        rows[:] = [
+            {**e, "id": "ev_" + secrets.token_urlsafe(9), "created_ms": created}
+            for e in importers.not_yet_there(events, there)
+        ]
         for row in rows:
             target[row["id"]] = Map(row)
 
     await call.meeting.edit(call.review_id, DocName.TIMELINE, change)
-    return {"format": fmt, "imported": len(rows), "ids": [r["id"] for r in rows]}
+    return {
+        "format": fmt,
+        "imported": len(rows),
+        "already_there": len(events) - len(rows),
+        "ids": [r["id"] for r in rows],
+    }
 
 
 async def lint_given(request: Request) -> Response:

@@ -12,7 +12,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -364,6 +364,28 @@ _PARSERS: dict[str, Callable[[str], list[dict[str, Any]]]] = {
     "slack": parse_slack_export,
     "git": parse_git_log,
 }
+
+
+def event_identity(time: Any, text: Any) -> tuple[str, str]:
+    """What makes two events the same one for a re-import: their time and their text,
+    compared without case or spacing differences."""
+    words = " ".join(str(text or "").split()).casefold()
+    return str(time or "").strip(), words
+
+
+def not_yet_there(
+    events: list[dict[str, Any]], existing: Iterable[tuple[Any, Any]]
+) -> list[dict[str, Any]]:
+    """The imported events the timeline does not hold yet (existing: (time, text) pairs),
+    and none twice: importing the same file again adds nothing."""
+    seen = {event_identity(time, text) for time, text in existing}
+    fresh = []
+    for event in events:
+        identity = event_identity(event.get("time"), event.get("text"))
+        if identity not in seen:
+            seen.add(identity)
+            fresh.append(event)
+    return fresh
 
 
 def parse_timeline(text: str, fmt: str) -> list[dict[str, Any]]:

@@ -122,7 +122,7 @@ export const signOff = (id: string) => post<{ signoffs: number }>(`${base(id)}/s
 export const withdrawSignOff = (id: string) => del<{ signoffs: number }>(`${base(id)}/signoff`)
 
 export const importTimeline = (id: string, content: string, filename: string, format?: string) =>
-  post<{ format: string; imported: number }>(`${base(id)}/timeline/import`, format ? { content, filename, format } : { content, filename })
+  post<{ format: string; imported: number; already_there?: number }>(`${base(id)}/timeline/import`, format ? { content, filename, format } : { content, filename })
 export const lintActions = (id: string) =>
   get<{ clean: boolean; actions: Record<string, { field: string; message: string; hint: string }[]> }>(`${base(id)}/actions/lint`)
 export const closeReview = (id: string, reason: string) =>

@@ -25,7 +25,10 @@ export function TimelineImport({ readOnly }: { readOnly: boolean }) {
     try {
       const content = await file.text()
       const answer = await importTimeline(id, content, file.name, format || undefined)
-      setResult({ ok: true, text: `Imported ${answer.imported} events from ${file.name} (${answer.format}).` })
+      const there = answer.already_there
+        ? ` ${answer.already_there} ${answer.already_there === 1 ? 'was' : 'were'} already in the timeline and ${answer.already_there === 1 ? 'was' : 'were'} left as they are.`
+        : ''
+      setResult({ ok: true, text: `Imported ${answer.imported} events from ${file.name} (${answer.format}).${there}` })
     } catch (e) {
       const line = e instanceof ApiError && e.line !== null ? ` (line ${e.line})` : ''
       setResult({ ok: false, text: `Nothing was imported${line}: ${errorText(e)}` })
