@@ -70,6 +70,13 @@ def prepare(mod: Person) -> None:
     )
     expect(page.locator("#import")).to_contain_text("Imported 3 events")
     expect(page.locator(".timeline .event")).to_have_count(3)
+    # The same file again: recognised, nothing doubled.
+    file_input.set_input_files(
+        files=[{"name": "events.csv", "mimeType": "text/csv", "buffer": TIMELINE_CSV.encode()}]
+    )
+    expect(page.locator("#import")).to_contain_text("Imported 0 events")
+    expect(page.locator("#import")).to_contain_text("3 were already in the timeline")
+    expect(page.locator(".timeline .event")).to_have_count(3)
     mod.shot("02-prepare")
 
 
