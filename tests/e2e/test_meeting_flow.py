@@ -149,6 +149,7 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     await room.wait_for(lambda: len(room_map(room, "notes")) == 5)
     answer = next(n for n in room_map(room, "notes").values() if n["kind"] == "questionnaire")
     assert answer["text"] == "The rollback took two minutes" and answer["prompt"] == 0
+    assert answer["question"] == "What went better than expected?"  # shown with its question
     assert "author" not in answer
 
     info = await review.ok(
@@ -298,6 +299,9 @@ async def test_full_meeting_from_draft_to_closed(review: Review) -> None:
     assert version["hash"] in html.text and "<!DOCTYPE html>" in html.text
     data = (await review.call("observer", "GET", "/export?format=json", expect=200)).json()
     assert data["version"] == version and data["close_reason"].startswith("Owner")
+    asked = {"question": "What went better than expected?"}
+    assert data["questionnaire"] == [{**asked, "answers": ["The rollback took two minutes"]}]
+    assert "<li>What went better than expected?<ul><li>The rollback took two minutes" in html.text
     for client in (room, timeline, recap_doc, late):
         await client.close()
 
@@ -314,6 +318,7 @@ def check_markdown(markdown: str, version: dict[str, Any]) -> None:
         "Timeline",
         "Contributing factors",
         "What worked well",
+        "Questionnaire answers",
         "Action items",
         "Follow-ups",
         "Notes from the scribe",
@@ -334,6 +339,9 @@ def check_markdown(markdown: str, version: dict[str, Any]) -> None:
     assert "Runbooks out of date" not in factors  # merged away
     assert "- Paging went to the wrong rota (1 vote)" in factors
     assert "Quick rollback" in got["What worked well"]
+    assert got["Questionnaire answers"] == (
+        "- What went better than expected?\n  - The rollback took two minutes"
+    )
     actions = got["Action items"]
     assert actions.startswith(
         "1. Add a disk-pressure runbook linked from the alert (Owner: Priya (SRE); Due: 2999-06-01;"

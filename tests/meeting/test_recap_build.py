@@ -6,6 +6,7 @@ import pytest
 
 from debrief.meeting import recap as rc
 from debrief.meeting import review as rv
+from debrief.meeting.recap_shape import SECTIONS
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -143,6 +144,7 @@ def test_markdown_has_fixed_sections_in_order() -> None:
         "Timeline",
         "Contributing factors",
         "What worked well",
+        "Questionnaire answers",
         "Action items",
         "Follow-ups",
         "Notes from the scribe",
@@ -200,7 +202,7 @@ def test_markdown_user_text_cannot_add_sections_or_html() -> None:
         actions=[{**ACTIONS[0], "what": "line one\n## Sneaky"}],
     )
     markdown = rc.to_markdown(recap)
-    assert len(re.findall(r"^## ", markdown, flags=re.MULTILINE)) == 8
+    assert len(re.findall(r"^## ", markdown, flags=re.MULTILINE)) == len(SECTIONS)
     assert not re.search(r"(?<!\\)<img", markdown)  # only backslash-escaped, shown as text
     assert "\\<img src=x onerror=alert(1)\\>" in markdown
 
@@ -242,7 +244,7 @@ def test_html_escapes_all_user_text() -> None:
 def test_markdown_everywhere_escaped() -> None:
     markdown = rc.to_markdown(everywhere(XSS))
     assert not re.search(r"(?<!\\)<img", markdown)
-    assert len(re.findall(r"^## ", markdown, flags=re.MULTILINE)) == 8
+    assert len(re.findall(r"^## ", markdown, flags=re.MULTILINE)) == len(SECTIONS)
 
 
 def test_html_attribute_injection_is_escaped() -> None:

@@ -134,6 +134,8 @@ def note(key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         "theme_id": text(raw.get("theme_id")) or None,
         "prompt": number(raw.get("prompt")),
     }
+    if "question" in raw:  # questionnaire answers: the question, as asked when revealed
+        found["question"] = text(raw.get("question"))
     if "author" in raw:
         found["author"] = text(raw.get("author"))
     return found

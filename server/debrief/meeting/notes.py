@@ -10,7 +10,7 @@ source, so neither the order nor the ids say anything about who wrote what or wh
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -45,8 +45,11 @@ def note_text(value: Any) -> str:
     return clean_text(value, "text", max_len=MAX_NOTE, min_len=1)
 
 
-def public_note(record: Mapping[str, Any], theme_id: str | None = None) -> dict[str, Any]:
-    """What everyone may see of a revealed note: never its owner or its time."""
+def public_note(
+    record: Mapping[str, Any], theme_id: str | None = None, questions: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What everyone may see of a revealed note: never its owner or its time. An answer
+    to the questionnaire carries its question: prompts may be edited later."""
     note: dict[str, Any] = {
         "id": record["id"],
         "text": record["text"],
@@ -54,6 +57,9 @@ def public_note(record: Mapping[str, Any], theme_id: str | None = None) -> dict[
         "theme_id": theme_id,
         "prompt": record.get("prompt"),
     }
+    prompt = record.get("prompt")
+    if record["kind"] == QUESTIONNAIRE and isinstance(prompt, int) and 0 <= prompt < len(questions):
+        note["question"] = questions[prompt]
     if not record.get("anonymous", True):
         note["author"] = record.get("author_name") or "Unnamed attendee"
     return note
@@ -162,7 +168,8 @@ class NoteService:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
         check_section(section)
         async with self.meeting.lock(review_id):
-            await self.meeting.writable_review(review_id)
+            review = await self.meeting.writable_review(review_id)
+            questions = [q for q in review.get("questionnaire") or () if isinstance(q, str)]
             hidden = [
                 r for r in await self.records(review_id)
                 if r["kind"] == section and not r.get("revealed")
@@ -175,7 +182,7 @@ class NoteService:
                                    error="already-revealed")  # fmt: skip
                 notes = doc.get("notes", type=Map)
                 for record in hidden:
-                    notes[record["id"]] = public_note(record)
+                    notes[record["id"]] = public_note(record, questions=questions)
                 meeting = doc.get("meeting", type=Map)
                 meeting["revealed"] = {**meeting_state(doc)["revealed"], section: True}
                 doc.get("note_counts", type=Map)[section] = 0
@@ -216,8 +223,11 @@ class NoteService:
         def change(doc: Doc) -> None:
             notes = doc.get("notes", type=Map)
             old = notes.get(record["id"])
-            theme_id = old.get("theme_id") if isinstance(old, dict) else None
-            notes[record["id"]] = public_note(record, theme_id)
+            shown = old if isinstance(old, dict) else {}
+            fresh = public_note(record, shown.get("theme_id"))
+            if "question" in shown:  # as asked when it was revealed
+                fresh["question"] = shown["question"]
+            notes[record["id"]] = fresh
 
         await self.meeting.edit(review_id, DocName.ROOM, change)
 

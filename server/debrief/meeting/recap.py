@@ -58,6 +58,7 @@ def build_recap(
         "timeline": _condensed_timeline(timeline_events),
         "contributing_factors": _factors(_themes(themes), _notes(notes)),
         "worked_well": _worked_well(_themes(themes), _notes(notes)),
+        "questionnaire": _answers(_notes(notes), dd.texts(review.get("questionnaire"))),
         "actions": [{k: _s(a.get(k)) for k in ("what", "owner", "due", "verify", "kind")}
                     for a in _records(actions)],
         "follow_ups": [_s(f) for f in dd.items(follow_ups) if _s(f)],
@@ -102,6 +103,25 @@ def _themes(themes: Any) -> list[dict[str, Any]]:
 def _notes(notes: Any) -> list[dict[str, Any]]:
     return [{**dd.note(_s(n.get("id")), n), "votes": _votes(n.get("votes"))}
             for n in _records(notes)]  # fmt: skip
+
+
+def _answers(notes: Sequence[Doc], prompts: Sequence[str]) -> list[dict[str, Any]]:
+    """Revealed questionnaire answers under their questions, in the questionnaire's order.
+    An answer revealed by an older version has no question of its own: the prompt of its
+    number then stands in."""
+    grouped: dict[str, list[str]] = {}
+    for note in notes:
+        if note.get("kind") != "questionnaire":
+            continue
+        prompt = note.get("prompt")
+        known = prompts[prompt] if isinstance(prompt, int) and 0 <= prompt < len(prompts) else ""
+        question = _s(note.get("question")) or known or "A question no longer in the list"
+        grouped.setdefault(question, []).append(_s(note.get("text")))
+    order = {q: i for i, q in enumerate(prompts)}
+    return [
+        {"question": q, "answers": sorted(a)}
+        for q, a in sorted(grouped.items(), key=lambda qa: (order.get(qa[0], len(order)), qa[0]))
+    ]
 
 
 def _votes_key(item: Mapping[str, Any]) -> tuple[int, str]:

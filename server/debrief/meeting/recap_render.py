@@ -166,6 +166,14 @@ def _md_items(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _md_answers(questions: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = []
+    for question in questions:
+        lines.append(f"- {md(question.get('question'))}")
+        lines += [f"  - {md(a)}" for a in dd.texts(question.get("answers"))]
+    return lines
+
+
 def _md_factors(recap: Doc) -> list[str]:
     lines: list[str] = []
     for group in _rows(recap, "contributing_factors"):
@@ -192,6 +200,7 @@ _MD_SECTIONS: dict[str, Callable[[Doc], list[str]]] = {
     "timeline": _md_timeline,
     "contributing_factors": _md_factors,
     "worked_well": lambda r: _md_items(_rows(r, "worked_well")),
+    "questionnaire": lambda r: _md_answers(_rows(r, "questionnaire")),
     "actions": _md_actions,
     "follow_ups": lambda r: [f"- {md(f)}" for f in dd.texts(r.get("follow_ups"))],
     "scribe_text": lambda r: [_md_block(_t(r.get("scribe_text")))] if _t(r.get("scribe_text"))
@@ -312,6 +321,10 @@ _HTML_SECTIONS: dict[str, Callable[[Doc], str]] = {
     "timeline": _html_timeline,
     "contributing_factors": _html_factors,
     "worked_well": lambda r: _html_items(_rows(r, "worked_well")),
+    "questionnaire": lambda r: _ul([
+        esc(q.get("question")) + _ul([esc(a) for a in dd.texts(q.get("answers"))])
+        for q in _rows(r, "questionnaire")
+    ]),
     "actions": _html_actions,
     "follow_ups": lambda r: _ul([esc(f) for f in dd.texts(r.get("follow_ups"))]),
     "scribe_text": lambda r: (

@@ -16,6 +16,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("timeline", "Timeline"),
     ("contributing_factors", "Contributing factors"),
     ("worked_well", "What worked well"),
+    ("questionnaire", "Questionnaire answers"),
     ("actions", "Action items"),
     ("follow_ups", "Follow-ups"),
     ("scribe_text", "Notes from the scribe"),

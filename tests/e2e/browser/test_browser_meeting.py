@@ -235,6 +235,12 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     mod.page.get_by_role("button", name="Reveal notes").click()
     for p in everyone:
         expect(p.page.locator(".board-notes")).to_contain_text("Support escalated within minutes")
+    # The pre-read answers, revealed: each under the question it answers.
+    mod.page.get_by_role("tab", name="Questionnaire answers").click()
+    mod.page.get_by_role("button", name="Reveal notes").click()
+    ben.page.get_by_role("tab", name="Questionnaire answers").click()
+    answer = ben.page.locator(".board-notes .note", has_text="Support spotted it fast")
+    expect(answer.locator(".note-question")).to_have_text("What went better than expected?")
 
     # Hands and round-robin.
     ana.page.get_by_role("button", name="Raise my hand").click()
@@ -296,6 +302,7 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         "## Scope",
         "## Contributing factors",
         "## What worked well",
+        "## Questionnaire answers",
         "## Action items",
     ):
         assert heading in markdown
@@ -303,6 +310,7 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     assert "Ownership of the deploy checklist" in markdown
     assert "The alert fired but went to a muted channel." in markdown
     assert "Support escalated within minutes" in markdown
+    assert "- What went better than expected?\n  - Support spotted it fast" in markdown
     with mod.page.expect_download() as info:
         mod.page.locator("a[data-format='json']").first.click()
     recap = json.loads(info.value.path().read_text(encoding="utf-8"))
@@ -315,6 +323,9 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     expect(ana.page.get_by_role("heading", name="Action items")).to_be_visible()
     expect(ana.page.locator(".recap")).to_contain_text("Final recap, version 1")
     expect(ana.page.locator(".recap")).to_contain_text("Route checkout alerts")
+    expect(ana.page.locator(".questionnaire-answers")).to_contain_text(
+        "What went better than expected?Support spotted it fast"
+    )
     ana.shot("10-recap")
     assert (SCREENSHOTS / "05-meeting-moderator.png").exists()
     # The README's picture: refreshed on request, so a test run leaves the tree clean.

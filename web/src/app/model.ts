@@ -78,6 +78,8 @@ export interface Note {
   kind: string
   theme_id: string | null
   prompt: number | null
+  // questionnaire answers: the question they answer (as asked when revealed)
+  question?: string
   author?: string
 }
 
@@ -246,6 +248,7 @@ export function readNotes(room: Y.Doc): Note[] {
       prompt: optNum(o.prompt),
     }
     if (typeof o.author === 'string') note.author = o.author
+    if (typeof o.question === 'string' && o.question) note.question = o.question
     out.push(note)
   })
   return out

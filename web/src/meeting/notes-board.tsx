@@ -84,6 +84,7 @@ function NoteCard({ note, themes, isModerator, v, votable }: {
   const cmd = useCommand()
   return (
     <li class="note" data-note-id={note.id}>
+      {note.question && <p class="note-question muted small">{note.question}</p>}
       <p class="note-text">{note.text}</p>
       <div class="row small">
         {note.author && <span class="muted">by {note.author}</span>}

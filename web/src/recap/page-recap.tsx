@@ -11,6 +11,7 @@ import { ErrorText, formatLocalTime, useCommand } from '../app/ui'
 
 type Json = Record<string, unknown>
 const s = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
+const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
 const list = (v: unknown): Json[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Json[]) : [])
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(s) : [])
 
@@ -138,6 +139,25 @@ export function RecapPage() {
         <section>
           <h2>What worked well</h2>
           {list(recap.worked_well).length ? <Items items={list(recap.worked_well)} /> : <p class="muted">None recorded.</p>}
+        </section>
+        <section>
+          <h2>Questionnaire answers</h2>
+          {list(recap.questionnaire).length ? (
+            <ul class="questionnaire-answers">
+              {list(recap.questionnaire).map((q, i) => (
+                <li key={i}>
+                  {s(q.question)}
+                  <ul>
+                    {texts(q.answers).map((a, j) => (
+                      <li key={j}>{a}</li>
+                    ))}
+                  </ul>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p class="muted">None recorded.</p>
+          )}
         </section>
         <section>
           <h2>Action items</h2>
