@@ -286,3 +286,31 @@ def test_votes_text(votes: int | None) -> None:
 
     expected = {0: "0 votes", 1: "1 vote", 2: "2 votes", None: "votes hidden"}[votes]
     assert votes_text(votes) == expected
+
+
+def test_the_scribe_chooses_which_events_the_recap_keeps() -> None:
+    events = [
+        {**EVENTS[0], "recap": "drop"},  # marked, but left out
+        EVENTS[1],  # marked: in by default
+        {**EVENTS[2], "recap": "keep"},  # unmarked, but kept
+        {"time": "2024-05-01T10:40:00Z", "text": "Error rate back to normal", "source": "log",
+         "link": "", "markers": ["resolved"]},
+    ]  # fmt: skip
+    kept = [e["text"] for e in build(timeline_events=events)["timeline"]]
+    assert kept == ["Disk alert", "Unmarked log line", "Error rate back to normal"]
+
+
+def test_questionnaire_answers_sit_under_their_questions() -> None:
+    review = make_review()
+    review["questionnaire"] = ["What went well?", "What slowed us down?"]
+    notes = [
+        {"id": "q1", "text": "Paging", "kind": "questionnaire", "prompt": 1,
+         "question": "What slowed us down?"},
+        {"id": "q2", "text": "Rollback", "kind": "questionnaire", "prompt": 0},  # older version
+        {"id": "q3", "text": "Docs", "kind": "questionnaire", "prompt": 1,
+         "question": "What slowed us down?"},
+    ]  # fmt: skip
+    assert build(review=review, notes=notes)["questionnaire"] == [
+        {"question": "What went well?", "answers": ["Rollback"]},
+        {"question": "What slowed us down?", "answers": ["Docs", "Paging"]},
+    ]

@@ -590,3 +590,25 @@ def test_audit_trail_starts_a_new_entry_after_the_window_or_a_delete() -> None:
         (62_000, "delete", "action a1"),
         (63_000, "edit", "action a1"),
     ]
+
+
+def test_only_the_moderator_and_scribe_choose_what_the_recap_keeps(timeline: Server) -> None:
+    ana = Client(timeline, 11)
+    timeline.receive(ana.change(add_event("ev_a", ANA.participant_id)), ANA)
+    # Her own event, but the recap's choice is not hers to make: neither on an edit...
+    ana.pull(timeline)
+    with pytest.raises(GuardRefused, match="only the moderator or scribe"):
+        timeline.guard.check(ana.change(set_field("ev_a", "recap", "keep")), ANA, NOW)
+    # ... nor on a new event of her own.
+    fresh = Client(timeline, 12)
+    with pytest.raises(GuardRefused, match="only the moderator or scribe"):
+        timeline.guard.check(
+            fresh.change(add_event("ev_b", ANA.participant_id, recap="keep")), ANA, NOW
+        )
+    # The scribe keeps or drops anyone's event, with documented values only.
+    sam = Client(timeline, 13)
+    timeline.receive(sam.change(set_field("ev_a", "recap", "drop")), SCRIBE)
+    assert events(timeline.doc)["ev_a"]["recap"] == "drop"
+    sam.pull(timeline)
+    with pytest.raises(GuardRefused, match="recap"):
+        timeline.guard.check(sam.change(set_field("ev_a", "recap", "maybe")), SCRIBE, NOW)

@@ -122,6 +122,7 @@ def event(key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         "link": text(raw.get("link")),
         "markers": texts(raw.get("markers"), MAX_MARKERS, unique=True),
         "created_ms": number(raw.get("created_ms")) or 0,
+        "recap": text(raw.get("recap")),
     }
 
 

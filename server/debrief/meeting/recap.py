@@ -129,12 +129,18 @@ def _votes_key(item: Mapping[str, Any]) -> tuple[int, str]:
 
 
 def _condensed_timeline(events: Any) -> list[dict[str, Any]]:
-    """Only events someone marked as a turning point, oldest first."""
+    """The events the recap keeps, oldest first: those marked as a turning point unless
+    the scribe left them out ("drop"), and any the scribe chose to keep."""
     shaped = [dd.event(_s(e.get("id")), e) for e in _records(events)]
     return [
         {k: e[k] for k in ("time", "text", "source", "link", "markers")}
-        for e in sorted(shaped, key=lambda e: e["time"]) if e["markers"]
+        for e in sorted(shaped, key=lambda e: e["time"]) if in_recap(e)
     ]  # fmt: skip
+
+
+def in_recap(event: Mapping[str, Any]) -> bool:
+    choice = event.get("recap")
+    return choice == "keep" or (bool(event.get("markers")) and choice != "drop")
 
 
 def _theme_notes(theme_id: Any, notes: Sequence[Doc]) -> list[str]:

@@ -109,6 +109,7 @@ MARKER_LABELS: dict[str, str] = {
     "handoff": "Handoff",
     "escalation-delay": "Escalation delay",
     "decision-under-uncertainty": "Decision under uncertainty",
+    "resolved": "Resolved",
 }
 
 STATUS_LABELS: dict[str, str] = {

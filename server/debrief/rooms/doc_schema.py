@@ -35,6 +35,7 @@ MAX_RECAP_TEXT = 100_000  # chars of `recap.text` after the change
 MAX_FOLLOWUPS = 20_000  # chars of `recap.followups` after the change
 
 EVENT_SOURCES = frozenset(EVENT_SOURCE_LABELS)
+RECAP_CHOICES = frozenset({"keep", "drop"})
 MARKERS = frozenset(MARKER_LABELS)
 ACTION_KINDS = frozenset(ACTION_KIND_LABELS)
 
@@ -131,6 +132,8 @@ class Collection:
     max_key: int
     fields: dict[str, Check]
     owned: bool  # entries carry `by`: participants change only their own
+    # fields only the moderator and scribe may set, even on an entry of someone else's
+    curated: frozenset[str] = frozenset()
 
 
 EVENTS = Collection(
@@ -147,8 +150,12 @@ EVENTS = Collection(
         "markers": _markers,
         "created_ms": _number,
         "by": _text(MAX_BY),
+        # the scribe's choice for the recap's timeline: "" (marked events go in),
+        # "keep" (in, marked or not) or "drop" (left out)
+        "recap": _choice(RECAP_CHOICES),
     },
     owned=True,
+    curated=frozenset({"recap"}),
 )
 ACTIONS = Collection(
     root="actions",

@@ -276,6 +276,8 @@ class DocGuard:
             where = f"{part.noun} {_short(entry)}"
             self._may_change(part, entry, shadow, writer, where)
             for name, change in keys.items():
+                if name in part.curated and writer.role not in ANY_ENTRY:
+                    raise GuardRefused(f"{where}: only the moderator or scribe may set {name}")
                 if name == "by" and part.owned and (
                     change.get("action") == "delete"
                     or change.get("newValue") != shadow.owners.get(entry)
@@ -303,6 +305,8 @@ class DocGuard:
             if not isinstance(value, Map):
                 raise GuardRefused(f"{where} must be a map of fields")
             fields = _check_entry(part, entry, where, value)
+            if writer.role not in ANY_ENTRY and any(value.get(n) for n in part.curated):
+                raise GuardRefused(f"{where}: only the moderator or scribe may set what is curated")
             owner = _owner_of(value)
             if action == "add":
                 if part.owned and owner != writer.participant_id:

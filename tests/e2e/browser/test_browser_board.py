@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from conftest import People, Person, go_to_meeting, moderator_prepared
@@ -134,3 +135,78 @@ def test_two_tabs_of_one_participant_show_the_same_notes_and_votes_left(
     second.get_by_role("button", name=re.compile(r"^Take back a vote from: Alert")).click()
     for page in (first, second):
         expect(page.locator(".votes-left")).to_have_attribute("data-left", "3")
+
+
+def test_one_browser_holds_several_reviews(people: People, make_review) -> None:  # type: ignore[no-untyped-def]
+    first = make_review("Checkout errors after the Tuesday deploy")
+    second = make_review("Search outage during the sale")
+    mod = people.join("moderator", first.invites["moderator"], "Morgan")
+    other = mod.context.new_page()  # a second tab of the same browser
+    other.on("pageerror", lambda e: mod.errors.append(str(e)))
+    other.goto(second.invites["moderator"])
+    other.get_by_role("button", name="Join without a name").click()
+    expect(other.locator("header.top [data-role]")).to_be_visible()
+    expect(other.get_by_text("Search outage during the sale").first).to_be_visible()
+
+    # The first tab, reloaded, is still in its own review and can act in it.
+    mod.page.reload()
+    expect(mod.page.get_by_text("Checkout errors after the Tuesday deploy").first).to_be_visible()
+    mod.page.get_by_role("button", name="Start the meeting").click()
+    expect(mod.page.locator("header [data-status='live']")).to_be_visible()
+    # And so is the second.
+    other.reload()
+    other.get_by_role("button", name="Start the meeting").click()
+    expect(other.locator("header [data-status='live']")).to_be_visible()
+
+
+def add_event(page: Page, text: str, marker: str | None = None) -> None:
+    page.get_by_role("button", name="Add an event").click()
+    page.get_by_label("What happened").fill(text)
+    if marker:
+        page.get_by_label(marker).check()
+    page.get_by_role("button", name="Add to timeline").click()
+    expect(page.locator(".timeline .event", has_text=text)).to_be_visible()
+
+
+def test_the_scribe_chooses_the_recap_timeline_and_the_recap_keeps_its_evidence(
+    people: People, make_review, server
+) -> None:  # type: ignore[no-untyped-def]
+    review = make_review()
+    token = httpx.post(server.url + "/api/join", json={"invite": review.invites["moderator"]})
+    patched = httpx.patch(
+        f"{server.url}/api/reviews/{review.id}",
+        json={"evidence_links": [{"url": "https://tickets.example.com/INC-7", "title": "INC-7"}]},
+        headers={"Authorization": f"Bearer {token.json()['token']}"},
+    )
+    assert patched.status_code == 200, patched.text
+    mod = moderator_prepared(people, review)
+    go_to_phase(mod, (mod,), 3, "Timeline walkthrough")
+    add_event(mod.page, "Checkout alert fires", "First signal")
+    add_event(mod.page, "Support asks in the wrong channel")
+    add_event(mod.page, "Error rate back to normal", "Resolved")
+
+    sam = people.join("scribe", review.invites["scribe"], "Sam")
+    sam.page.get_by_role("link", name="Recap and actions").click()
+    heading = sam.page.get_by_role("heading", name="Timeline in the recap")
+    lane = sam.page.locator(".timeline", has=heading)
+
+    def choice(text: str):  # type: ignore[no-untyped-def]
+        return lane.locator(".event", has_text=text).get_by_label("In the recap")
+
+    expect(choice("Checkout alert fires")).to_be_checked()  # marked: in by default
+    expect(choice("Error rate back to normal")).to_be_checked()  # the recovery too
+    expect(choice("Support asks in the wrong channel")).not_to_be_checked()
+    choice("Checkout alert fires").uncheck()
+    choice("Support asks in the wrong channel").check()
+    # Another screen sees the choice at once (it lives in the shared timeline doc).
+    expect(mod.page.locator(".timeline .event", has_text="Checkout alert fires")).to_have_attribute(
+        "data-in-recap", "false"
+    )
+
+    sam.page.get_by_role("link", name="Final recap").click()
+    recap = sam.page.locator(".recap")
+    expect(recap).to_contain_text("Support asks in the wrong channel")
+    expect(recap).to_contain_text("Error rate back to normal (Resolved)")
+    expect(recap).not_to_contain_text("Checkout alert fires")
+    link = recap.locator(".evidence-links").get_by_role("link", name="INC-7")
+    expect(link).to_have_attribute("href", "https://tickets.example.com/INC-7")

@@ -107,7 +107,12 @@ export interface TimelineEvent {
   created_ms: number
   /** Participant id of whoever added it; "" for imported events (nobody's). */
   by: string
+  /** The scribe's choice for the recap: "" (marked events go in), "keep" or "drop". */
+  recap: string
 }
+
+/** Whether the recap's timeline shows an event (the server's rule, meeting/recap.py). */
+export const inRecap = (e: TimelineEvent): boolean => e.recap === 'keep' || (e.markers.length > 0 && e.recap !== 'drop')
 
 export interface Action {
   id: string
@@ -301,6 +306,7 @@ export function readEvents(timeline: Y.Doc): TimelineEvent[] {
       markers: arr(v.get('markers')).filter((x): x is string => typeof x === 'string'),
       created_ms: num(v.get('created_ms')),
       by: field(v, 'by'),
+      recap: field(v, 'recap'),
     })
   })
   return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.created_ms - b.created_ms))

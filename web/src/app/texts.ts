@@ -87,6 +87,7 @@ export const MARKERS: Record<string, string> = {
   handoff: 'Handoff',
   'escalation-delay': 'Escalation delay',
   'decision-under-uncertainty': 'Decision under uncertainty',
+  resolved: 'Resolved',
 }
 
 export const DEFAULT_QUESTIONS: readonly string[] = [
@@ -110,6 +111,11 @@ export const NOTES_PRIVATE = 'Only you can see your notes until the moderator re
 export function refusedChange(doc: string, reason: string): string {
   const what = doc === 'recap' ? 'the recap' : 'the timeline'
   return `Your last change to ${what} was not saved: ${reason}. This screen now shows ${what} as everyone sees it.`
+}
+/** A change the server could not store (its disk is full or stalled): kept here, sent later. */
+export function unsavedChange(doc: string, reason: string): string {
+  const what = doc === 'recap' ? 'the recap' : 'the timeline'
+  return `Your last change to ${what} is not saved yet (${reason}). It stays on this screen and is sent by itself.`
 }
 export const PASTE_CUT = (max: number) =>
   `That paste was too long: only the first ${max.toLocaleString('en')} characters fit here, the rest was left out.`

@@ -89,6 +89,18 @@ export function RecapPage() {
             <dd>{s(scope.window_start) ? `${formatLocalTime(s(scope.window_start))} – ${formatLocalTime(s(scope.window_end))}` : '—'}</dd>
             <dt>Expected output</dt>
             <dd>{s(scope.expected_output) || '—'}</dd>
+            <dt>Evidence</dt>
+            <dd>
+              {list(recap.evidence_links).length === 0 ? '—' : (
+                <ul class="evidence-links">
+                  {list(recap.evidence_links).map((x, i) => {
+                    const href = safeUrl(s(x.url))
+                    const title = s(x.title) || s(x.url)
+                    return <li key={i}>{href ? <a href={href} rel="noopener noreferrer nofollow">{title}</a> : title}</li>
+                  })}
+                </ul>
+              )}
+            </dd>
           </dl>
         </section>
         {list(recap.baseline_metrics).length > 0 && (
@@ -105,15 +117,17 @@ export function RecapPage() {
           </section>
         )}
         <section>
-          <h2>Timeline (turning points)</h2>
-          {list(recap.timeline).length === 0 ? <p class="muted">No event was marked.</p> : (
+          <h2>Timeline</h2>
+          {list(recap.timeline).length === 0 ? <p class="muted">No event was chosen for the recap.</p> : (
             <ol class="events">
               {list(recap.timeline).map((e, i) => {
                 const href = safeUrl(s(e.link))
                 return (
                   <li key={i} class="event">
                     <time dateTime={s(e.time)}>{formatLocalTime(s(e.time))}</time> {s(e.text)}{' '}
-                    <span class="muted">({strings(e.markers).map((m) => MARKERS[m] ?? m).join(', ')})</span>
+                    {strings(e.markers).length > 0 && (
+                      <span class="muted">({strings(e.markers).map((m) => MARKERS[m] ?? m).join(', ')})</span>
+                    )}
                     {href && (
                       <>
                         {' '}

@@ -93,7 +93,7 @@ export function ScribePage() {
         <aside class="scribe-side" aria-label="Live sources">
           <TimerPanel readOnly />
           <BoardSummary />
-          <TimelineLane editable={false} markedOnly />
+          <TimelineLane editable={false} recapChoice={editable} />
         </aside>
       </div>
     </main>

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks'
 import * as Y from 'yjs'
 import { useReview } from '../app/context'
 import { useY } from '../app/hooks'
-import { newId, readEvents, safeUrl, type TimelineEvent } from '../app/model'
+import { inRecap, newId, readEvents, safeUrl, type TimelineEvent } from '../app/model'
 import { EVENT_SOURCES, MARKERS } from '../app/texts'
 import { formatLocalTime } from '../app/ui'
 
@@ -107,17 +107,19 @@ function EventForm({ initial, onSave, onCancel, submitLabel, idPrefix }: {
   )
 }
 
-function EventItem({ event, canChange, onEdit, onDelete }: {
+function EventItem({ event, canChange, onEdit, onDelete, onRecap }: {
   event: TimelineEvent
   canChange: boolean
   onEdit: () => void
   onDelete: () => void
+  /** Set when this screen chooses what the recap keeps (scribe, moderator). */
+  onRecap?: (keep: boolean) => void
 }) {
   const href = event.link ? safeUrl(event.link) : null
   const [confirming, setConfirming] = useState(false)
   const when = formatLocalTime(event.time)
   return (
-    <li class="event" data-event-id={event.id}>
+    <li class="event" data-event-id={event.id} data-in-recap={inRecap(event)}>
       <div class="event-meta">
         <time dateTime={event.time}>{when}</time>
         <span class={`chip source-${event.source}`}>{EVENT_SOURCES[event.source] ?? event.source}</span>
@@ -133,6 +135,11 @@ function EventItem({ event, canChange, onEdit, onDelete }: {
         </ul>
       )}
       <div class="row">
+        {onRecap && (
+          <label class="small in-recap">
+            <input type="checkbox" checked={inRecap(event)} onChange={(e) => onRecap(e.currentTarget.checked)} /> In the recap
+          </label>
+        )}
         {event.link &&
           (href ? (
             <a href={href} target="_blank" rel="noopener noreferrer nofollow" class="small">
@@ -167,7 +174,10 @@ function EventItem({ event, canChange, onEdit, onDelete }: {
   )
 }
 
-export function TimelineLane({ editable, markedOnly = false }: { editable: boolean; markedOnly?: boolean }) {
+/** `recapChoice`: the scribe's view of what the recap keeps (all events, a checkbox each
+ *  when the reader may choose); otherwise the whole timeline, editable or not. */
+export function TimelineLane({ editable, recapChoice }: { editable: boolean; recapChoice?: boolean }) {
+  const choosing = recapChoice !== undefined
   const { sync, you } = useReview()
   const doc = sync.docs.timeline
   const events = doc.getMap<Y.Map<unknown>>('events')
@@ -175,7 +185,7 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
   const [editing, setEditing] = useState<string | null>(null)
   const [adding, setAdding] = useState(false)
   const all = readEvents(doc)
-  const list = markedOnly ? all.filter((e) => e.markers.length) : all
+  const list = all
   // The server's rule (docs/shared-docs.md): participants change only the events they
   // added; moderator and scribe change any, imported ones included.
   const anyEvent = you.role === 'moderator' || you.role === 'scribe'
@@ -209,6 +219,13 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
     })
     setEditing(null)
   }
+  // "" whenever the default (marked: in, unmarked: out) already says it
+  const choose = (ev: TimelineEvent, keep: boolean) => {
+    const m = events.get(ev.id)
+    if (!(m instanceof Y.Map)) return
+    const byDefault = ev.markers.length > 0
+    m.set('recap', keep === byDefault ? '' : keep ? 'keep' : 'drop')
+  }
   const remove = (id: string) => {
     events.delete(id)
     if (editing === id) setEditing(null)
@@ -217,7 +234,7 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
   return (
     <section class="panel timeline" aria-labelledby="timeline-title">
       <div class="panel-head">
-        <h2 id="timeline-title">{markedOnly ? 'Turning points' : 'Timeline'}</h2>
+        <h2 id="timeline-title">{choosing ? 'Timeline in the recap' : 'Timeline'}</h2>
         {editable && !adding && (
           <button type="button" class="btn btn-primary" onClick={() => setAdding(true)}>
             Add an event
@@ -233,8 +250,14 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
           onCancel={() => setAdding(false)}
         />
       )}
+      {choosing && (
+        <p class="muted small">
+          Marked events go into the recap unless you leave them out; add any other event that tells the story, the recovery
+          included.
+        </p>
+      )}
       {list.length === 0 ? (
-        <p class="muted">{markedOnly ? 'No event is marked as a turning point yet.' : 'No events yet. Facts first: what happened, and when?'}</p>
+        <p class="muted">No events yet. Facts first: what happened, and when?</p>
       ) : (
         <ol class="events">
           {list.map((ev) =>
@@ -255,6 +278,7 @@ export function TimelineLane({ editable, markedOnly = false }: { editable: boole
                 canChange={canChange(ev)}
                 onEdit={() => setEditing(ev.id)}
                 onDelete={() => remove(ev.id)}
+                onRecap={recapChoice ? (keep) => choose(ev, keep) : undefined}
               />
             ),
           )}
