@@ -35,7 +35,7 @@ def make_storage(settings: Settings) -> Storage:
         return RedisStorage(settings.redis_url, prefix=settings.redis_prefix)
     from debrief.storage.sqlite import SQLiteStorage
 
-    return SQLiteStorage(settings.data_dir / "debrief.sqlite3")
+    return SQLiteStorage(settings.data_dir / "debrief.sqlite3", stall_s=settings.storage_stall_s)
 
 
 def make_relay(settings: Settings, storage: Storage) -> Relay | None:
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> DocSockets:
             compact_every=settings.compact_every,
             keepalive_s=settings.keepalive_s,
             relay=relay,
+            write_limits=settings.write_limits(),
         )
         rooms.start()
         sessions = SessionService(storage, settings.resolve_secret(), settings.session_ttl_s)

@@ -25,6 +25,11 @@ class Metrics:
         self.writes_denied = Counter(
             "debrief_writes_denied", "Updates refused for lack of write permission", registry=r
         )
+        self.writes_throttled = Counter(
+            "debrief_writes_throttled",
+            "Updates held back because their connection or review wrote faster than its rate",
+            registry=r,
+        )
         self.slow_peers = Counter(
             "debrief_slow_peers_closed", "Peers closed because their queue overflowed", registry=r
         )

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debrief.rooms.write_rates import WriteLimits
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -144,11 +146,56 @@ class Settings:
     peer_close_timeout_s: float = field(
         default_factory=lambda: _env_float("DEBRIEF_PEER_CLOSE_TIMEOUT", 5.0)
     )
+    # --- Issue 14 item 1: what one connection and one review may write, and doc size ---
+    # Bytes and updates a second one websocket may write, and its burst; faster
+    # writers are read more slowly (backpressure), never closed for it.
+    write_rate_bytes: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_WRITE_RATE", 256 * 1024)
+    )
+    write_burst_bytes: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_WRITE_BURST", 2 * 1024 * 1024)
+    )
+    write_rate_updates: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_WRITE_UPDATES", 100.0)
+    )
+    # The same for all connections of one review together (its three docs).
+    review_write_rate_bytes: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_REVIEW_WRITE_RATE", 512 * 1024)
+    )
+    review_write_burst_bytes: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_REVIEW_WRITE_BURST", 4 * 1024 * 1024)
+    )
+    review_write_rate_updates: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_REVIEW_WRITE_UPDATES", 1000.0)
+    )
+    # Stored bytes one review doc may grow to; clients' updates past it are refused.
+    max_doc_bytes: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_MAX_DOC_BYTES", 16 * 1024 * 1024)
+    )
+    # --- Issue 14 items 5+6: a stalled or full data disk ---
+    # Seconds a storage write may be in flight before storage counts as stalled: writes
+    # are then refused at once (HTTP 503, a refusal on the websocket) until it recovers.
+    storage_stall_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_STORAGE_STALL_S", 5.0)
+    )
     web_dist: Path = field(
         default_factory=lambda: Path(
             os.environ.get("DEBRIEF_WEB_DIST", Path(__file__).resolve().parents[2] / "web/dist")
         )
     )
+
+    def write_limits(self) -> WriteLimits:
+        return WriteLimits(
+            bytes_per_s=self.write_rate_bytes,
+            burst_bytes=max(self.write_burst_bytes, self.max_frame_bytes),
+            updates_per_s=self.write_rate_updates,
+            burst_updates=self.write_rate_updates * 4,
+            review_bytes_per_s=self.review_write_rate_bytes,
+            review_burst_bytes=max(self.review_write_burst_bytes, self.max_frame_bytes),
+            review_updates_per_s=self.review_write_rate_updates,
+            review_burst_updates=self.review_write_rate_updates * 4,
+            max_doc_bytes=self.max_doc_bytes,
+        )
 
     def resolve_secret(self) -> str:
         """The signing key; generated once and kept in the data dir so restarts keep sessions."""

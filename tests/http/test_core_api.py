@@ -26,7 +26,8 @@ async def test_create_join_and_cookie(server: ServerProcess) -> None:
         assert data["role"] == "scribe" and data["review_id"] == body["id"]
         assert data["participant_id"] and data["token"]
         cookie = joined.headers["set-cookie"].lower()
-        assert "debrief_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+        assert f"debrief_session_{body['id'].lower()}=" in cookie
+        assert "httponly" in cookie and "samesite=lax" in cookie
         # a bare code works as well as the URL
         code = body["invites"]["observer"].rsplit("/", 1)[1]
         assert (await http.post("/api/join", json={"invite": code})).json()["role"] == "observer"

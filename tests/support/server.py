@@ -28,6 +28,15 @@ TEST_LIMITS = {
     "DEBRIEF_RATE_BAD_INVITES": "100000/minute",
     "DEBRIEF_RATE_IP": "100000/second",
     "DEBRIEF_RATE_SESSION": "100000/second",
+    # Tests that write megabytes on purpose (slow readers, big docs); the write rates and
+    # the doc size bound have tests of their own with their own settings.
+    "DEBRIEF_WRITE_RATE": "1e9",
+    "DEBRIEF_WRITE_BURST": "1e9",
+    "DEBRIEF_WRITE_UPDATES": "1e6",
+    "DEBRIEF_REVIEW_WRITE_RATE": "1e9",
+    "DEBRIEF_REVIEW_WRITE_BURST": "1e9",
+    "DEBRIEF_REVIEW_WRITE_UPDATES": "1e6",
+    "DEBRIEF_MAX_DOC_BYTES": str(256 * 1024 * 1024),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,19 @@ from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.services import Services, services
 
-SESSION_COOKIE = "debrief_session"
+# One cookie per review, so a browser holds any number of reviews at once; the single
+# cookie of earlier versions is still read, so their sessions keep working.
+LEGACY_SESSION_COOKIE = "debrief_session"
+
+
+def session_cookie(review_id: str) -> str:
+    """The name of the cookie that holds a browser's session for ``review_id``."""
+    return f"{LEGACY_SESSION_COOKIE}_{review_id}"
+
+
+def cookie_token(cookies: Mapping[str, str], review_id: str) -> str | None:
+    """The session token this browser holds for ``review_id``, if any."""
+    return cookies.get(session_cookie(review_id)) or cookies.get(LEGACY_SESSION_COOKIE)
 REVIEW = "review"
 
 
@@ -98,7 +111,7 @@ async def join_review(request: Request) -> Response:
         }
     )
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie(session.review_id),
         token,
         max_age=svc.settings.session_ttl_s,
         httponly=True,
@@ -114,15 +127,28 @@ async def server_time(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """200 while storage takes writes; 503 with why (unreachable, stalled, full) if not.
+
+    Answers at once whatever the data disk does: the storage state is kept in memory
+    (storage/health.py), nothing here waits on a write."""
     svc = services(request)
-    reachable = await svc.storage.ping()
+    health = svc.storage.health
+    writable = health.ok
+    reachable = await svc.storage.ping() if writable else True
+    ok = writable and reachable
+    reason = health.reason or ("" if reachable else "storage does not answer")
     return JSONResponse(
         {
-            "status": "ok" if reachable else "storage-unavailable",
+            "status": "ok" if ok else "storage-unavailable",
             "storage": type(svc.storage).__name__,
             "rooms": len(svc.rooms.rooms),
+            "health": {
+                "state": health.state if reachable else "unreachable",
+                "reason": reason,
+                "since": health.to_dict()["since"],
+            },
         },
-        status_code=200 if reachable else 503,
+        status_code=200 if ok else 503,
     )
 
 

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from debrief.auth.roles import Role
 from debrief.auth.sessions import AuthError, Session
-from debrief.http.api import SESSION_COOKIE, bearer_token
+from debrief.http.api import bearer_token, cookie_token
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
@@ -129,7 +129,7 @@ def same_origin(svc: Services, request: Request) -> bool:
 async def authenticate(svc: Services, request: Request) -> Session:
     token = bearer_token(request)
     if token is None:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = cookie_token(request.cookies, request.path_params.get("review_id", ""))
         # Cookies ride along on cross-site requests; bearer tokens never do.
         if token and request.method not in SAFE_METHODS and not same_origin(svc, request):
             raise ApiError(403, "cross-origin", "this request must come from the Debrief app")

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from debrief.meeting.errors import DomainError
-from debrief.storage.base import StorageError
+from debrief.storage.base import StorageError, StorageStalled, StorageUnavailable
 
 
 class ApiError(Exception):
@@ -67,8 +67,14 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_storage_error(request: Request, exc: Exception) -> Response:
-    """Storage unreachable (e.g. Redis lost): refuse, the client retries shortly."""
-    return error_response(503, "storage-unavailable", f"{exc} - try again shortly")
+    """Storage unreachable (e.g. Redis lost), stalled or full: refuse, the client retries."""
+    if isinstance(exc, StorageStalled):
+        detail = f"{exc}: your request may or may not have been saved - check, then retry"
+    elif isinstance(exc, StorageUnavailable):
+        detail = f"{exc}: nothing was saved - try again once storage is back (see /healthz)"
+    else:
+        detail = f"{exc} - try again shortly"
+    return error_response(503, "storage-unavailable", detail)
 
 
 async def handle_internal_error(request: Request, exc: Exception) -> Response:

@@ -260,7 +260,7 @@ def _core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "post": _plain(
                 "join_review",
                 "Join with an invite link or code: answers a session token (also set as the "
-                "debrief_session cookie, HttpOnly)",
+                "debrief_session_<review id> cookie, HttpOnly)",
                 (200, "application/json", joined),
                 errors=["403", *body_errors],
                 body=refs["JoinReview"],
@@ -349,8 +349,9 @@ def build_schema() -> dict[str, Any]:
             "description": (
                 "Commands of a blameless review. Shared doc layout: docs/shared-docs.md. "
                 'Every refusal is JSON: {"error", "detail"}. A command takes the session '
-                "token as `Authorization: Bearer <token>` or the debrief_session cookie; "
-                "with the cookie, a POST, PUT, PATCH or DELETE must come from the app's own "
+                "token as `Authorization: Bearer <token>` or the debrief_session_<review id> "
+                "cookie (the debrief_session cookie of earlier versions is still read); with "
+                "a cookie, a POST, PUT, PATCH or DELETE must come from the app's own "
                 "origin. The live docs are served over the websocket /ws/{review_id}/{doc} "
                 "(doc: room, timeline or recap), which OpenAPI cannot describe."
             ),

@@ -32,10 +32,10 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
-from debrief.http.api import REVIEW, SESSION_COOKIE, bearer_token
+from debrief.http.api import REVIEW, bearer_token, cookie_token
 from debrief.http.session_sockets import SessionSockets
 from debrief.meeting.service import is_frozen
-from debrief.protocol import ProtocolError, QueryAwareness, parse_frame
+from debrief.protocol import ProtocolError, QueryAwareness, SyncStep2, SyncUpdate, parse_frame
 from debrief.protocol.awareness import PresenceFlood, PresenceLimits
 from debrief.rooms import Peer, Room
 from debrief.rooms.room import RoomFailed
@@ -235,7 +235,7 @@ async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
     """The caller's session, or None after refusing the connection."""
     token = bearer_token(websocket)
     if token is None:
-        token = websocket.cookies.get(SESSION_COOKIE)
+        token = cookie_token(websocket.cookies, websocket.path_params.get("review_id", ""))
         if token is not None and not origin_allowed(svc, websocket):
             await websocket.close(1008, "origin not allowed")  # before accept: HTTP 403
             return None
@@ -368,6 +368,7 @@ async def open_peer(
 async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> None:
     receive = websocket.receive
     bytes_in = svc.metrics.bytes_in
+    limits = svc.rooms.write_limits
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect" or peer.closed:
@@ -379,7 +380,17 @@ async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> 
         bytes_in.inc(len(data))
         try:
             frame = parse_frame(data)
-            if type(frame) is QueryAwareness:
+            kind = type(frame)
+            if kind is SyncUpdate or kind is SyncStep2:
+                # Over its rate (or its review's): this connection is not read for a
+                # while, so the sender slows down and other reviews keep the loop.
+                delay = peer.write_delay(room.budget, len(data), limits)
+                if delay > 0:
+                    svc.metrics.writes_throttled.inc()
+                    await asyncio.sleep(delay)
+                    if peer.closed:
+                        return
+            elif kind is QueryAwareness:
                 peer.charge_presence(QUERY_COST)
                 peer.spend_presence(QUERY_COST)
             await room.handle(peer, frame)

@@ -11,18 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from debrief.metrics import Metrics
 from debrief.protocol import keepalive_frame
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay
 from debrief.rooms.room import Room
+from debrief.rooms.write_rates import DEFAULT_WRITE_LIMITS, ReviewBudgets, WriteLimits
 from debrief.storage.base import Storage
 from debrief.tasks import cancel_and_wait
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_SERVICE_RESTART = 1012
+
+
+def review_of(key: str) -> str:
+    """The review a doc key belongs to ("<review>/<doc>", auth/roles.py doc_key)."""
+    return key.partition("/")[0]
 
 
 class RoomManager:
@@ -35,6 +41,7 @@ class RoomManager:
         compact_every: int = 500,
         keepalive_s: float = 10.0,
         relay: Relay | None = None,
+        write_limits: WriteLimits = DEFAULT_WRITE_LIMITS,
     ) -> None:
         self.storage = storage
         self.metrics = metrics
@@ -42,6 +49,10 @@ class RoomManager:
         self.compact_every = compact_every
         self.keepalive_s = keepalive_s
         self.relay = relay  # other processes serving the same docs (scale-out mode)
+        self.write_limits = write_limits
+        self.budgets = ReviewBudgets(write_limits)  # one per review, shared by its rooms
+        # called with a doc's key after every change to it (e.g. the recap's sign-offs)
+        self.listeners: list[Callable[[str], None]] = []
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -80,8 +91,15 @@ class RoomManager:
                 self.metrics,
                 compact_every=self.compact_every,
                 relay=self.relay,
+                limits=self.write_limits,
+                budget=self.budgets.acquire(review_of(key)),
+                listeners=self.listeners,
             )
-            await room.load()
+            try:
+                await room.load()
+            except BaseException:
+                self.budgets.release(review_of(key))
+                raise
             room.start()
             self.rooms[key] = room
             self.metrics.rooms.set(len(self.rooms))
@@ -135,6 +153,7 @@ class RoomManager:
     async def _unload(self, room: Room) -> None:
         if self.rooms.get(room.key) is room:
             del self.rooms[room.key]
+            self.budgets.release(review_of(room.key))
         self.metrics.rooms.set(len(self.rooms))
         await room.close()
 

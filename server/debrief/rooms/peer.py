@@ -33,6 +33,7 @@ from websockets.frames import Frame, Opcode
 
 from debrief.protocol.awareness import PresenceFlood, PresenceLimits
 from debrief.rooms.ratelimit import TokenBucket
+from debrief.rooms.write_rates import WriteBudget, WriteLimits, connection_budget, write_delay
 from debrief.tasks import cancel_and_wait, wait_quietly
 
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -86,6 +87,9 @@ class Peer:
     # Bytes over buffer_limit allowed while a sync step 2 drains (see send_sync); on the
     # class until first set: idle connections carry no per-instance entry for it.
     _sync_allowance = 0
+    # What this connection may still write (rooms/write_rates.py); made on its first
+    # update, so read-only and idle connections carry none.
+    write_budget: WriteBudget | None = None
 
     def __init__(
         self,
@@ -179,6 +183,13 @@ class Peer:
         self.close(CLOSE_TRY_AGAIN_LATER, "too far behind: reconnect to resync")
         if self.on_slow is not None:
             self.on_slow()
+
+    def write_delay(self, review: WriteBudget, size: int, limits: WriteLimits) -> float:
+        """Seconds to hold back this peer's update of ``size`` bytes (0: go at once)."""
+        budget = self.write_budget
+        if budget is None:
+            budget = self.write_budget = connection_budget(limits)
+        return write_delay(budget, review, size, limits)
 
     @staticmethod
     def presence_cost(size: int, *, echo_only: bool = False) -> float:

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -59,7 +60,13 @@ from debrief.rooms.admission import WriteAdmission
 from debrief.rooms.fanout import broadcast
 from debrief.rooms.peer import Peer
 from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
-from debrief.storage.base import Storage, StorageError
+from debrief.rooms.write_rates import (
+    DEFAULT_WRITE_LIMITS,
+    WriteBudget,
+    WriteLimits,
+    review_budget,
+)
+from debrief.storage.base import Storage, StorageError, StorageStalled, StorageUnavailable
 from debrief.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -68,6 +75,10 @@ CLOSE_INTERNAL_ERROR = 1011
 SERVER_ORIGIN = "debrief-server"
 EMPTY_STATE_VECTOR = b"\x00"
 CLOSE_POLICY_VIOLATION = 1008
+COMPACT_RETRY_S = 30.0
+# An update larger than this takes tens of milliseconds to check (scan, decode, schema)
+# and to write: the loop serves everyone else between those steps.
+YIELD_ABOVE = 64 * 1024
 
 
 class RoomFailed(StorageError):
@@ -83,6 +94,9 @@ class Room:
         *,
         compact_every: int = 500,
         relay: Relay | None = None,
+        limits: WriteLimits = DEFAULT_WRITE_LIMITS,
+        budget: WriteBudget | None = None,
+        listeners: list[Callable[[str], None]] | None = None,
     ) -> None:
         self.key = key
         self.storage = storage
@@ -94,7 +108,15 @@ class Room:
         self.borrowers = 0  # HTTP commands using the room without a connection
         self.failed: str | None = None
         self.position = "0"
+        self.limits = limits
+        # the review's write budget, shared with its other docs' rooms (rooms/write_rates.py)
+        self.budget = budget or review_budget(limits)
+        # bytes of the doc's log (snapshot + updates since): what the size bound counts
+        self.stored_bytes = 0
+        # told the doc's key after each change (shared with the manager: see on_change)
+        self.listeners = listeners if listeners is not None else []
         self._since_compact = 0
+        self._compact_retry_at = 0.0
         self._pending: list[bytes] = []
         self._writing: bytes | None = None
         self._pending_since = 0.0
@@ -108,6 +130,10 @@ class Room:
         # change instead of once per joiner (a join storm on a big doc).
         self._full_step2: bytes | None = None
         self._flusher: asyncio.Task[None] | None = None
+        # Peers with an update in _pending; peers whose update storage refused (a full
+        # or stalled disk), asked for everything once storage is back.
+        self._writers: weakref.WeakSet[Peer] = weakref.WeakSet()
+        self._refused_by_storage: weakref.WeakSet[Peer] = weakref.WeakSet()
         self.relay = relay
         self.link: RoomLink | None = None
         self.admission = WriteAdmission(storage, key, self.doc.client_id, self._shadow_base)
@@ -136,6 +162,7 @@ class Room:
             raise RoomFailed(self.failed) from exc
         self.position = stored.position
         self._since_compact = len(stored.updates)
+        self.stored_bytes = len(stored.snapshot or b"") + sum(map(len, stored.updates))
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_loop())
@@ -201,8 +228,13 @@ class Room:
                 raise ProtocolError("sync step 1 carries an invalid state vector") from exc
             peer.send_sync(sync_step2_frame(reply))
         elif isinstance(frame, SyncStep2 | SyncUpdate):
-            if await self._receive_update(peer, frame.update):
-                await self._flush_now()
+            try:
+                queued = await self._receive_update(peer, frame.update)
+            except StorageUnavailable as exc:  # e.g. binding its client id: not queued
+                self._refuse_for_storage({peer}, exc)
+                return
+            if queued:
+                await self._flush_now(peer)
         elif isinstance(frame, AwarenessFrame):
             self._receive_awareness(peer, frame.payload)
         elif isinstance(frame, QueryAwareness):
@@ -214,13 +246,17 @@ class Room:
         """Check a client's update and queue it; False when there is nothing to write.
 
         In this order: bounds (before any library decodes it: UpdateRejected closes the
-        peer with 1002), the role, the client ids it writes under, the doc's schema and
-        who may change what (both refused with the permission-denied message).
+        peer with 1002), the role, the doc's size bound, the client ids it writes under,
+        the doc's schema and who may change what (all refused with the permission-denied
+        message). A big update lets the loop serve others between these steps.
         """
         self.metrics.updates_in.inc()
         if update == EMPTY_UPDATE:
             return False
         summary = scan_update(update)
+        big = len(update) > YIELD_ABOVE
+        if big:
+            await asyncio.sleep(0)
         if not peer.writable:
             if not _adds_nothing(summary, *self._snapshot()):
                 self._deny(peer, "this document is read-only for your role")
@@ -231,20 +267,31 @@ class Room:
             if not is_crdt_failure(exc):
                 raise
             raise ProtocolError("update cannot be decoded") from exc
-        refused = await self.admission.check(peer.user, update, summary, self._state)
+        if big:
+            await asyncio.sleep(0)
+        refused = self._over_size(len(update), summary) or await self.admission.check(
+            peer.user, update, summary, self._state
+        )
         if refused is not None:
             self._deny(peer, refused)
             return False
+        if big:
+            await asyncio.sleep(0)
+            if self.failed is not None:
+                raise RoomFailed(self.failed)
         if not self._pending:
             self._pending_since = time.perf_counter()
         self._pending.append(update)
         return True
 
-    async def _flush_now(self) -> None:
+    async def _flush_now(self, writer: Peer | None = None) -> None:
         """Write what is queued from the receiving connection's own task when nobody else
         is writing, so no loop turn passes between an update and its broadcast. While a
         write is in flight (a Redis round trip, a server edit), updates wait for the
-        flusher, which merges everything that queued up meanwhile into one append."""
+        flusher, which merges everything that queued up meanwhile into one append.
+        ``writer`` queued an update just now: told if storage refuses it."""
+        if writer is not None:
+            self._writers.add(writer)
         if self._write_lock.locked():
             self._wake.set()
             return
@@ -256,6 +303,30 @@ class Room:
                 raise RoomFailed(str(exc)) from exc
         if self._since_compact >= self.compact_every:
             self._wake.set()  # compaction runs on the flusher, off the client's path
+
+    def _over_size(self, size: int, summary: UpdateSummary) -> str | None:
+        """Why an update of ``size`` bytes would take the doc past its bound, or None.
+
+        Deletions alone pass within a quarter more: they are how a full doc is made
+        smaller (and cannot grow it for good: compaction drops them). The log's
+        bytes overstate the doc until it is compacted (deleted content and overwritten
+        values go then), so a doc at the bound is compacted first, on the flusher, and
+        the next write is judged by what is really left.
+        """
+        bound = self.limits.max_doc_bytes
+        if not summary.struct_count:
+            bound += bound // 4
+        queued = sum(map(len, self._pending))
+        if self.stored_bytes + queued + size <= bound:
+            return None
+        if self._since_compact:
+            self._since_compact = max(self._since_compact, self.compact_every)
+            self._wake.set()
+        mib = self.limits.max_doc_bytes / (1024 * 1024)
+        return (
+            f"this document is full ({mib:g} MiB): the change was not saved; "
+            "remove content or start a new review"
+        )
 
     def _deny(self, peer: Peer, reason: str) -> None:
         self.metrics.writes_denied.inc()
@@ -320,6 +391,7 @@ class Room:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
+        writers, self._writers = self._writers, weakref.WeakSet()
         started = self._pending_since
         merged = batch[0] if len(batch) == 1 else merge_updates(*batch)
         fresh = get_update(merged, self.doc.get_state())
@@ -330,15 +402,26 @@ class Room:
         self._writing = fresh  # neither pending nor in the doc while it is appended
         try:
             await self._commit(fresh)
+        except StorageStalled:
+            raise  # it may still land: the room cannot tell what its log holds (1011)
+        except StorageUnavailable as exc:
+            self._refuse_for_storage(set(writers), exc)  # not written: sent again later
+            return
         finally:
             self._writing = None
         self.metrics.broadcast_latency.observe(time.perf_counter() - started)
         if self.admission.audit:  # most writes have nothing to record (unknown roots)
-            await self.admission.write_audit()
+            try:
+                await self.admission.write_audit()
+            except StorageStalled:
+                raise
+            except StorageUnavailable as exc:  # the update itself is durable
+                log.warning("room %s: audit entries not stored: %s", self.key, exc)
 
     async def _commit(self, update: bytes, *, applied: bool = False) -> None:
         self.position = await self.storage.append_update(self.key, update)
         self._since_compact += 1
+        self.stored_bytes += len(update)
         if not applied:
             self.doc.apply_update(update)
             self._doc_changed()
@@ -346,11 +429,24 @@ class Room:
         self.metrics.updates_out.inc()
 
     async def _compact(self) -> None:
+        """Replace the log with one snapshot. A failure leaves the log as it was (every
+        update still there, the doc still usable) and is tried again a while later:
+        a compaction is never a reason to fail the room."""
+        if time.monotonic() < self._compact_retry_at:
+            return
         snapshot = self.doc.get_update()
         # with a relay, own appends may be ahead of entries of others not read yet
         upto = self.link.position if self.link is not None else self.position
-        await self.storage.compact(self.key, snapshot, upto)
+        try:
+            await self.storage.compact(self.key, snapshot, upto)
+        except StorageError as exc:
+            log.warning("room %s: compaction failed, the log stays as it is: %s", self.key, exc)
+            self._compact_retry_at = time.monotonic() + COMPACT_RETRY_S
+            return
         self._since_compact = 0
+        # What the log holds now, whoever compacted it; with a relay, a few own entries
+        # past ``upto`` go uncounted until the next compaction.
+        self.stored_bytes = len(snapshot)
 
     async def edit(self, change: Callable[[Doc], None]) -> None:
         """Run a server-side change on the doc; returns once it is durable and broadcast."""
@@ -406,6 +502,7 @@ class Room:
             log.warning("room %s: skipped an undecodable logged update: %s", self.key, exc)
             return
         self.admission.follow(update)
+        self.stored_bytes += len(update)
         self._doc_changed()
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
@@ -437,6 +534,8 @@ class Room:
             self._broadcast(awareness_frame(encode_awareness(removals)))
 
     def _doc_changed(self) -> None:
+        for listener in self.listeners:
+            listener(self.key)
         self._snapshot_cache = None
         self._state_cache = None
         self._full_step2 = None
@@ -458,6 +557,40 @@ class Room:
             encoded = Snapshot.from_doc(self.doc).encode()
             self._snapshot_cache = (encoded, decode_snapshot(encoded))
         return self._snapshot_cache[1]
+
+    def _refuse_for_storage(self, writers: set[Peer], exc: StorageUnavailable) -> None:
+        """Storage takes no writes (full or stalled disk): tell each writer its change was
+        not saved, without closing it and without counting it as a refused write (it is
+        not the writer's doing); once storage is back, ask each for everything we lack.
+        The client keeps its change and answers that sync step 1 with it: nothing lost."""
+        if self.admission.guard is not None:
+            self.admission.guard.reset()  # its shadow saw updates that were dropped
+        what = exc.reason.split(":")[0]  # "storage is full", "storage is stalled"
+        when = "space returns" if exc.state == "full" else "storage responds again"
+        reason = f"{what}: your change was not saved; it will be sent when {when}"
+        first = not self._refused_by_storage
+        for peer in writers:
+            if peer.closed:
+                continue
+            self.metrics.writes_denied.inc()
+            peer.send(permission_denied_frame(reason))
+            self._refused_by_storage.add(peer)
+        if first and self._refused_by_storage:
+            self.storage.health.when_ok(self._storage_back)
+
+    def _storage_back(self) -> None:
+        """Storage takes writes again: sync step 1 to every peer refused meanwhile."""
+        peers, self._refused_by_storage = self._refused_by_storage, weakref.WeakSet()
+        if self.failed is not None:
+            return  # its peers were closed; they resync when they reconnect
+        if not self.storage.health.ok:  # failed again already: wait for the next recovery
+            self._refused_by_storage = peers
+            self.storage.health.when_ok(self._storage_back)
+            return
+        step1 = sync_step1_frame(self.doc.get_state())
+        for peer in peers:
+            if peer in self.peers and not peer.closed:
+                peer.send(step1)
 
     def fail(self, reason: str) -> None:
         """Storage is gone: refuse everything and let every client resync elsewhere."""

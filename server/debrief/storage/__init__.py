@@ -1,5 +1,11 @@
 """Storage: one interface (base.Storage), an embedded SQLite backend and a Redis one."""
 
-from debrief.storage.base import Storage, StorageError, StoredDoc
+from debrief.storage.base import (
+    Storage,
+    StorageError,
+    StorageStalled,
+    StorageUnavailable,
+    StoredDoc,
+)
 
-__all__ = ["Storage", "StorageError", "StoredDoc"]
+__all__ = ["Storage", "StorageError", "StorageStalled", "StorageUnavailable", "StoredDoc"]

@@ -19,12 +19,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from debrief.storage.errors import StorageError, StorageStalled, StorageUnavailable
+from debrief.storage.health import StorageHealth
+
+__all__ = [
+    "Storage",
+    "StorageError",
+    "StorageHealth",
+    "StorageStalled",
+    "StorageUnavailable",
+    "StoredDoc",
+]
+
 # (event loop, scope, name) -> lock; asyncio locks belong to one loop.
 _LOCAL_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
-
-
-class StorageError(RuntimeError):
-    """The backend failed or is unreachable; callers refuse writes and report 503/1011."""
 
 
 @dataclass
@@ -43,6 +51,14 @@ class Storage(abc.ABC):
     # Whether other processes write the same data (then what a process caches of the
     # records may be out of date; single-process backends see every write themselves).
     shared: bool = False
+
+    @property
+    def health(self) -> StorageHealth:
+        """Whether writes are taken right now (ok / stalled / full); see health.py."""
+        found: StorageHealth | None = self.__dict__.get("_health")
+        if found is None:
+            found = self.__dict__["_health"] = StorageHealth()
+        return found
 
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Connect and create whatever the backend needs."""

@@ -4,11 +4,12 @@ Both backends use it: SQLite turns a batch into one transaction, Redis into one
 pipeline. Batches are committed one at a time in the order they were queued, so
 appends to one doc keep their order.
 
-``immediate`` is for a commit that never suspends (SQLite's runs inline): an append
-that finds nothing in flight is then committed at once by its caller, with no task
-and no loop turn in between. A commit that waits on the network (Redis) queues every
-append for the next loop turn instead, so all rooms' appends of one turn share one
-round trip; committing the first one alone would make the rest wait for two.
+``immediate`` is for a commit that costs no round trip (SQLite's writer thread): an
+append that finds nothing in flight is handed to it at once by its caller, with no
+task and no loop turn in between; appends made meanwhile queue for the next batch. A
+commit that waits on the network (Redis) queues every append for the next loop turn
+instead, so all rooms' appends of one turn share one round trip; committing the first
+one alone would make the rest wait for two.
 """
 
 from __future__ import annotations

@@ -1,13 +1,24 @@
 """The embedded default backend: one SQLite file in WAL mode.
 
-Writes run on the event loop's own thread, each operation one whole transaction. In
-WAL mode with synchronous=NORMAL a commit appends to the WAL without an fsync, which
-costs tens of microseconds: less than handing the work to a thread and waking the loop
-again (measured: lower p99 and CPU with many small reviews, bench/README.md). Appends
-from every room are group-committed: whatever was appended during one loop turn is
-committed together in the next. Loading a doc (possibly a large snapshot) and the
-checkpoints (the step that fsyncs) run on a second connection in a background thread,
-so neither stalls a commit and with it a broadcast.
+Writes run on a thread of their own that owns the write connection, each operation one
+whole transaction; the event loop awaits them. They used to run inline on the loop's
+thread (a WAL commit with synchronous=NORMAL costs tens of microseconds, less than a
+thread hand-off), but a write blocks as long as the disk does: with the data disk
+frozen for 20 s, /healthz, every POST and every other review waited 10-20 s, and a full
+disk made writes fail and succeed by turns. Off the loop, a stuck write holds up only
+the writes behind it: past a bound (DEBRIEF_STORAGE_STALL_S) storage is marked
+stalled, writes are refused at once (health.py) and reads go on. The hand-off has a
+price (bench/storage_writer.py, p50 on 2 shared cores): one append alone takes 80-90 us
+instead of 31, a record read 40-55 us instead of 7; with 50 writers at once group
+commit gets 70-77k appends/s instead of 24-26k, at a third of the CPU per append,
+because the loop keeps queueing while a transaction commits.
+
+Appends from every room are group-committed: the first goes at once, those made while
+it is in flight ride together in the next transaction, in order. Reads use a second
+connection on a thread of their own, opened up front: on a frozen disk an open
+connection still reads, a new one cannot be opened. Checkpoints (the step that fsyncs,
+so the first to block) run on a third. An in-memory database is one connection, so
+there reads and writes share the writer's thread.
 
 WAL with synchronous=NORMAL survives a killed process (committed transactions are in
 the WAL); only an OS crash or power loss can drop the last commits, the usual trade for
@@ -19,15 +30,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from debrief.storage.base import Storage, StorageError, StoredDoc
+from debrief.storage.base import Storage, StorageError, StorageUnavailable, StoredDoc
 from debrief.storage.group_commit import GroupCommit
+from debrief.storage.health import DEFAULT_STALL_S
+from debrief.storage.sqlite_thread import ConnectionThread
 from debrief.tasks import cancel_and_wait
 
 T = TypeVar("T")
@@ -60,9 +73,16 @@ CREATE TABLE IF NOT EXISTS votes (
     count INTEGER NOT NULL,
     PRIMARY KEY (ballot, voter, target)
 );
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL
+);
 """
 
 CHECKPOINT_EVERY_S = 1.0
+# Free space a full disk must have again before writes are taken (else: flapping).
+FREE_TO_RECOVER = 4 * 1024 * 1024
+CLOSE_WAIT_S = 2.0  # a connection stuck on a frozen disk is left to the daemon thread
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -83,17 +103,19 @@ def _transaction(db: sqlite3.Connection, mode: str = "") -> Any:
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # e.g. the disk is full
+                db.execute("ROLLBACK")
         raise
 
 
 class SQLiteStorage(Storage):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, stall_s: float = DEFAULT_STALL_S) -> None:
         self.path = Path(path)
-        self._db: sqlite3.Connection | None = None  # used on the event loop's thread
-        self._background = ThreadPoolExecutor(1, thread_name_prefix="debrief-sqlite")
-        self._reader: sqlite3.Connection | None = None  # loads and checkpoints
-        self._appends = GroupCommit(self._append_batch, immediate=True)  # commits inline
+        self.health.stall_s = stall_s
+        self._writer: ConnectionThread | None = None
+        self._reader: ConnectionThread | None = None  # the writer's, in memory
+        self._checkpoints: ConnectionThread | None = None  # none in memory
+        self._appends = GroupCommit(self._append_batch, immediate=True)
         self._checkpointer: asyncio.Task[None] | None = None
 
     def lock_scope(self) -> str:
@@ -103,53 +125,107 @@ class SQLiteStorage(Storage):
     def _on_disk(self) -> bool:
         return str(self.path) != ":memory:"
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(db, *args)`` as one step on the writer; errors as StorageError."""
-        db = self._db
-        if db is None:
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` as one step on the writer thread.
+
+        Refused at once while storage is not ok; a caller whose write lags past the
+        bound gets StorageStalled (the write may still complete later)."""
+        writer = self._writer
+        if writer is None:
             raise StorageError("storage is not open")
+        self.health.check()
+        future = writer.run(_and_mark_read, fn, *args)
+        future.add_done_callback(_retrieve)
         try:
-            return fn(db, *args)
+            return await asyncio.wait_for(asyncio.shield(future), self.health.stall_s)
+        except TimeoutError:
+            stalled = self.health.lagging()  # drops the writes queued behind this one
+            if future.done() and not future.cancelled():
+                if future.exception() is None:
+                    return future.result()
+                raise self._error(future.exception()) from None  # dropped: never ran
+            raise stalled from None
         except sqlite3.Error as exc:
-            raise StorageError(f"sqlite: {exc}") from exc
+            raise self._error(exc) from exc
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a possibly large read on the background connection."""
+        """Run a read on the reader connection, which a stuck writer does not hold up."""
         reader = self._reader
-        if reader is None:  # in memory: there is only the one database connection
-            return await self._run(fn, *args)
+        if reader is None:
+            raise StorageError("storage is not open")
+        future = reader.run(fn, *args)
+        future.add_done_callback(_retrieve)
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._background, fn, reader, *args)
+            # bounded too: a 503 rather than a request that hangs with the disk
+            return await asyncio.wait_for(asyncio.shield(future), self.health.stall_s)
+        except TimeoutError:
+            reason = f"storage is stalled: a read has not finished for {self.health.stall_s} s"
+            raise StorageUnavailable(reason, "stalled") from None
         except sqlite3.Error as exc:
-            raise StorageError(f"sqlite: {exc}") from exc
+            raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException | None) -> StorageError:
+        if isinstance(exc, StorageError):
+            return exc
+        if _is_full(exc):
+            self.health.full(f"sqlite: {exc}")
+            return StorageUnavailable(self.health.reason, "full")
+        return StorageError(f"sqlite: {exc}")
 
     async def open(self) -> None:
         if self._on_disk:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = writer = ConnectionThread("debrief-sqlite-writer")
         try:
-            self._db = _connect(self.path)
+            await writer.open(lambda: _connect(self.path))
+            await writer.run(lambda db: db.executescript(SCHEMA))
+            self._reader = writer
+            if self._on_disk:
+                await writer.run(lambda db: db.execute("PRAGMA wal_autocheckpoint=0"))
+                self._reader = ConnectionThread("debrief-sqlite-reader")
+                await self._reader.open(lambda: _connect(self.path))
+                self._checkpoints = ConnectionThread("debrief-sqlite-checkpoint")
+                await self._checkpoints.open(lambda: _connect(self.path))
         except sqlite3.Error as exc:
             raise StorageError(f"sqlite: cannot open {self.path}: {exc}") from exc
-        await self._run(lambda db: db.executescript(SCHEMA))
+        self.health.watch(lambda: writer.busy_since, self._probe)
+        self.health.on_trouble(self._drop_queued_writes)
         if self._on_disk:
-            await self._run(lambda db: db.execute("PRAGMA wal_autocheckpoint=0"))
-            loop = asyncio.get_running_loop()
-            self._reader = await loop.run_in_executor(self._background, _connect, self.path)
             self._checkpointer = asyncio.create_task(self._checkpoint_loop())
+
+    def _drop_queued_writes(self) -> None:
+        if self._writer is not None:
+            self._writer.drop_waiting(StorageUnavailable(self.health.reason, self.health.state))
+
+    async def _probe(self) -> bool:
+        """Whether writes go through again: the stuck one finished, a small write commits
+        and (after a full disk) there is room again, so the state does not flap."""
+        writer = self._writer
+        if writer is None or writer.busy:
+            return False
+        need = FREE_TO_RECOVER if self.health.state == "full" and self._on_disk else 0
+        probe = writer.run(_probe_write, self.path.parent, need)
+        probe.add_done_callback(_retrieve)
+        try:
+            return await asyncio.wait_for(asyncio.shield(probe), self.health.stall_s)
+        except (TimeoutError, sqlite3.Error, OSError):
+            return False
 
     async def close(self) -> None:
         await self._appends.drain()
         await cancel_and_wait(self._checkpointer)
         self._checkpointer = None
-        if self._reader is not None:
-            reader, self._reader = self._reader, None
-            await asyncio.get_running_loop().run_in_executor(self._background, reader.close)
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                await self._run(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-            db, self._db = self._db, None
-            db.close()
+        await self.health.close()
+        for thread in (self._checkpoints, self._reader):
+            if thread is not None and thread is not self._writer:
+                await thread.close(CLOSE_WAIT_S)
+        self._checkpoints = self._reader = None
+        if self._writer is not None:
+            if self.health.ok:
+                with contextlib.suppress(StorageError):
+                    await self._write(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+            writer, self._writer = self._writer, None
+            await writer.close(CLOSE_WAIT_S)
 
     async def _checkpoint_loop(self) -> None:
         while True:
@@ -158,12 +234,18 @@ class SQLiteStorage(Storage):
                 await self.checkpoint()
 
     async def checkpoint(self) -> None:
-        """Copy the WAL into the database, off the event loop's thread.
+        """Copy the WAL into the database, on a thread and connection of its own.
 
         The PRAGMA answers with a row; it must be read to the end, or the statement
         stays open on the connection and the next transaction cannot commit.
         """
-        await self._read(lambda db: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+        thread = self._checkpoints
+        if thread is None:
+            return
+        try:
+            await thread.run(lambda db: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
 
     # --- document logs -------------------------------------------------------------
 
@@ -186,10 +268,11 @@ class SQLiteStorage(Storage):
         return await self._read(load)
 
     async def append_update(self, key: str, update: bytes) -> str:
+        self.health.check()  # not queued behind a commit that hangs
         return await self._appends.append(key, update)
 
     async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
-        return [str(seq) for seq in await self._run(_append_batch, batch)]
+        return [str(seq) for seq in await self._write(_append_batch, batch)]
 
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         def compact(db: sqlite3.Connection) -> bool:
@@ -204,7 +287,7 @@ class SQLiteStorage(Storage):
                 db.execute("DELETE FROM doc_updates WHERE doc = ? AND seq <= ?", (key, int(upto)))
             return True
 
-        return await self._run(compact)
+        return await self._write(compact)
 
     async def delete_doc(self, key: str) -> None:
         def delete(db: sqlite3.Connection) -> None:
@@ -212,7 +295,7 @@ class SQLiteStorage(Storage):
                 db.execute("DELETE FROM doc_updates WHERE doc = ?", (key,))
                 db.execute("DELETE FROM doc_snapshots WHERE doc = ?", (key,))
 
-        await self._run(delete)
+        await self._write(delete)
 
     # --- records -------------------------------------------------------------------
 
@@ -220,7 +303,7 @@ class SQLiteStorage(Storage):
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
         row = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
-        await self._run(
+        await self._write(
             lambda db: db.execute(
                 "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, "
@@ -230,7 +313,7 @@ class SQLiteStorage(Storage):
         )
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        row = await self._run(
+        row = await self._read(
             lambda db: db.execute(
                 "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
             ).fetchone()
@@ -238,7 +321,7 @@ class SQLiteStorage(Storage):
         return json.loads(row[0]) if row else None
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
-        cursor = await self._run(
+        cursor = await self._write(
             lambda db: db.execute(
                 "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
             )
@@ -246,7 +329,7 @@ class SQLiteStorage(Storage):
         return (cursor.rowcount or 0) > 0
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
-        rows = await self._run(
+        rows = await self._read(
             lambda db: db.execute(
                 "SELECT data FROM records WHERE kind = ? AND review_id = ? ORDER BY created, id",
                 (kind, review_id),
@@ -272,7 +355,7 @@ class SQLiteStorage(Storage):
                 )
             return True
 
-        return await self._run(cast)
+        return await self._write(cast)
 
     async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
         def retract(db: sqlite3.Connection) -> bool:
@@ -285,10 +368,10 @@ class SQLiteStorage(Storage):
                 db.execute("DELETE FROM votes WHERE count <= 0")
             return (changed or 0) > 0
 
-        return await self._run(retract)
+        return await self._write(retract)
 
     async def tally(self, ballot: str) -> dict[str, int]:
-        rows = await self._run(
+        rows = await self._read(
             lambda db: db.execute(
                 "SELECT target, SUM(count) FROM votes WHERE ballot = ? GROUP BY target "
                 "HAVING SUM(count) > 0",
@@ -298,7 +381,7 @@ class SQLiteStorage(Storage):
         return {str(r[0]): int(r[1]) for r in rows}
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
-        rows = await self._run(
+        rows = await self._read(
             lambda db: db.execute(
                 "SELECT target, count FROM votes WHERE ballot = ? AND voter = ? AND count > 0",
                 (ballot, voter),
@@ -315,3 +398,43 @@ def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> lis
     # AUTOINCREMENT numbers the rows of one connection's transaction consecutively.
     first = int(last) - len(batch) + 1
     return list(range(first, int(last) + 1))
+
+
+def _and_mark_read(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(db, *args)``, then begin and end a read, which leaves a WAL read mark at
+    the new end of the log. Readers that find a mark for the end take it without
+    writing to the shared-memory file; a reader that must write one blocks on a frozen
+    disk (the freeze write-protects the file's pages). Costs a few microseconds."""
+    result = fn(db, *args)
+    if not db.in_transaction:
+        db.execute("SELECT 1 FROM health LIMIT 1").fetchall()
+    return result
+
+
+def _probe_write(db: sqlite3.Connection, folder: Path, need_free: int) -> bool:
+    """One small write, after checking there is ``need_free`` bytes of room."""
+    if need_free:
+        fs = os.statvfs(folder)
+        free = fs.f_bfree if os.geteuid() == 0 else fs.f_bavail  # root may use the reserve
+        if free * fs.f_frsize < need_free:
+            return False
+    with _transaction(db):
+        db.execute("INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", (time.time_ns(),))
+    return True
+
+
+def _is_full(exc: BaseException | None) -> bool:
+    """SQLITE_FULL (a write found no space), or ENOSPC in the words of another error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_FULL:
+        return True
+    if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the outcome of a write nobody waits for any more as seen (no log noise)."""
+    if not future.cancelled():
+        future.exception()

@@ -8,6 +8,9 @@
 // server would refuse that too. After a refusal we therefore drop the local doc and start
 // again from the server's state: a fresh Y.Doc (a fresh client id) and a fresh provider.
 // `docs` and `providers` are replaced in place; views re-read them when `generation()` moves.
+// A refusal whose reason starts with "storage" is different: the server could not store
+// anything (its disk is full or stalled), the change itself was fine. We keep our doc;
+// once storage is back the server asks for what it lacks and the change is sent then.
 import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -28,6 +31,8 @@ export type LinkState = 'online' | 'connecting' | 'offline' | 'ended'
 export interface Refusal {
   doc: DocName
   reason: string
+  /** The server could not store it (storage trouble): our doc still holds the change. */
+  kept: boolean
 }
 
 export interface Review {
@@ -67,6 +72,7 @@ export function openReview(reviewId: string): Review {
   let generation = 0
   let closed = false
   const refused: Partial<Record<DocName, string>> = {}
+  const kept: Partial<Record<DocName, boolean>> = {}
   const docs = {} as Record<DocName, Y.Doc>
   const providers = {} as Record<DocName, WebsocketProvider>
   const status: Record<DocName, string> = { room: 'connecting', timeline: 'connecting', recap: 'connecting' }
@@ -88,7 +94,11 @@ export function openReview(reviewId: string): Review {
     provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {
       const reason = deniedReason(decoder)
       if (reason === null || closed || providers[name] !== provider) return
-      if (CLIENT_WRITTEN.includes(name)) {
+      if (CLIENT_WRITTEN.includes(name) && reason.startsWith('storage')) {
+        refused[name] = reason
+        kept[name] = true
+        notify()
+      } else if (CLIENT_WRITTEN.includes(name)) {
         resync(name, reason)
       } else if (!quietReasons.has(reason)) {
         // The room doc takes no writes; the server may still say our presence is hidden.
@@ -127,6 +137,7 @@ export function openReview(reviewId: string): Review {
     oldProvider.destroy()
     oldDoc.destroy()
     refused[name] = reason
+    kept[name] = false
     generation += 1
     notify()
   }
@@ -168,9 +179,11 @@ export function openReview(reviewId: string): Review {
     },
     endedReason: () => ended,
     generation: () => generation,
-    refusals: () => CLIENT_WRITTEN.flatMap((doc) => (refused[doc] ? [{ doc, reason: refused[doc] as string }] : [])),
+    refusals: () =>
+      CLIENT_WRITTEN.flatMap((doc) => (refused[doc] ? [{ doc, reason: refused[doc] as string, kept: !!kept[doc] }] : [])),
     dismissRefusal(doc) {
       delete refused[doc]
+      delete kept[doc]
       notify()
     },
     close() {
