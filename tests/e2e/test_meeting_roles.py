@@ -54,6 +54,7 @@ COMMANDS: list[tuple[str, str, Any, set[str], bool]] = [
     ("POST", "/round-robin/skip", None, MOD, False),
     ("POST", "/round-robin/end", None, MOD, False),
     ("POST", "/signoff", None, ATT, False),
+    ("GET", "/signoff", None, ATT, False),
     ("DELETE", "/signoff", None, ATT, False),
     ("POST", "/notes", {"text": "A note"}, ATT, False),
     ("GET", "/notes/mine", None, ATT, False),

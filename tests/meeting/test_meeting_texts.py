@@ -46,6 +46,7 @@ def test_vocabularies() -> None:
         "handoff",
         "escalation-delay",
         "decision-under-uncertainty",
+        "resolved",
     )
     assert set(texts.THEME_CATEGORY_LABELS) == {
         "process-gap", "role-ambiguity", "timing-pressure", "information-gap", "tooling", "other",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from debrief.auth.roles import DocName
 from debrief.auth.sessions import SESSION
 from debrief.http.commands import ALL, ATTENDEES, MODERATOR, Call, CommandSet
-from debrief.meeting import floor
+from debrief.meeting import floor, signoffs
 from debrief.meeting.errors import Forbidden, NotFound
 from debrief.meeting.service import SIGNOFF, meeting_state, now_ms
 
@@ -131,18 +131,32 @@ async def set_signoff(call: Call, signed: bool) -> Any:
     async with call.meeting.lock(call.review_id):
         await call.meeting.writable_review(call.review_id)
         if signed:
-            await call.svc.storage.put_record(SIGNOFF, key, {"at_ms": now_ms()}, call.review_id)
+            wording = await call.meeting.read(
+                call.review_id, DocName.RECAP, signoffs.wording_fingerprint
+            )
+            record = {"at_ms": now_ms(), "wording": wording, "name": call.session.name}
+            await call.svc.storage.put_record(SIGNOFF, key, record, call.review_id)
         elif not await call.svc.storage.delete_record(SIGNOFF, key):
             raise NotFound("you have not signed off", error="not-signed")
-        count = len(await call.svc.storage.list_records(SIGNOFF, call.review_id))
-        await set_meeting(call, "signoffs", lambda s: count)
-    return {"signoffs": count, "signed": signed}
+        count = await signoffs.refresh(call.meeting, call.review_id)
+    return {"signoffs": count, "signed": signed, "current": signed}
 
 
-@api.command("POST", "/signoff", "Confirm the recap wording (counted once per attendee)",
-             roles=ATTENDEES)  # fmt: skip
+@api.command("POST", "/signoff",
+             "Confirm the recap wording as it reads now (once per attendee; signing again "
+             "after the recap changed confirms the new wording)", roles=ATTENDEES)  # fmt: skip
 async def sign_off(call: Call, body: None) -> Any:
     return await set_signoff(call, True)
+
+
+@api.command("GET", "/signoff", "Whether you signed off, and whether on the current wording",
+             roles=ATTENDEES)  # fmt: skip
+async def my_signoff(call: Call, body: None) -> Any:
+    record = await call.svc.storage.get_record(SIGNOFF, f"{call.review_id}:{call.participant_id}")
+    if record is None:
+        return {"signed": False, "current": False}
+    wording = await call.meeting.read(call.review_id, DocName.RECAP, signoffs.wording_fingerprint)
+    return {"signed": True, "current": record.get("wording") == wording}
 
 
 @api.command("DELETE", "/signoff", "Withdraw your sign-off", roles=ATTENDEES)

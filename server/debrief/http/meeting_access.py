@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from debrief.meeting.service import MeetingService
+from debrief.meeting.signoffs import SignoffWatch
 from debrief.services import services
 
 
@@ -16,4 +17,6 @@ def meeting_service(request: Request) -> MeetingService:
     svc = services(request)
     if found is None or found.storage is not svc.storage:
         found = state.meeting = MeetingService(svc.storage, svc.rooms)
+        # a recap changed after sign-offs: show who signed which wording
+        svc.rooms.listeners.append(SignoffWatch(found).doc_changed)
     return found

@@ -23,7 +23,7 @@ from pycrdt import Doc, Map, Text
 from debrief.auth.roles import DocName, doc_key
 
 from . import docdata as dd
-from . import lint
+from . import lint, signoffs
 from . import recap as rc
 from . import review as rv
 from .errors import Conflict
@@ -220,6 +220,8 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
             "close_reason": "" if report["clean"] else reason,
             "closed_ms": now_ms(),
         }
+        # the count frozen is of sign-offs on the wording as it reads now
+        await signoffs.refresh(meeting, review_id)
         frozen = meeting.freeze_peers(review_id)
         try:
             final = await _freeze(meeting, closed)

@@ -10,7 +10,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from conftest import People, Person, go_to_meeting, moderator_prepared
+from conftest import SCRIBE_NOTES, People, Person, go_to_meeting, moderator_prepared
 
 
 def tab(page: Page, label: str):  # type: ignore[no-untyped-def]
@@ -210,3 +210,37 @@ def test_the_scribe_chooses_the_recap_timeline_and_the_recap_keeps_its_evidence(
     expect(recap).not_to_contain_text("Checkout alert fires")
     link = recap.locator(".evidence-links").get_by_role("link", name="INC-7")
     expect(link).to_have_attribute("href", "https://tickets.example.com/INC-7")
+
+
+def test_sign_off_is_for_the_wording_shown_beside_it(people: People, make_review) -> None:  # type: ignore[no-untyped-def]
+    review = make_review()
+    mod = moderator_prepared(people, review)
+    ana = people.join("participant-ana", review.invites["participant"], "Ana")
+    go_to_meeting(ana)
+    sam = people.join("scribe", review.invites["scribe"], "Sam")
+    sam.page.get_by_role("link", name="Recap and actions").click()
+    go_to_phase(mod, (mod, ana), 7, "Recap and close")
+    text = sam.page.get_by_label(SCRIBE_NOTES)
+    text.fill("The alert went to a muted channel.")
+
+    panel = ana.page.locator(".signoff")
+    expect(panel.locator(".signoff-preview")).to_contain_text("The alert went to a muted channel.")
+    panel.get_by_role("button", name="I confirm the recap wording").click()
+    expect(panel.locator(".signoff-count")).to_have_attribute("data-count", "1")
+    expect(panel.locator(".signers")).to_contain_text("Ana · this wording")
+
+    # The scribe edits after the sign-off: Ana's now stands for an earlier wording.
+    text.fill("The alert went to a muted channel for 25 minutes.")
+    expect(panel.locator(".signoff-count")).to_have_attribute("data-count", "0")
+    expect(panel.locator(".signoff-stale")).to_contain_text("Ana signed off")
+    expect(panel.locator(".signers")).to_contain_text("Ana · an earlier wording")
+    expect(panel.locator(".signoff-preview")).to_contain_text("for 25 minutes")
+    panel.get_by_role("button", name="Confirm the new wording").click()
+    expect(panel.locator(".signoff-count")).to_have_attribute("data-count", "1")
+    expect(panel.locator(".signoff-stale")).to_have_count(0)
+
+    # The draft of the final recap follows the scribe without a refresh.
+    ana.page.get_by_role("link", name="Final recap").click()
+    expect(ana.page.locator(".recap")).to_contain_text("for 25 minutes")
+    text.fill("The alert went to a muted channel for 25 minutes; nobody was paged.")
+    expect(ana.page.locator(".recap")).to_contain_text("nobody was paged")

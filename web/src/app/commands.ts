@@ -118,8 +118,9 @@ export const attendees = (id: string) => get<{ attendees: Attendee[] }>(`${base(
 export const markLeader = (id: string, pid: string, leader: boolean) =>
   put<unknown>(`${base(id)}/attendees/${encodeURIComponent(pid)}/leader`, { leader })
 export const roundRobin = (id: string, step: 'start' | 'next' | 'skip' | 'end') => post<unknown>(`${base(id)}/round-robin/${step}`)
-export const signOff = (id: string) => post<{ signoffs: number }>(`${base(id)}/signoff`)
+export const signOff = (id: string) => post<{ signoffs: number; signed: boolean; current: boolean }>(`${base(id)}/signoff`)
 export const withdrawSignOff = (id: string) => del<{ signoffs: number }>(`${base(id)}/signoff`)
+export const mySignOff = (id: string) => get<{ signed: boolean; current: boolean }>(`${base(id)}/signoff`)
 
 export const importTimeline = (id: string, content: string, filename: string, format?: string) =>
   post<{ format: string; imported: number; already_there?: number }>(`${base(id)}/timeline/import`, format ? { content, filename, format } : { content, filename })

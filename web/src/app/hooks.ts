@@ -18,6 +18,18 @@ export function useY(...types: (Y.AbstractType<any> | null | undefined)[]): void
   }, types)
 }
 
+/** A counter that moves with every change to any of `docs` (0 until the first). */
+export function useDocChanges(docs: Y.Doc[]): number {
+  const [count, bump] = useReducer((n: number) => n + 1, 0)
+  useEffect(() => {
+    const fn = () => bump(undefined)
+    docs.forEach((d) => d.on('update', fn))
+    return () => docs.forEach((d) => d.off('update', fn))
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, docs)
+  return count
+}
+
 export function useLinkState(review: Review): ReturnType<Review['state']> {
   const [state, setState] = useState(review.state())
   useEffect(() => {

@@ -230,6 +230,17 @@ export function readSignoffs(room: Y.Doc): number {
   return num(room.getMap('meeting').get('signoffs'))
 }
 
+export interface Signer {
+  name: string
+  current: boolean // signed the wording as it reads now
+}
+
+export function readSigners(room: Y.Doc): Signer[] {
+  return arr(room.getMap('meeting').get('signers'))
+    .map((v) => obj(v))
+    .map((o) => ({ name: str(o.name, 'Unnamed attendee'), current: o.current === true }))
+}
+
 export function readRevealed(room: Y.Doc): Record<string, boolean> {
   const o = obj(room.getMap('meeting').get('revealed'))
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === true]))

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { getRecap } from '../app/commands'
 import { ExportLinks } from './close-panel'
 import { useReview } from '../app/context'
-import { useY } from '../app/hooks'
+import { useDocChanges, useY } from '../app/hooks'
 import { MetricsTable } from '../shared/metrics-table'
 import { readReview, safeUrl } from '../app/model'
 import { ACTION_KINDS, MARKERS } from '../app/texts'
@@ -49,6 +49,13 @@ export function RecapPage() {
   useEffect(() => {
     void load()
   }, [id, status])
+  // The draft follows the docs it is built from: fetched again a moment after a change.
+  const changes = useDocChanges(status === 'closed' ? [] : [sync.docs.room, sync.docs.timeline, sync.docs.recap])
+  useEffect(() => {
+    if (!changes) return undefined
+    const timer = setTimeout(() => void load(), 400)
+    return () => clearTimeout(timer)
+  }, [changes])
   if (!recap) return <main class="page" id="main">{cmd.error ? <ErrorText message={cmd.error} /> : <p>Loading the recap…</p>}</main>
   const scope = (recap.scope ?? {}) as Json
   const version = recap.version as Json | null
