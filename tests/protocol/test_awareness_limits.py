@@ -191,10 +191,14 @@ def test_a_freed_client_id_stays_bound_to_its_participant() -> None:
     # an echo of the removal is ignored without a reply
     change = registry.apply_from(mallory, [AwarenessEntry(7, 2, None)], BOB, LIMITS)
     assert change.echo_only and change.ignored == 1
-    # the same participant takes it back with the clock its browser still has
+    # the same participant takes it back with the clock its browser still has; it goes
+    # out past the removal (clock 2) everyone saw, or their Yjs would keep it hidden
     change = registry.apply_from(alice_again, [AwarenessEntry(7, 1, {"x": 2})], ALICE, LIMITS)
-    assert change.accepted == [AwarenessEntry(7, 1, {"x": 2, "user": ALICE})]
+    assert change.accepted == [AwarenessEntry(7, 3, {"x": 2, "user": ALICE})]
     assert registry.owners() == {alice_again}
+    # her browser adopts the echoed clock: what it sends next goes out as it is
+    change = registry.apply_from(alice_again, [AwarenessEntry(7, 4, {"x": 3})], ALICE, LIMITS)
+    assert change.accepted == [AwarenessEntry(7, 4, {"x": 3, "user": ALICE})]
 
 
 def test_echoes_of_another_tab_do_not_move_its_id() -> None:
@@ -258,3 +262,20 @@ def test_a_sustained_flood_runs_dry() -> None:
             refused = True
             break
     assert refused
+
+
+def test_a_reconnect_takes_over_from_a_connection_not_yet_known_dead() -> None:
+    """A network that drops without a goodbye leaves the old connection open on the
+    server for a while; the browser announces itself afresh (a newer clock) on its new
+    connection, and that moves the presence over at once."""
+    registry = AwarenessRegistry()
+    old, new = object(), object()
+    claim(registry, old, ALICE, 7)
+    clock = registry.current()[0].clock
+    # what the browser sends first on the new connection: its state at the same clock
+    change = registry.apply_from(new, [AwarenessEntry(7, clock, {"x": 1})], ALICE, LIMITS)
+    assert change.echo_only  # could be another tab's echo: not taken
+    change = registry.apply_from(new, [AwarenessEntry(7, clock + 1, {"x": 1})], ALICE, LIMITS)
+    assert change.accepted == [AwarenessEntry(7, clock + 1, {"x": 1, "user": ALICE})]
+    assert registry.owners() == {new}
+    assert registry.remove_owner(old) == []  # the old one's end removes nothing now

@@ -239,6 +239,7 @@ class AwarenessRegistry:
         change: PresenceChange,
     ) -> None:
         slot = self._slots.get(entry.client_id)
+        clock = entry.clock
         if slot is not None and slot.owner is not owner:
             if slot.participant is None or slot.participant != participant:
                 if entry.clock > slot.clock:
@@ -255,8 +256,11 @@ class AwarenessRegistry:
             if slot.owner is None and self._present >= self.limits.presences_per_room:
                 change.crowded.append(entry.client_id)
                 return
-            # the same participant, reconnected: a clock from before it left is fine
+            # The same participant, reconnected: a clock from before it left is fine,
+            # but it goes out past the removal everyone saw when it left, or Yjs
+            # clients would take it for an old state and keep showing it gone.
             self._move(entry.client_id, slot, owner)
+            clock = max(clock, slot.clock + 1)
         elif slot is not None and entry.clock < slot.clock:
             change.ignored += 1  # stale, as Yjs itself would ignore it
             return
@@ -270,13 +274,13 @@ class AwarenessRegistry:
             if self._present >= self.limits.presences_per_room:
                 change.crowded.append(entry.client_id)
                 return
-            self._slots[entry.client_id] = _Slot(owner, entry.clock, state, participant)
+            self._slots[entry.client_id] = _Slot(owner, clock, state, participant)
             self._owned.setdefault(owner, []).append(entry.client_id)
             self._present += 1
             self._prune()
         else:
-            slot.clock, slot.state = entry.clock, state
-        change.accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
+            slot.clock, slot.state = clock, state
+        change.accepted.append(AwarenessEntry(entry.client_id, clock, state))
 
     def _move(self, client_id: int, slot: _Slot, owner: object) -> None:
         if slot.owner is not None:

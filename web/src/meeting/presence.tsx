@@ -29,17 +29,28 @@ function readPresence(states: Map<number, Record<string, unknown>>, ownClient: n
 
 export function Presence() {
   const { sync, you } = useReview()
-  const awareness = sync.providers.room.awareness
+  const provider = sync.providers.room
+  const awareness = provider.awareness
   const [here, setHere] = useState<Here[]>([])
   useEffect(() => {
     awareness.setLocalState({ here: true })
+    // On every reconnect, announce ourselves afresh (a newer clock): the server may still
+    // hold our old connection (a network that dropped without a goodbye), and it hands
+    // our presence to the new one only for something newer than what it has.
+    const announce = ({ status }: { status: string }) => {
+      if (status === 'connected') awareness.setLocalState({ ...(awareness.getLocalState() ?? {}), here: true })
+    }
+    provider.on('status', announce)
     const me = { id: you.participant_id, name: you.name, role: you.role }
     const update = () =>
       setHere(readPresence(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID, me))
     update()
     awareness.on('change', update)
-    return () => awareness.off('change', update)
-  }, [awareness, you])
+    return () => {
+      awareness.off('change', update)
+      provider.off('status', announce)
+    }
+  }, [provider, awareness, you])
   const anonymous = here.filter((h) => !h.name).length
   return (
     <section class="presence" aria-label="Who is here">
