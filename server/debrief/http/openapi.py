@@ -225,7 +225,12 @@ def _core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         }
     )
     status = {"type": "string", "enum": ["ok", "storage-unavailable"]}
-    health = _obj({"status": status, "storage": STRING, "rooms": INTEGER})
+    storage_state = {"type": "string", "enum": ["ok", "stalled", "full", "unreachable"]}
+    since = {"type": ["number", "null"]}
+    health = _obj(
+        {"status": status, "storage": STRING, "rooms": INTEGER},
+        health=_obj({"state": storage_state, "reason": STRING, "since": since}),
+    )
     phase = _obj({"id": STRING, "title": STRING, "minutes": INTEGER, "objective": STRING})
     phases = {"type": "array", "items": phase}
     template = _obj({"name": STRING, "title": STRING, "minutes": INTEGER, "phases": phases})
@@ -299,8 +304,8 @@ def _core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/healthz": {
             "get": _plain(
                 "healthz",
-                "Liveness and storage reachability (503 with the same body when storage "
-                "is unreachable)",
+                "Liveness and storage state: 503 with the same body, and the reason, while "
+                "storage is unreachable or refuses writes (a stalled or full disk)",
                 (200, "application/json", health),
                 tag="operations",
             )
