@@ -178,6 +178,11 @@ class Settings:
     storage_stall_s: float = field(
         default_factory=lambda: _env_float("DEBRIEF_STORAGE_STALL_S", 5.0)
     )
+    # --- Candour: changes after a reveal are held and published together ---
+    # A lone held change goes out after a random wait in this range (seconds); two
+    # people's changes, a reveal or a close publish at once (meeting/held.py).
+    hold_min_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MIN", 20.0))
+    hold_max_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MAX", 60.0))
     web_dist: Path = field(
         default_factory=lambda: Path(
             os.environ.get("DEBRIEF_WEB_DIST", Path(__file__).resolve().parents[2] / "web/dist")

@@ -5,11 +5,12 @@ in them links a note or a vote to its author."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pycrdt import Map, get_state
+from pycrdt import Doc, Map, get_state
 
 from debrief.protocol import SyncStep2, SyncUpdate, parse_frame
 from support.meeting import Person, Review, open_review
@@ -86,9 +87,15 @@ async def test_nothing_links_a_note_or_vote_to_its_author(review: Review) -> Non
 
     await review.ok(mod, "POST", "/reveal", {"section": "contributing-factor"})
     await watcher.room.wait_for(lambda: len(notes_of(watcher.room)) == 9)
+    # After the reveal, one person's change is held: it would name them by its timing.
     late_text = "note-late-alice"
     await review.ok(authors[0], "POST", "/notes", {"text": late_text})
-    await watcher.room.wait_for(lambda: len(notes_of(watcher.room)) == 10)
+    assert late_text not in str(await watcher.get("/recap"))  # the room doc lacks it
+    # A second person's change releases both, in one update.
+    bob_late = "note-late-bob"
+    await review.ok(authors[1], "POST", "/notes", {"text": bob_late})
+    await watcher.room.wait_for(lambda: len(notes_of(watcher.room)) == 11)
+    _reveal_frame(watcher.room, [late_text, bob_late])  # one frame carried both
 
     await review.ok(mod, "POST", "/voting/open", {"section": "contributing-factor"})
     by_text = {n["text"]: note_id for note_id, n in notes_of(watcher.room).items()}
@@ -97,7 +104,7 @@ async def test_nothing_links_a_note_or_vote_to_its_author(review: Review) -> Non
     await watcher.get("/recap")
     assert watcher.room.doc.get("votes", type=Map).to_py() in ({}, None)  # hidden while open
     await review.ok(mod, "POST", "/voting/close", {"section": "contributing-factor"})
-    await watcher.room.wait_for(lambda: len(watcher.room.doc.get("votes", type=Map)) == 10)
+    await watcher.room.wait_for(lambda: len(watcher.room.doc.get("votes", type=Map)) == 11)
     await watcher.get("/recap")
     await watcher.get("/export?format=json")
     await watcher.get("/votes/mine")
@@ -141,9 +148,67 @@ async def test_nothing_links_a_note_or_vote_to_its_author(review: Review) -> Non
     assert [t for _, t in ids_sorted] != [t for t, _ in submitted]
 
     counts = watcher.room.doc.get("votes", type=Map).to_py()
-    assert sorted(counts.values()) == [0] * 7 + [1] * 3
+    assert sorted(counts.values()) == [0] * 8 + [1] * 3
     for client in [*watcher.clients, *presence]:
         await client.close()
+
+
+async def test_live_vote_counts_change_only_with_two_voters_at_once(review: Review) -> None:
+    mod = "moderator"
+    alice, bob = [await review.join("participant", name) for name in AUTHORS[:2]]
+    watcher = Recorder(review, await review.join("participant", "Watcher"))
+    await watcher.connect()
+    await review.ok(mod, "PATCH", "", {"settings": {"hide_counts_until_closed": False}})
+    await review.ok(mod, "POST", "/status", {"status": "live"})
+    for author in (alice, bob):
+        await review.ok(author, "POST", "/notes", {"text": f"a note by {author.name}"})
+    await review.ok(mod, "POST", "/reveal", {"section": "contributing-factor"})
+    await review.ok(mod, "POST", "/voting/open", {"section": "contributing-factor"})
+    await watcher.room.wait_for(lambda: len(notes_of(watcher.room)) == 2)
+    target = next(iter(notes_of(watcher.room)))
+    votes = watcher.room.doc.get("votes", type=Map)
+    await watcher.room.wait_for(lambda: votes.to_py() == {k: 0 for k in notes_of(watcher.room)})
+
+    await review.ok(alice, "POST", "/votes", {"target": target})
+    # her vote is hers to see at once; the shared count waits for someone else's
+    assert (await review.ok(alice, "GET", "/votes/mine"))["sections"]
+    recap = await watcher.get("/recap")
+    assert all(t.get("votes") in (0, None) for t in recap["contributing_factors"][0]["themes"])
+    assert votes.to_py()[target] == 0
+    await review.ok(bob, "POST", "/votes", {"target": target})
+    await watcher.room.wait_for(lambda: votes.to_py().get(target) == 2)
+    # Replayed frame by frame, the count went from 0 to 2: no frame ever showed 1.
+    replay: Doc = Doc()
+    shown = []
+    for frame in watcher.room.received_frames:
+        parsed = parse_frame(frame)
+        if isinstance(parsed, SyncStep2 | SyncUpdate):
+            replay.apply_update(parsed.update)
+            shown.append(replay.get("votes", type=Map).to_py().get(target))
+    assert 1 not in shown and shown[-1] == 2
+    for client in watcher.clients:
+        await client.close()
+
+
+async def test_a_lone_change_goes_out_after_a_random_wait(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "d", env={"DEBRIEF_HOLD_MIN": "0.2", "DEBRIEF_HOLD_MAX": "1"})
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            review = await open_review(server, http, "Lone change")
+            watcher = await review.client("observer", "room")
+            await review.ok("moderator", "POST", "/status", {"status": "live"})
+            await review.ok("participant", "POST", "/notes", {"text": "first"})
+            await review.ok("moderator", "POST", "/reveal", {"section": "contributing-factor"})
+            await watcher.wait_for(lambda: len(notes_of(watcher)) == 1)
+            note_id = next(iter(notes_of(watcher)))
+            await review.ok("participant", "PATCH", f"/notes/{note_id}", {"text": "second"})
+            await watcher.wait_for(lambda: notes_of(watcher)[note_id]["text"] == "second")
+            await review.ok("participant", "DELETE", f"/notes/{note_id}")
+            await watcher.wait_for(lambda: notes_of(watcher) == {})
+            await watcher.close()
+    finally:
+        server.stop()
 
 
 def _client_ids(state_vector: bytes) -> set[int]:

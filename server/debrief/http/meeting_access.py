@@ -16,7 +16,8 @@ def meeting_service(request: Request) -> MeetingService:
     found: MeetingService | None = getattr(state, "meeting", None)
     svc = services(request)
     if found is None or found.storage is not svc.storage:
-        found = state.meeting = MeetingService(svc.storage, svc.rooms)
+        hold = (svc.settings.hold_min_s, svc.settings.hold_max_s)
+        found = state.meeting = MeetingService(svc.storage, svc.rooms, hold)
         # a recap changed after sign-offs: show who signed which wording
         svc.rooms.listeners.append(SignoffWatch(found).doc_changed)
     return found

@@ -27,6 +27,7 @@ from . import lint, signoffs
 from . import recap as rc
 from . import review as rv
 from .errors import Conflict
+from .publication import publish_locked
 from .service import FROZEN_RECAP, REVIEW, MeetingService, meeting_state, now_ms, write_review
 from .values import format_utc
 
@@ -220,7 +221,8 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
             "close_reason": "" if report["clean"] else reason,
             "closed_ms": now_ms(),
         }
-        # the count frozen is of sign-offs on the wording as it reads now
+        # held changes go in first; the count frozen is of sign-offs on the wording as it is
+        await publish_locked(meeting, review_id)
         await signoffs.refresh(meeting, review_id)
         frozen = meeting.freeze_peers(review_id)
         try:

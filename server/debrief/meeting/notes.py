@@ -10,7 +10,7 @@ source, so neither the order nor the ids say anything about who wrote what or wh
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -19,12 +19,11 @@ from debrief.auth.roles import DocName
 from debrief.auth.sessions import Session
 
 from .errors import Conflict, NotFound, ValidationError
+from .note_view import QUESTIONNAIRE, check_section, public_note
+from .publication import publish_locked
 from .service import NOTE, MeetingService, meeting_state, now_ms
-from .texts import NOTE_KIND_LABELS
 from .values import clean_text
 
-SECTIONS: tuple[str, ...] = tuple(NOTE_KIND_LABELS)
-QUESTIONNAIRE = "questionnaire"
 MAX_NOTE = 1_000
 MAX_NOTES_PER_PERSON = 200
 # Per review too: a person may join again as a new session (a new "person" here).
@@ -32,37 +31,8 @@ MAX_NOTES_PER_REVIEW = 2_000
 _random = secrets.SystemRandom()
 
 
-def check_section(section: str) -> str:
-    if section not in SECTIONS:
-        raise ValidationError(
-            f"unknown section {section!r}; expected one of: {', '.join(SECTIONS)}",
-            field="section",
-        )
-    return section
-
-
 def note_text(value: Any) -> str:
     return clean_text(value, "text", max_len=MAX_NOTE, min_len=1)
-
-
-def public_note(
-    record: Mapping[str, Any], theme_id: str | None = None, questions: Sequence[str] = ()
-) -> dict[str, Any]:
-    """What everyone may see of a revealed note: never its owner or its time. An answer
-    to the questionnaire carries its question: prompts may be edited later."""
-    note: dict[str, Any] = {
-        "id": record["id"],
-        "text": record["text"],
-        "kind": record["kind"],
-        "theme_id": theme_id,
-        "prompt": record.get("prompt"),
-    }
-    prompt = record.get("prompt")
-    if record["kind"] == QUESTIONNAIRE and isinstance(prompt, int) and 0 <= prompt < len(questions):
-        note["question"] = questions[prompt]
-    if not record.get("anonymous", True):
-        note["author"] = record.get("author_name") or "Unnamed attendee"
-    return note
 
 
 def own_view(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -132,8 +102,8 @@ class NoteService:
                 "created_ms": now_ms(),
             }
             await self.storage.put_record(NOTE, record["id"], record, review_id)
-            if record["revealed"]:  # its section is open: it appears at once, without author
-                await self._publish(review_id, record)
+            if record["revealed"]:  # its section is open: shown with others' changes (held.py)
+                self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
             else:
                 await self._count(review_id, kind)
         return record
@@ -145,7 +115,7 @@ class NoteService:
             record = {**record, "text": note_text(text)}
             await self.storage.put_record(NOTE, note_id, record, review_id)
             if record["revealed"]:
-                await self._publish(review_id, record)
+                self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
         return record
 
     async def delete(self, review_id: str, session: Session, note_id: str) -> None:
@@ -154,13 +124,7 @@ class NoteService:
             record = await self.own_record(review_id, session, note_id)
             await self.storage.delete_record(NOTE, note_id)
             if record["revealed"]:
-
-                def change(doc: Doc) -> None:
-                    notes = doc.get("notes", type=Map)
-                    if note_id in notes:
-                        del notes[note_id]
-
-                await self.meeting.edit(review_id, DocName.ROOM, change)
+                self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
             else:
                 await self._count(review_id, record["kind"])
 
@@ -169,6 +133,7 @@ class NoteService:
         check_section(section)
         async with self.meeting.lock(review_id):
             review = await self.meeting.writable_review(review_id)
+            await publish_locked(self.meeting, review_id)  # whatever was held goes out first
             questions = [q for q in review.get("questionnaire") or () if isinstance(q, str)]
             hidden = [
                 r for r in await self.records(review_id)
@@ -218,18 +183,6 @@ class NoteService:
             own_view(r) for r in await self.mine(review["id"], session)
             if r["kind"] == QUESTIONNAIRE
         ]  # fmt: skip
-
-    async def _publish(self, review_id: str, record: Mapping[str, Any]) -> None:
-        def change(doc: Doc) -> None:
-            notes = doc.get("notes", type=Map)
-            old = notes.get(record["id"])
-            shown = old if isinstance(old, dict) else {}
-            fresh = public_note(record, shown.get("theme_id"))
-            if "question" in shown:  # as asked when it was revealed
-                fresh["question"] = shown["question"]
-            notes[record["id"]] = fresh
-
-        await self.meeting.edit(review_id, DocName.ROOM, change)
 
     async def _count(self, review_id: str, section: str) -> None:
         """Others learn only how many hidden notes a section holds."""

@@ -28,6 +28,7 @@ from . import review as rv
 from . import timer as tm
 from .errors import Conflict, NotFound
 from .gate import ReviewGate
+from .held import HeldChanges
 
 # Same record kind as the core API (http/api.py REVIEW); the domain must not import http.
 REVIEW = "review"
@@ -114,11 +115,20 @@ def meeting_state(doc: Doc) -> dict[str, Any]:
 class MeetingService:
     """Shared by every request (kept on app.state); its per-review locks live in storage."""
 
-    def __init__(self, storage: Storage, rooms: RoomManager) -> None:
+    def __init__(
+        self, storage: Storage, rooms: RoomManager, hold_s: tuple[float, float] = (20.0, 60.0)
+    ) -> None:
         self.storage = storage
         self.rooms = rooms
         # Commands share a review's gate, close takes it alone (see gate.py).
         self.gate = ReviewGate()
+        # Changes after a reveal that would name their author by their timing (held.py).
+        self.held = HeldChanges(self._publish_held, hold_s)
+
+    async def _publish_held(self, review_id: str) -> None:
+        from .publication import publish_held  # it builds on this module
+
+        await publish_held(self, review_id)
 
     def lock(self, review_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         # Serialises record+doc changes of one review, across processes in Redis mode.

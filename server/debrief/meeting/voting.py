@@ -19,7 +19,7 @@ from debrief.auth.roles import DocName
 
 from . import docdata as dd
 from .errors import Conflict, NotFound
-from .notes import check_section
+from .note_view import check_section
 from .service import MeetingService, now_ms
 
 
@@ -83,7 +83,7 @@ class VotingService:
                 else {**current, "status": "closed", "closed_ms": now}
             )
             voting[section] = fresh
-            self._write_counts(doc, section, raw, counts_visible(fresh, hide))
+            self.write_counts(doc, section, raw, counts_visible(fresh, hide))
             return fresh
 
         async with self.meeting.lock(review_id):
@@ -107,7 +107,8 @@ class VotingService:
             if not up and not await self.storage.retract_vote(name, voter, target):
                 raise NotFound("you have no vote on this to take back", error="no-vote")
             if not review["settings"].get("hide_counts_until_closed"):
-                await self._publish_locked(review_id, section, True)
+                # live counts: shown with others' votes, not at the moment of this one
+                self.meeting.held.hold(review_id, voter, sections={section})
         mine = await self.storage.votes_of(name, voter)
         return {"section": section, "votes": mine, "used": sum(mine.values()), "limit": limit}
 
@@ -130,7 +131,7 @@ class VotingService:
     async def _publish_locked(self, review_id: str, section: str, visible: bool) -> None:
         raw = await self.storage.tally(ballot(review_id, section))
         await self.meeting.edit(
-            review_id, DocName.ROOM, lambda doc: self._write_counts(doc, section, raw, visible)
+            review_id, DocName.ROOM, lambda doc: self.write_counts(doc, section, raw, visible)
         )
 
     async def refresh(self, review: Mapping[str, Any], section: str) -> None:
@@ -152,7 +153,7 @@ class VotingService:
         return await self.meeting.read(review_id, DocName.ROOM, find)
 
     @staticmethod
-    def _write_counts(doc: Doc, section: str, raw: Mapping[str, int], visible: bool) -> None:
+    def write_counts(doc: Doc, section: str, raw: Mapping[str, int], visible: bool) -> None:
         votes = doc.get("votes", type=Map)
         counts = effective_counts(doc, section, raw) if visible else {}
         for key in list(votes.keys()):

@@ -103,7 +103,10 @@ export const TIMER_DONE = 'Time is up for this phase. Move on, or add time on pu
 export const OFFLINE =
   'You are offline. Keep working: your changes stay on this device and are sent as soon as the connection is back.'
 export const SESSION_ENDED = 'This link no longer gives access to the review. Ask the moderator for a fresh invite link.'
-export const ANON_ON = 'Notes and votes are anonymous. Nobody, the moderator included, can see who wrote or voted for what.'
+export const ANON_ON =
+  'Notes and votes carry no names: nobody, the moderator included, sees who wrote or voted for what. ' +
+  'Changes after a reveal (a new, edited or deleted note, a vote while counts show) appear together with others, ' +
+  'or after a short random wait, so their timing does not point to you either.'
 export const ANON_OFF = 'Anonymity is off for this review: the author’s name is shown on notes.'
 export const NOTES_PRIVATE = 'Only you can see your notes until the moderator reveals this section. They are shown without your name.'
 
