@@ -321,6 +321,7 @@ def check_markdown(markdown: str, version: dict[str, Any]) -> None:
         "Questionnaire answers",
         "Action items",
         "Follow-ups",
+        "Parked topics",
         "Notes from the scribe",
     ]
     scope = got["Scope"]

@@ -147,6 +147,7 @@ def test_markdown_has_fixed_sections_in_order() -> None:
         "Questionnaire answers",
         "Action items",
         "Follow-ups",
+        "Parked topics",
         "Notes from the scribe",
     ]
     assert markdown.startswith("# Checkout outage on 1 May\n")

@@ -27,6 +27,7 @@ from . import lint, signoffs
 from . import recap as rc
 from . import review as rv
 from .errors import Conflict
+from .parking import read_parked
 from .publication import publish_locked
 from .service import FROZEN_RECAP, REVIEW, MeetingService, meeting_state, now_ms, write_review
 from .values import format_utc
@@ -63,6 +64,7 @@ def _read_room(doc: Doc) -> dict[str, Any]:
         "themes": _keyed(doc.get("themes", type=Map), dd.theme),
         "votes": {str(k): dd.count(v) for k, v in doc.get("votes", type=Map).items()},
         "voting": dict(dd.entries(doc.get("voting", type=Map))),
+        "parked": [topic["text"] for topic in read_parked(doc)],
     }
 
 
@@ -125,6 +127,7 @@ def assemble(
         review.get("version"),
         follow_ups=[line for line in dd.text(recap_doc.get("followups")).splitlines()
                     if line.strip()],
+        parked=dd.texts(room.get("parked")),
     )  # fmt: skip
 
 

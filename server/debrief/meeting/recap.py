@@ -35,6 +35,7 @@ def build_recap(
     version: Doc | None = None,
     *,
     follow_ups: Sequence[str] = (),
+    parked: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Arrange the review's docs into recap sections (JSON-ready dict).
 
@@ -62,6 +63,7 @@ def build_recap(
         "actions": [{k: _s(a.get(k)) for k in ("what", "owner", "due", "verify", "kind")}
                     for a in _records(actions)],
         "follow_ups": [_s(f) for f in dd.items(follow_ups) if _s(f)],
+        "parked_topics": [_s(p) for p in dd.items(parked) if _s(p)],
         "close_reason": _s(review.get("close_reason")),
         "scribe_text": _s(scribe_text),
     }  # fmt: skip

@@ -203,6 +203,7 @@ _MD_SECTIONS: dict[str, Callable[[Doc], list[str]]] = {
     "questionnaire": lambda r: _md_answers(_rows(r, "questionnaire")),
     "actions": _md_actions,
     "follow_ups": lambda r: [f"- {md(f)}" for f in dd.texts(r.get("follow_ups"))],
+    "parked_topics": lambda r: [f"- {md(p)}" for p in dd.texts(r.get("parked_topics"))],
     "scribe_text": lambda r: [_md_block(_t(r.get("scribe_text")))] if _t(r.get("scribe_text"))
     else [],
 }
@@ -327,6 +328,7 @@ _HTML_SECTIONS: dict[str, Callable[[Doc], str]] = {
     ]),
     "actions": _html_actions,
     "follow_ups": lambda r: _ul([esc(f) for f in dd.texts(r.get("follow_ups"))]),
+    "parked_topics": lambda r: _ul([esc(p) for p in dd.texts(r.get("parked_topics"))]),
     "scribe_text": lambda r: (
         f'<div class="scribe">{esc(r.get("scribe_text"))}</div>' if _t(r.get("scribe_text"))
         else ""

@@ -19,6 +19,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("questionnaire", "Questionnaire answers"),
     ("actions", "Action items"),
     ("follow_ups", "Follow-ups"),
+    ("parked_topics", "Parked topics"),
     ("scribe_text", "Notes from the scribe"),
 )
 SCOPE_LABELS = {

@@ -63,8 +63,9 @@ ELMO_TEXT = "Someone called ELMO: enough, let's move on."
 TIMER_EXPIRED_TEXT = "Time is up for this phase. Move on, or extend the timer on purpose."
 
 ANONYMITY_ON_TEXT = (
-    "Notes and votes are anonymous: nobody, the moderator included, can see who wrote "
-    "or voted for what."
+    "Notes and votes carry no names: nobody, the moderator included, sees who wrote or "
+    "voted for what. Changes after a reveal appear together with others, or after a short "
+    "random wait, so their timing does not point to anyone either."
 )
 ANONYMITY_OFF_TEXT = "Anonymity is off for this review: note authors may be shown."
 

@@ -136,12 +136,25 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
 
     # Factual summary: a side discussion runs long; anyone calls ELMO, everyone sees it.
     go_to_phase(mod, everyone, 2, "Factual summary")
+    # The facts on screen for everyone; a prompt for the moderator only.
+    for p in everyone:
+        facts = p.page.locator(".fact-sheet")
+        expect(facts).to_contain_text("Checkout returned errors for 40 minutes")
+    expect(mod.page.locator(".facilitator-prompt")).to_contain_text("Agree on what happened")
+    expect(ana.page.locator(".facilitator-prompt")).to_have_count(0)
+    # An off-scope topic goes to the parking lot, for everyone to see.
+    ben.page.get_by_label("Topic to park").fill("Renew the paging vendor contract")
+    ben.page.get_by_role("button", name="Park it").click()
+    for p in everyone:
+        expect(p.page.locator(".parking-lot")).to_contain_text("Renew the paging vendor contract")
     ben.page.get_by_role("button", name="Call ELMO").click()
     for p in everyone:
         expect(p.page.locator(".banner-elmo")).to_contain_text("enough, let\u2019s move on")
 
     # Timeline walkthrough: a participant adds an event with a marker; everyone sees it.
     go_to_phase(mod, everyone, 3, "Timeline walkthrough")
+    prompt = mod.page.locator(".facilitator-prompt")
+    expect(prompt).to_contain_text("Which options were on the table?")
     ana.page.get_by_role("button", name="Add an event").click()
     ana.page.get_by_label("What happened").fill(
         "On-call rota still pointed at last month's engineer"
@@ -311,6 +324,7 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     assert "The alert fired but went to a muted channel." in markdown
     assert "Support escalated within minutes" in markdown
     assert "- What went better than expected?\n  - Support spotted it fast" in markdown
+    assert "## Parked topics\n\n- Renew the paging vendor contract" in markdown
     with mod.page.expect_download() as info:
         mod.page.locator("a[data-format='json']").first.click()
     recap = json.loads(info.value.path().read_text(encoding="utf-8"))

@@ -120,6 +120,13 @@ export const markLeader = (id: string, pid: string, leader: boolean) =>
 export const roundRobin = (id: string, step: 'start' | 'next' | 'skip' | 'end') => post<unknown>(`${base(id)}/round-robin/${step}`)
 export const signOff = (id: string) => post<{ signoffs: number; signed: boolean; current: boolean }>(`${base(id)}/signoff`)
 export const withdrawSignOff = (id: string) => del<{ signoffs: number }>(`${base(id)}/signoff`)
+export interface Prompts {
+  phase_hints: Record<string, string>
+  timeline_questions: string[]
+}
+export const prompts = (id: string) => get<Prompts>(`${base(id)}/prompts`)
+export const parkTopic = (id: string, text: string) => post<unknown>(`${base(id)}/parking-lot`, { text })
+export const unparkTopic = (id: string, topicId: string) => del<unknown>(`${base(id)}/parking-lot/${encodeURIComponent(topicId)}`)
 export const mySignOff = (id: string) => get<{ signed: boolean; current: boolean }>(`${base(id)}/signoff`)
 
 export const importTimeline = (id: string, content: string, filename: string, format?: string) =>

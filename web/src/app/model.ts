@@ -230,6 +230,21 @@ export function readSignoffs(room: Y.Doc): number {
   return num(room.getMap('meeting').get('signoffs'))
 }
 
+export interface ParkedTopic {
+  id: string
+  text: string
+  created_ms: number
+}
+
+export function readParked(room: Y.Doc): ParkedTopic[] {
+  const out: ParkedTopic[] = []
+  room.getMap('parking_lot').forEach((v, k) => {
+    const o = obj(v)
+    out.push({ id: k, text: str(o.text), created_ms: num(o.created_ms) })
+  })
+  return out.sort((a, b) => a.created_ms - b.created_ms || (a.id < b.id ? -1 : 1))
+}
+
 export interface Signer {
   name: string
   current: boolean // signed the wording as it reads now

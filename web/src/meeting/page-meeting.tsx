@@ -11,6 +11,12 @@ import { Presence } from './presence'
 import { SignOff } from './signoff'
 import { TimelineLane } from '../shared/timeline-lane'
 import { TimerPanel } from '../shared/timer-panel'
+import { FactSheet } from './fact-sheet'
+import { FacilitatorPrompt, ParkingLot } from './facilitation'
+
+// Phases about the facts (the incident template's summary, the project templates' goals
+// and results): the factual summary is shown on screen.
+const FACT_PHASES = new Set(['summary', 'goals', 'results'])
 
 export function MeetingPage() {
   const { sync, you } = useReview()
@@ -33,6 +39,7 @@ export function MeetingPage() {
           {phase.objective}
         </p>
       )}
+      {you.role === 'moderator' && !readOnly && phaseId && <FacilitatorPrompt phaseId={phaseId} />}
       {review.status !== 'live' && !closed && (
         <p class="notice notice-info">The meeting has not started yet. You can already add timeline events and notes.</p>
       )}
@@ -40,6 +47,7 @@ export function MeetingPage() {
       <div class="meeting-grid">
         <div class="meeting-main">
           {opening && !closed && <GroundRules compact />}
+          {phaseId && FACT_PHASES.has(phaseId) && <FactSheet />}
           <TimelineLane editable={!readOnly} />
           <NotesBoard readOnly={readOnly} />
         </div>
@@ -55,6 +63,7 @@ export function MeetingPage() {
           )}
           <Floor readOnly={readOnly} />
           <SignOff readOnly={readOnly} />
+          <ParkingLot readOnly={readOnly} />
           <Presence />
         </aside>
       </div>

@@ -180,6 +180,16 @@ export function RecapPage() {
             <p class="muted">None recorded.</p>
           )}
         </section>
+        {texts(recap.parked_topics).length > 0 && (
+          <section>
+            <h2>Parked topics</h2>
+            <ul class="parked">
+              {texts(recap.parked_topics).map((p, i) => (
+                <li key={i}>{p}</li>
+              ))}
+            </ul>
+          </section>
+        )}
         <section>
           <h2>Action items</h2>
           <table class="table actions-table">
