@@ -31,6 +31,9 @@ import { ANON_OFF, ANON_ON, NOTE_SECTIONS, THEME_CATEGORIES } from '../app/texts
 import { ActionButton, ErrorText, useCommand } from '../app/ui'
 import { useMyVotes } from './votes'
 
+/** Whether the notes are the work of this phase (the board then comes first). */
+export const isNotesPhase = (phaseId: string | null): boolean => !!phaseId && phaseId in PHASE_SECTION
+
 const PHASE_SECTION: Record<string, string> = {
   factors: 'contributing-factor',
   slowdowns: 'contributing-factor',

@@ -5,7 +5,7 @@ import { Floor } from './floor'
 import { GroundRules } from '../shared/ground-rules'
 import { useY } from '../app/hooks'
 import { readAgenda, readPhaseId, readReview } from '../app/model'
-import { NotesBoard } from './notes-board'
+import { isNotesPhase, NotesBoard } from './notes-board'
 import { PhaseBar } from '../shared/phase-bar'
 import { Presence } from './presence'
 import { SignOff } from './signoff'
@@ -48,8 +48,17 @@ export function MeetingPage() {
         <div class="meeting-main">
           {opening && !closed && <GroundRules compact />}
           {phaseId && FACT_PHASES.has(phaseId) && <FactSheet />}
-          <TimelineLane editable={!readOnly} />
-          <NotesBoard readOnly={readOnly} />
+          {isNotesPhase(phaseId) ? (
+            <>
+              <NotesBoard readOnly={readOnly} />
+              <TimelineLane editable={!readOnly} />
+            </>
+          ) : (
+            <>
+              <TimelineLane editable={!readOnly} />
+              <NotesBoard readOnly={readOnly} />
+            </>
+          )}
         </div>
         <aside class="meeting-side" aria-label="Timer and speaking">
           <TimerPanel readOnly={readOnly} />
