@@ -22,6 +22,7 @@ from debrief.auth.roles import Role
 from debrief.http import (
     actions_api,
     audit_api,
+    discussion_api,
     exports_api,
     facilitation_api,
     floor_api,
@@ -38,6 +39,7 @@ COMMAND_SETS = [
     meeting_api.api,
     floor_api.api,
     facilitation_api.api,
+    discussion_api.api,
     notes_api.api,
     actions_api.api,
     exports_api.api,

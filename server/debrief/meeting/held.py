@@ -27,12 +27,13 @@ class Held:
     """What one review has waiting."""
 
     notes: set[str] = field(default_factory=set)  # note ids to show as their records say
+    comments: set[str] = field(default_factory=set)  # theme comments, the same way
     sections: set[str] = field(default_factory=set)  # vote sections to count again
     actors: set[str] = field(default_factory=set)  # participant ids (never published)
     timer: asyncio.TimerHandle | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.notes or self.sections)
+        return bool(self.notes or self.sections or self.comments)
 
 
 Publish = Callable[[str], Coroutine[Any, Any, None]]
@@ -61,9 +62,11 @@ class HeldChanges:
         *,
         notes: Iterable[str] = (),
         sections: Iterable[str] = (),
+        comments: Iterable[str] = (),
     ) -> None:
         held = self._held.setdefault(review_id, Held())
         held.notes.update(notes)
+        held.comments.update(comments)
         held.sections.update(sections)
         held.actors.add(actor)
         if len(held.actors) >= 2:

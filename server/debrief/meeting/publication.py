@@ -12,6 +12,7 @@ from pycrdt import Doc, Map
 from debrief.auth.roles import DocName
 
 from . import review as rv
+from .discussion import COMMENT, public_comment
 from .note_view import republished
 from .service import NOTE, MeetingService
 from .voting import VotingService, ballot, counts_visible
@@ -35,6 +36,8 @@ async def publish_locked(meeting: MeetingService, review_id: str) -> None:
         return  # closed: the close published everything first
     records = [(nid, await meeting.storage.get_record(NOTE, nid)) for nid in held.notes]
     _shuffle(records)
+    comments = [(cid, await meeting.storage.get_record(COMMENT, cid)) for cid in held.comments]
+    _shuffle(comments)
     tallies = {s: await meeting.storage.tally(ballot(review_id, s)) for s in held.sections}
     hide = bool(review["settings"].get("hide_counts_until_closed"))
 
@@ -47,6 +50,13 @@ async def publish_locked(meeting: MeetingService, review_id: str) -> None:
                 continue
             shown: Any = notes.get(note_id)
             notes[note_id] = republished(record, shown if isinstance(shown, dict) else {})
+        shown_comments = doc.get("comments", type=Map)
+        for comment_id, comment in comments:
+            if comment is None:
+                if comment_id in shown_comments:
+                    del shown_comments[comment_id]
+            else:
+                shown_comments[comment_id] = public_comment(comment)
         voting = doc.get("voting", type=Map)
         for section, raw in tallies.items():
             visible = counts_visible(voting.get(section), hide)

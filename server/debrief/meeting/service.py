@@ -24,6 +24,7 @@ from debrief.rooms.peer import Peer
 from debrief.storage.base import Storage
 
 from . import agenda as ag
+from . import discussion
 from . import review as rv
 from . import timer as tm
 from .errors import Conflict, NotFound
@@ -100,6 +101,7 @@ def initial_meeting(template: str = ag.DEFAULT_TEMPLATE) -> dict[str, Any]:
         "leaders": [],
         "signoffs": 0,
         "revealed": {},
+        "discussion": discussion.idle(),
     }
 
 

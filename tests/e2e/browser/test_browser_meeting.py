@@ -238,6 +238,26 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         counted = theme(p.page, "Ownership of the deploy checklist").locator(".vote-count")
         expect(counted).to_have_text("2")
 
+    # Discuss: the voted themes, most votes first, each on its own time box.
+    mod.page.get_by_label(re.compile("minutes each")).fill("3")
+    mod.page.get_by_role("button", name="Start the discussion").click()
+    for p in everyone:
+        heading = p.page.locator(".discussion h2")
+        expect(heading).to_contain_text("theme 1 of 2: Ownership of the deploy checklist")
+        expect(p.page.locator(".timer")).to_have_attribute("data-status", "running")
+    for p, said in ((ana, "Nobody owns the checklist file"), (ben, "Same for the rollback doc")):
+        p.page.get_by_label("Your comment on this theme").fill(said)
+        p.page.get_by_role("button", name="Comment").click()
+    for p in everyone:  # two people's comments: shown together, without names
+        expect(p.page.locator(".discussion .comments li")).to_have_count(2)
+    mod.page.get_by_role("button", name="Next theme").click()
+    for p in everyone:
+        expect(p.page.locator(".discussion h2")).to_contain_text("theme 2 of 2: Alert routing")
+    mod.shot("07b-discussion")
+    mod.page.get_by_role("button", name="Finish the discussion").click()
+    for p in everyone:
+        expect(p.page.locator(".discussion")).to_have_count(0)
+
     # What worked well: the board switches section with the phase.
     go_to_phase(mod, everyone, 5, "What worked well")
     expect(ben.page.get_by_role("tab", name="What worked well")).to_have_attribute(

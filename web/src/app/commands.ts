@@ -124,6 +124,12 @@ export interface Prompts {
   phase_hints: Record<string, string>
   timeline_questions: string[]
 }
+export const startDiscussion = (id: string, section: string, minutes: number) =>
+  post<unknown>(`${base(id)}/discussion/start`, { section, minutes })
+export const nextTheme = (id: string) => post<unknown>(`${base(id)}/discussion/next`)
+export const endDiscussion = (id: string) => post<unknown>(`${base(id)}/discussion/end`)
+export const commentOnTheme = (id: string, themeId: string, text: string) =>
+  post<unknown>(`${base(id)}/themes/${encodeURIComponent(themeId)}/comments`, { text })
 export const prompts = (id: string) => get<Prompts>(`${base(id)}/prompts`)
 export const parkTopic = (id: string, text: string) => post<unknown>(`${base(id)}/parking-lot`, { text })
 export const unparkTopic = (id: string, topicId: string) => del<unknown>(`${base(id)}/parking-lot/${encodeURIComponent(topicId)}`)

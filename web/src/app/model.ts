@@ -230,6 +230,40 @@ export function readSignoffs(room: Y.Doc): number {
   return num(room.getMap('meeting').get('signoffs'))
 }
 
+export interface Discussion {
+  active: boolean
+  section: string
+  order: string[] // theme ids, most votes first
+  index: number
+  minutes: number
+}
+
+export function readDiscussion(room: Y.Doc): Discussion {
+  const o = obj(room.getMap('meeting').get('discussion'))
+  return {
+    active: o.active === true,
+    section: str(o.section, 'contributing-factor'),
+    order: arr(o.order).filter((x): x is string => typeof x === 'string'),
+    index: num(o.index),
+    minutes: num(o.minutes) || 5,
+  }
+}
+
+export interface ThemeComment {
+  id: string
+  theme_id: string
+  text: string
+}
+
+export function readComments(room: Y.Doc): ThemeComment[] {
+  const out: ThemeComment[] = []
+  room.getMap('comments').forEach((v, k) => {
+    const o = obj(v)
+    out.push({ id: k, theme_id: str(o.theme_id), text: str(o.text) })
+  })
+  return out.sort((a, b) => a.text.localeCompare(b.text)) // no order that could name anyone
+}
+
 export interface ParkedTopic {
   id: string
   text: string

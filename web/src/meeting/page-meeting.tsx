@@ -12,6 +12,7 @@ import { SignOff } from './signoff'
 import { TimelineLane } from '../shared/timeline-lane'
 import { TimerPanel } from '../shared/timer-panel'
 import { FactSheet } from './fact-sheet'
+import { DiscussionPanel } from './discussion'
 import { FacilitatorPrompt, ParkingLot } from './facilitation'
 
 // Phases about the facts (the incident template's summary, the project templates' goals
@@ -50,6 +51,7 @@ export function MeetingPage() {
           {phaseId && FACT_PHASES.has(phaseId) && <FactSheet />}
           {isNotesPhase(phaseId) ? (
             <>
+              <DiscussionPanel readOnly={readOnly} section={phaseId === 'worked-well' || phaseId === 'standardise' ? 'worked-well' : 'contributing-factor'} />
               <NotesBoard readOnly={readOnly} />
               <TimelineLane editable={!readOnly} />
             </>
