@@ -48,3 +48,28 @@ async def test_parked_topics_stay_in_the_recap(review: Review) -> None:
     assert recap["parked_topics"] == ["Vendor SLA"]
     export = await review.call("observer", "GET", "/export?format=markdown", expect=200)
     assert "## Parked topics\n\n- Vendor SLA" in export.text
+
+
+async def test_an_agenda_saved_as_a_template_starts_another_review(review: Review) -> None:
+    mod = "moderator"
+    await review.ok(mod, "POST", "/agenda/phases", {"title": "Customer impact", "minutes": 7})
+    await review.ok(mod, "PATCH", "", {"questionnaire": ["What surprised you?"]})
+    saved = await review.ok(mod, "POST", "/templates", {"name": "  Payments review "})
+    assert saved["name"] == "Payments review" and saved["questions"] == 1
+    base = (await review.ok(mod, "GET", "/agenda"))["agenda"]
+    assert saved["phases"] == len(base) and saved["minutes"] == sum(p["minutes"] for p in base)
+
+    async with httpx.AsyncClient(base_url=review.server.url) as http:
+        other = await open_review(review.server, http, "Another payments incident")
+        listed = (await other.ok(mod, "GET", "/templates"))["templates"]
+        assert saved["id"] in [t["id"] for t in listed]
+        await other.ok(mod, "POST", f"/templates/{saved['id']}/apply")
+        agenda = await other.ok(mod, "GET", "/agenda")
+        assert [p["title"] for p in agenda["agenda"]] == [p["title"] for p in base]
+        assert agenda["template"] == "saved:" + saved["id"]
+        assert (await other.ok(mod, "GET", ""))["questionnaire"] == ["What surprised you?"]
+        # a participant may not save or see them
+        assert (await other.call("participant", "GET", "/templates")).status_code == 403
+        await other.ok(mod, "DELETE", f"/templates/{saved['id']}")
+        gone = await other.call(mod, "POST", f"/templates/{saved['id']}/apply")
+        assert gone.status_code == 404 and gone.json()["error"] == "unknown-template"

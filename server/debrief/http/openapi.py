@@ -29,6 +29,7 @@ from debrief.http import (
     meeting_api,
     notes_api,
     review_api,
+    templates_api,
 )
 from debrief.http.actions_api import LintRequest
 from debrief.http.api import CreateReview, JoinReview
@@ -40,6 +41,7 @@ COMMAND_SETS = [
     floor_api.api,
     facilitation_api.api,
     discussion_api.api,
+    templates_api.api,
     notes_api.api,
     actions_api.api,
     exports_api.api,

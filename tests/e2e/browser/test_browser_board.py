@@ -244,3 +244,25 @@ def test_sign_off_is_for_the_wording_shown_beside_it(people: People, make_review
     expect(ana.page.locator(".recap")).to_contain_text("for 25 minutes")
     text.fill("The alert went to a muted channel for 25 minutes; nobody was paged.")
     expect(ana.page.locator(".recap")).to_contain_text("nobody was paged")
+
+
+def test_an_agenda_saved_as_a_template_starts_the_next_review(
+    people: People, make_review
+) -> None:  # type: ignore[no-untyped-def]
+    first = make_review("Checkout errors after the Tuesday deploy")
+    second = make_review("Checkout errors again, in March")
+    mod = people.join("moderator", first.invites["moderator"], "Morgan")
+    page = mod.page
+    page.get_by_label("New phase").fill("Customer impact")
+    page.get_by_role("button", name="Add phase").click()
+    expect(page.get_by_label("Phase 8 title")).to_have_value("Customer impact")
+    page.get_by_label("Save this agenda and questionnaire as").fill("Checkout review")
+    page.get_by_role("button", name="Save as template").click()
+    expect(page.get_by_label("Saved template")).to_contain_text("Checkout review")
+
+    other = people.join("moderator-2", second.invites["moderator"], "Morgan")
+    expect(other.page.get_by_label("Phase 8 title")).to_have_count(0)
+    chooser = other.page.get_by_label("Saved template")
+    chooser.select_option(label="Checkout review (8 phases, 85 min)")
+    other.page.get_by_role("button", name="Use the saved template").click()
+    expect(other.page.get_by_label("Phase 8 title")).to_have_value("Customer impact")

@@ -130,6 +130,17 @@ export const nextTheme = (id: string) => post<unknown>(`${base(id)}/discussion/n
 export const endDiscussion = (id: string) => post<unknown>(`${base(id)}/discussion/end`)
 export const commentOnTheme = (id: string, themeId: string, text: string) =>
   post<unknown>(`${base(id)}/themes/${encodeURIComponent(themeId)}/comments`, { text })
+export interface SavedTemplate {
+  id: string
+  name: string
+  phases: number
+  minutes: number
+  questions: number
+}
+export const savedTemplates = (id: string) => get<{ templates: SavedTemplate[] }>(`${base(id)}/templates`)
+export const saveTemplate = (id: string, name: string) => post<SavedTemplate>(`${base(id)}/templates`, { name })
+export const applySavedTemplate = (id: string, templateId: string) =>
+  post<unknown>(`${base(id)}/templates/${encodeURIComponent(templateId)}/apply`)
 export const prompts = (id: string) => get<Prompts>(`${base(id)}/prompts`)
 export const parkTopic = (id: string, text: string) => post<unknown>(`${base(id)}/parking-lot`, { text })
 export const unparkTopic = (id: string, topicId: string) => del<unknown>(`${base(id)}/parking-lot/${encodeURIComponent(topicId)}`)

@@ -1,6 +1,16 @@
 // Prepare: the agenda (templates, phases) and the pre-meeting questionnaire.
-import { useState } from 'preact/hooks'
-import { addPhase, applyTemplate, editPhase, patchReview, removePhase } from '../app/commands'
+import { useEffect, useState } from 'preact/hooks'
+import {
+  addPhase,
+  applySavedTemplate,
+  applyTemplate,
+  editPhase,
+  patchReview,
+  removePhase,
+  savedTemplates,
+  saveTemplate,
+  type SavedTemplate,
+} from '../app/commands'
 import { useReview } from '../app/context'
 import { useFormState } from './form-state'
 import { useY } from '../app/hooks'
@@ -66,6 +76,57 @@ function PhaseRow({ phase, index, count, readOnly }: { phase: Phase; index: numb
   )
 }
 
+/** Agendas saved from earlier reviews: start from one, or save this one for next time. */
+function SavedTemplates() {
+  const { id } = useReview()
+  const [saved, setSaved] = useState<SavedTemplate[]>([])
+  const [chosen, setChosen] = useState('')
+  const [name, setName] = useState('')
+  const save = useCommand()
+  const load = () => savedTemplates(id).then((t) => setSaved(t.templates), () => undefined)
+  useEffect(() => {
+    void load()
+  }, [id])
+  return (
+    <div class="saved-templates">
+      {saved.length > 0 && (
+        <div class="row">
+          <label for="saved-template">Saved template</label>
+          <select id="saved-template" value={chosen} onChange={(e) => setChosen(e.currentTarget.value)}>
+            <option value="">Choose one…</option>
+            {saved.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name} ({t.phases} phases, {t.minutes} min)
+              </option>
+            ))}
+          </select>
+          <ActionButton disabled={!chosen} onClick={() => applySavedTemplate(id, chosen)}>
+            Use the saved template
+          </ActionButton>
+        </div>
+      )}
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void save.run(async () => {
+            await saveTemplate(id, name.trim())
+            setName('')
+            await load()
+          })
+        }}
+      >
+        <label for="template-name">Save this agenda and questionnaire as</label>
+        <input id="template-name" value={name} maxLength={80} placeholder="e.g. Payments incident review" onInput={(e) => setName(e.currentTarget.value)} />
+        <button type="submit" class="btn btn-secondary btn-small" disabled={save.busy || !name.trim()}>
+          Save as template
+        </button>
+      </form>
+      <ErrorText message={save.error} />
+    </div>
+  )
+}
+
 export function AgendaEditor({ readOnly }: { readOnly: boolean }) {
   const { id, sync } = useReview()
   const meeting = sync.docs.room.getMap('meeting')
@@ -92,6 +153,7 @@ export function AgendaEditor({ readOnly }: { readOnly: boolean }) {
           <ActionButton onClick={() => applyTemplate(id, template)}>Use this template</ActionButton>
         </div>
       )}
+      {!readOnly && <SavedTemplates />}
       <ol class="phase-rows">
         {agenda.map((p, i) => (
           <PhaseRow key={`${p.id}:${p.title}:${p.minutes}`} phase={p} index={i} count={agenda.length} readOnly={readOnly} />

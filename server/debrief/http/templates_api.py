@@ -1,0 +1,97 @@
+"""Saved agendas: a moderator keeps a review's agenda (phases, time boxes) and its
+pre-meeting questionnaire as a named template, and starts later reviews from it.
+
+Saved templates are shared by everyone who moderates on this server (teams, when they
+come, will scope them). The built-in templates stay in meeting/agenda.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from debrief.http.commands import MODERATOR, Call, CommandSet
+from debrief.http.meeting_api import change_agenda
+from debrief.meeting import agenda as ag
+from debrief.meeting import docdata as dd
+from debrief.meeting import review as rv
+from debrief.meeting.errors import Conflict, NotFound
+from debrief.meeting.service import now_ms
+from debrief.meeting.values import clean_text
+
+api = CommandSet("templates")
+
+TEMPLATE = "agenda-template"
+# Records are listed per review; saved templates belong to none, so they share this key.
+LIBRARY = "_templates"
+MAX_TEMPLATES = 200
+MAX_NAME = 80
+
+
+class SaveTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=4 * MAX_NAME)
+
+
+def summary(record: dict[str, Any]) -> dict[str, Any]:
+    """A saved template as a picker shows it (any stored shape reads)."""
+    phases = [p for p in dd.items(record.get("agenda")) if isinstance(p, dict)]
+    return {
+        "id": dd.text(record.get("id")),
+        "name": dd.text(record.get("name")),
+        "phases": len(phases),
+        "minutes": sum(dd.count(p.get("minutes")) for p in phases),
+        "questions": len(dd.texts(record.get("questionnaire"))),
+    }
+
+
+@api.command("POST", "/templates", "Save this review's agenda and questionnaire as a "
+             "template", roles=MODERATOR, body=SaveTemplate, status=201)  # fmt: skip
+async def save_template(call: Call, body: SaveTemplate) -> Any:
+    name = clean_text(body.name, "name", max_len=MAX_NAME, min_len=1)
+    review = await call.meeting.review(call.review_id)
+    state = await call.meeting.meeting(call.review_id)
+    saved = await call.svc.storage.list_records(TEMPLATE, LIBRARY)
+    if len(saved) >= MAX_TEMPLATES:
+        raise Conflict(f"at most {MAX_TEMPLATES} templates can be saved", error="templates-full")
+    template_id = "tp_" + secrets.token_urlsafe(9)
+    record: dict[str, Any] = {
+        "id": template_id,
+        "name": name,
+        "agenda": ag.agenda_to_list(ag.agenda_from_list(state["agenda"])),
+        "questionnaire": list(review.get("questionnaire") or []),
+        "created_ms": now_ms(),
+    }
+    await call.svc.storage.put_record(TEMPLATE, template_id, record, LIBRARY)
+    return summary(record)
+
+
+@api.command("GET", "/templates", "The saved templates", roles=MODERATOR)
+async def list_templates(call: Call, body: None) -> Any:
+    saved = await call.svc.storage.list_records(TEMPLATE, LIBRARY)
+    return {"templates": [summary(r) for r in saved]}
+
+
+@api.command("POST", "/templates/{template_id}/apply", "Replace this review's agenda and "
+             "questionnaire with a saved template", roles=MODERATOR)  # fmt: skip
+async def apply_saved(call: Call, body: None) -> Any:
+    template_id = call.request.path_params["template_id"]
+    record = await call.svc.storage.get_record(TEMPLATE, template_id)
+    if record is None:
+        raise NotFound("there is no such template", error="unknown-template")
+    agenda = ag.agenda_from_list(record.get("agenda"))  # checked again: stored data
+    async with call.meeting.lock(call.review_id):
+        review = await call.meeting.writable_review(call.review_id)
+        patch = {"questionnaire": dd.texts(record.get("questionnaire"))}
+        await call.meeting.save_review(rv.apply_review_patch(review, patch))
+    return await change_agenda(call, lambda _: agenda, "saved:" + template_id)
+
+
+@api.command("DELETE", "/templates/{template_id}", "Delete a saved template", roles=MODERATOR)
+async def delete_template(call: Call, body: None) -> Any:
+    template_id = call.request.path_params["template_id"]
+    if not await call.svc.storage.delete_record(TEMPLATE, template_id):
+        raise NotFound("there is no such template", error="unknown-template")
+    return {"deleted": template_id}
