@@ -266,3 +266,24 @@ def test_an_agenda_saved_as_a_template_starts_the_next_review(
     chooser.select_option(label="Checkout review (8 phases, 85 min)")
     other.page.get_by_role("button", name="Use the saved template").click()
     expect(other.page.get_by_label("Phase 8 title")).to_have_value("Customer impact")
+
+
+def test_a_refused_close_names_the_actions_not_their_ids(
+    people: People, make_review, server
+) -> None:  # type: ignore[no-untyped-def]
+    review = make_review()
+    mod = moderator_prepared(people, review)
+    scribe = httpx.post(server.url + "/api/join", json={"invite": review.invites["scribe"]})
+    action = httpx.post(
+        f"{server.url}/api/reviews/{review.id}/actions",
+        json={"what": "Improve communication", "owner": "the team"},
+        headers={"Authorization": f"Bearer {scribe.json()['token']}"},
+    )
+    assert action.status_code == 201, action.text
+    mod.page.get_by_role("link", name="Recap and actions").click()
+    mod.page.get_by_role("button", name="Close the meeting and freeze the recap").click()
+    error = mod.page.locator(".close-panel .error")
+    expect(error).to_contain_text("“Improve communication”")
+    expect(error).not_to_contain_text(action.json()["id"])
+    expect(error).not_to_contain_text("/api")
+    expect(mod.page.locator("header [data-status='live']")).to_be_visible()  # not closed
