@@ -47,19 +47,18 @@ from debrief.protocol import (
     update_frame,
 )
 from debrief.protocol.awareness import (
-    AwarenessEntry,
     AwarenessRegistry,
     encode_awareness,
-    parse_awareness,
 )
 from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.messages import EMPTY_UPDATE
 from debrief.protocol.scan import STORED_LIMITS, UpdateSummary, scan_update
 from debrief.protocol.updates import adds_nothing, decode_snapshot, decode_state_vector
 from debrief.rooms.admission import WriteAdmission
-from debrief.rooms.fanout import broadcast
 from debrief.rooms.peer import Peer
-from debrief.rooms.relay import Relay, RoomLink, is_owner_of_node, remote_owner
+from debrief.rooms.relay import Relay, RoomLink
+from debrief.rooms.room_presence import RoomPresence
+from debrief.rooms.storage_refusals import StorageRefusals
 from debrief.rooms.write_rates import (
     DEFAULT_WRITE_LIMITS,
     WriteBudget,
@@ -85,7 +84,7 @@ class RoomFailed(StorageError):
     """The room's storage failed; it must be reloaded before it is used again."""
 
 
-class Room:
+class Room(RoomPresence, StorageRefusals):
     def __init__(
         self,
         key: str,
@@ -201,14 +200,6 @@ class Room:
         present = self.awareness.current()
         if present:
             peer.send(awareness_frame(encode_awareness(present)))
-
-    def remove_peer(self, peer: Peer) -> None:
-        self.peers.discard(peer)
-        removals = self.awareness.remove_owner(peer)
-        if removals:
-            self._broadcast(awareness_frame(encode_awareness(removals)))
-            if self.link is not None:
-                self.link.publish_awareness(removals)
 
     async def handle(self, peer: Peer, frame: Frame) -> None:
         """Act on one parsed frame from ``peer``; ProtocolError means close it with 1002."""
@@ -345,33 +336,6 @@ class Room:
             async with self._write_lock:
                 await self.admission.write_audit(force=True)
 
-    def _receive_awareness(self, peer: Peer, payload: bytes) -> None:
-        """Apply a peer's presence; PresenceFlood (close 1008) when it sends more, or
-        claims more client ids, than a browser would; ProtocolError (1002) when a state
-        is too large or too deep (checked before it is decoded)."""
-        size = len(payload)
-        peer.charge_presence(peer.presence_cost(size, echo_only=True))
-        limits = peer.presence
-        change = self.awareness.apply_from(
-            peer, parse_awareness(payload, limits), peer.user, limits
-        )
-        peer.spend_presence(peer.presence_cost(size, echo_only=change.echo_only))
-        if change.refused:
-            peer.send(permission_denied_frame("awareness client id belongs to another participant"))
-        if change.crowded:
-            peer.send(permission_denied_frame("this room shows no more presences: yours is hidden"))
-        accepted = change.accepted
-        if accepted:
-            self._broadcast(awareness_frame(encode_awareness(accepted)))
-            if self.link is not None:
-                self.link.publish_awareness(accepted)
-
-    def _broadcast(self, frame: bytes) -> None:
-        peers = self.peers
-        broadcast(peers, frame)
-        self.metrics.frames_out.inc(len(peers))
-        self.metrics.bytes_out.inc(len(frame) * len(peers))
-
     # --- the write path ------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
@@ -507,32 +471,6 @@ class Room:
         self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
 
-    def remote_awareness(self, node: str, entries: list[AwarenessEntry]) -> None:
-        """Presence from another process's peers (already stamped there)."""
-        relayed: list[AwarenessEntry] = []
-        for entry in entries:
-            owner = remote_owner(node, entry.client_id)
-            if entry.state is None:
-                if self.awareness.remove_owner(owner):
-                    relayed.append(entry)
-                continue
-            user = entry.state.get("user")
-            accepted, _ = self.awareness.apply(
-                owner, [entry], user if isinstance(user, dict) else {}
-            )
-            relayed += accepted
-        if relayed:
-            self._broadcast(awareness_frame(encode_awareness(relayed)))
-
-    def drop_remote_node(self, node: str) -> None:
-        """Process ``node`` is gone: forget the presence of its peers."""
-        removals: list[AwarenessEntry] = []
-        for owner in self.awareness.owners():
-            if is_owner_of_node(owner, node):
-                removals += self.awareness.remove_owner(owner)
-        if removals:
-            self._broadcast(awareness_frame(encode_awareness(removals)))
-
     def _doc_changed(self) -> None:
         for listener in self.listeners:
             listener(self.key)
@@ -557,40 +495,6 @@ class Room:
             encoded = Snapshot.from_doc(self.doc).encode()
             self._snapshot_cache = (encoded, decode_snapshot(encoded))
         return self._snapshot_cache[1]
-
-    def _refuse_for_storage(self, writers: set[Peer], exc: StorageUnavailable) -> None:
-        """Storage takes no writes (full or stalled disk): tell each writer its change was
-        not saved, without closing it and without counting it as a refused write (it is
-        not the writer's doing); once storage is back, ask each for everything we lack.
-        The client keeps its change and answers that sync step 1 with it: nothing lost."""
-        if self.admission.guard is not None:
-            self.admission.guard.reset()  # its shadow saw updates that were dropped
-        what = exc.reason.split(":")[0]  # "storage is full", "storage is stalled"
-        when = "space returns" if exc.state == "full" else "storage responds again"
-        reason = f"{what}: your change was not saved; it will be sent when {when}"
-        first = not self._refused_by_storage
-        for peer in writers:
-            if peer.closed:
-                continue
-            self.metrics.writes_denied.inc()
-            peer.send(permission_denied_frame(reason))
-            self._refused_by_storage.add(peer)
-        if first and self._refused_by_storage:
-            self.storage.health.when_ok(self._storage_back)
-
-    def _storage_back(self) -> None:
-        """Storage takes writes again: sync step 1 to every peer refused meanwhile."""
-        peers, self._refused_by_storage = self._refused_by_storage, weakref.WeakSet()
-        if self.failed is not None:
-            return  # its peers were closed; they resync when they reconnect
-        if not self.storage.health.ok:  # failed again already: wait for the next recovery
-            self._refused_by_storage = peers
-            self.storage.health.when_ok(self._storage_back)
-            return
-        step1 = sync_step1_frame(self.doc.get_state())
-        for peer in peers:
-            if peer in self.peers and not peer.closed:
-                peer.send(step1)
 
     def fail(self, reason: str) -> None:
         """Storage is gone: refuse everything and let every client resync elsewhere."""
