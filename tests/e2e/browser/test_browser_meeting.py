@@ -166,6 +166,15 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         event = p.page.locator(".timeline .event", has_text="On-call rota still pointed")
         expect(event).to_be_visible()
         expect(event).to_contain_text("First signal")
+    # A mistaken event is deleted by its author (after a confirm step), on every screen.
+    ben.page.get_by_role("button", name="Add an event").click()
+    ben.page.get_by_label("What happened").fill("Duplicate: rota pointed at the wrong person")
+    ben.page.get_by_role("button", name="Add to timeline").click()
+    mistaken = ben.page.locator(".timeline .event", has_text="Duplicate: rota")
+    mistaken.get_by_role("button", name=re.compile("^Delete")).click()
+    mistaken.get_by_role("button", name="Yes, delete it").click()
+    for p in everyone:
+        expect(p.page.locator(".timeline .event", has_text="Duplicate: rota")).to_have_count(0)
 
     # Notes: private while being written, only a count for others, then revealed.
     go_to_phase(mod, everyone, 4, "Contributing factors")
@@ -200,15 +209,32 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
     mod.page.get_by_label("New theme").fill("Where alerts go")
     mod.page.get_by_role("button", name="Add theme").click()
     expect(mod.page.locator(".theme")).to_have_count(3)
-    note = mod.page.locator(".note", has_text="The deploy checklist has no owner")
-    note.get_by_label("Theme for this note").select_option(
-        label="Ownership of the deploy checklist"
-    )
-    note = mod.page.locator(".note", has_text="Alert routing lives in two places")
-    note.get_by_label("Theme for this note").select_option(label="Where alerts go")
+    # By keyboard alone (the mouse way is in test_browser_dnd.py): Enter picks a card up,
+    # arrow keys walk the themes in the order shown, Enter drops.
+    titles = mod.page.locator(".theme h3").all_inner_texts()
+
+    def move_by_keys(card: Locator, presses: int, into: str) -> None:
+        card.focus()
+        mod.page.keyboard.press("Enter")
+        for _ in range(presses):
+            mod.page.keyboard.press("ArrowDown")
+        expect(theme(mod.page, into)).to_have_class(re.compile(r"\bdnd-target\b"))
+        mod.page.keyboard.press("Enter")
+
+    for text, into in (
+        ("The deploy checklist has no owner", "Ownership of the deploy checklist"),
+        ("Alert routing lives in two places", "Where alerts go"),
+    ):
+        # A note not in a theme starts on "Not in a theme yet", after the last theme.
+        note = mod.page.locator(".board-notes .note", has_text=text)
+        move_by_keys(note, titles.index(into) + 1, into)
+        expect(theme(mod.page, into)).to_contain_text(text)
     duplicate = theme(mod.page, "Where alerts go")
-    expect(duplicate).to_contain_text("Alert routing lives in two places")
-    duplicate.get_by_label("Merge into").select_option(label="Alert routing")
+    others = [t for t in titles if t != "Where alerts go"]
+    move_by_keys(duplicate, others.index("Alert routing"), "Alert routing")
+    confirm = mod.page.get_by_role("group", name="Confirm the merge")
+    expect(confirm.get_by_role("button", name="Yes, merge them")).to_be_focused()
+    mod.page.keyboard.press("Enter")
     expect(mod.page.locator(".theme")).to_have_count(2)
     for p in everyone:
         merged = theme(p.page, "Alert routing")
@@ -313,12 +339,24 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         p.page.get_by_role("button", name="I confirm the recap wording").click()
     for p in everyone:
         expect(p.page.locator(".signoff-count").first).to_have_attribute("data-count", "2")
+    # The scribe changes the wording after both signed: they are asked again.
+    sam.page.get_by_label(SCRIBE_NOTES).fill(
+        "The alert fired but went to a muted channel for 25 minutes."
+    )
+    for p in (ana, ben):
+        panel = p.page.locator(".signoff")
+        expect(panel.locator(".signoff-count")).to_have_attribute("data-count", "0")
+        expect(panel.locator(".signoff-stale")).to_be_visible()
+    for p in (ana, ben):
+        p.page.locator(".signoff").get_by_role("button", name="Confirm the new wording").click()
+    for p in everyone:
+        expect(p.page.locator(".signoff-count").first).to_have_attribute("data-count", "2")
     sam.shot("09-scribe")
 
     # The moderator closes; every doc becomes read-only, the recap is frozen.
     mod.page.get_by_role("link", name="Recap and actions").click()
     expect(mod.page.locator("#recap-text")).to_have_value(
-        "The alert fired but went to a muted channel."
+        "The alert fired but went to a muted channel for 25 minutes."
     )
     mod.page.get_by_role("button", name="Close the meeting and freeze the recap").click()
     for p in everyone:
@@ -341,7 +379,7 @@ def test_whole_meeting_in_four_browsers(people: People) -> None:
         assert heading in markdown
     assert "Priya (ops manager)" in markdown
     assert "Ownership of the deploy checklist" in markdown
-    assert "The alert fired but went to a muted channel." in markdown
+    assert "The alert fired but went to a muted channel for 25 minutes." in markdown
     assert "Support escalated within minutes" in markdown
     assert "- What went better than expected?\n  - Support spotted it fast" in markdown
     assert "## Parked topics\n\n- Renew the paging vendor contract" in markdown

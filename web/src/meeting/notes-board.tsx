@@ -1,12 +1,11 @@
 // The notes board: counts while notes are private, then revealed notes grouped into
-// themes, with voting. Nothing here shows who wrote or voted for what.
+// themes, with voting. Nothing here shows who wrote or voted for what. The moderator
+// groups by drag and drop (drop-list.tsx) or by keyboard (board-moves.tsx).
 import { useState } from 'preact/hooks'
 import {
-  assignNotes,
   closeVoting,
   createTheme,
   deleteTheme,
-  mergeThemes,
   openVoting,
   reveal,
   unvote,
@@ -30,6 +29,8 @@ import { MyNotes, useMyNotes } from './my-notes'
 import { ANON_OFF, ANON_ON, NOTE_SECTIONS, THEME_CATEGORIES } from '../app/texts'
 import { ActionButton, ErrorText, useCommand } from '../app/ui'
 import { useMyVotes } from './votes'
+import { noteMovable, themeMovable, UNGROUPED_LABEL, useBoardMoves } from './board-moves'
+import { DropList } from './drop-list'
 
 /** Whether the notes are the work of this phase (the board then comes first). */
 export const isNotesPhase = (phaseId: string | null): boolean => !!phaseId && phaseId in PHASE_SECTION
@@ -75,100 +76,71 @@ function VoteControls({ target, label, v }: { target: string; label: string; v: 
   )
 }
 
+type Moves = ReturnType<typeof useBoardMoves>
+
 // Your own revealed notes are not marked on the board: a shared screen would show it.
-function NoteCard({ note, themes, isModerator, v, votable }: {
+// The moderator moves a note by dragging it or from the keyboard (board-moves.tsx).
+function NoteCard({ note, themes, moves, v, votable }: {
   note: Note
   themes: Theme[]
-  isModerator: boolean
+  /** Set for the moderator: the note can be moved. */
+  moves: Moves | null
   v: VoteState
   votable: boolean
 }) {
-  const { id } = useReview()
-  const cmd = useCommand()
+  const movable = moves && noteMovable(note, themes)
+  const carried = !!movable && moves.isCarried(movable)
   return (
-    <li class="note" data-note-id={note.id}>
+    <li class={carried ? 'note dnd-carried' : 'note'} data-note-id={note.id} {...(movable ? moves.keys(movable) : {})}>
       {note.question && <p class="note-question muted small">{note.question}</p>}
       <p class="note-text">{note.text}</p>
       <div class="row small">
         {note.author && <span class="muted">by {note.author}</span>}
         {votable && <VoteControls target={note.id} label={note.text.slice(0, 60)} v={v} />}
-        {isModerator && (
-          <>
-            <label class="offscreen" for={`theme-of-${note.id}`}>
-              Theme for this note
-            </label>
-            <select
-              id={`theme-of-${note.id}`}
-              value={note.theme_id ?? ''}
-              disabled={cmd.busy}
-              onChange={(e) => void cmd.run(() => assignNotes(id, e.currentTarget.value || null, [note.id]))}
-            >
-              <option value="">No theme</option>
-              {themes.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.title}
-                </option>
-              ))}
-            </select>
-          </>
-        )}
       </div>
-      <ErrorText message={cmd.error} />
     </li>
   )
 }
 
-function ThemeCard({ theme, notes, themes, isModerator, v }: {
+function ThemeCard({ theme, notes, themes, moves, v }: {
   theme: Theme
   notes: Note[]
   themes: Theme[]
-  isModerator: boolean
+  moves: Moves | null
   v: VoteState
 }) {
   const { id } = useReview()
-  const cmd = useCommand()
-  const others = themes.filter((t) => t.id !== theme.id)
+  const movable = moves && themeMovable(theme)
+  const classes = ['theme']
+  if (movable && moves.isCarried(movable)) classes.push('dnd-carried')
+  if (moves && moves.target === theme.id) classes.push('dnd-target')
   return (
-    <li class="theme" data-theme-id={theme.id}>
+    <li class={classes.join(' ')} data-theme-id={theme.id} {...(movable ? moves.keys(movable) : {})}>
       <div class="theme-head">
         <h3>{theme.title}</h3>
         <span class="chip">{THEME_CATEGORIES[theme.category] ?? theme.category}</span>
         <VoteControls target={theme.id} label={theme.title} v={v} />
       </div>
-      <ul class="notes">
+      <DropList
+        place={theme.id}
+        holds="notes"
+        acceptsThemes
+        enabled={!!moves}
+        onDrop={(d, to) => moves?.onDrop(d, to)}
+        class="notes theme-notes"
+        empty={themes.length > 1 ? 'Drop notes here, or another theme to merge it into this one' : 'Drop notes here'}
+      >
         {notes.map((n) => (
-          <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable={false} />
+          <NoteCard key={n.id} note={n} themes={themes} moves={moves} v={v} votable={false} />
         ))}
-      </ul>
-      {isModerator && (
+      </DropList>
+      {moves && (
         <div class="row small">
-          {others.length > 0 && (
-            <>
-              <label for={`merge-${theme.id}`}>Merge into</label>
-              <select
-                id={`merge-${theme.id}`}
-                value=""
-                disabled={cmd.busy}
-                onChange={(e) => {
-                  const into = e.currentTarget.value
-                  if (into) void cmd.run(() => mergeThemes(id, into, [theme.id]))
-                }}
-              >
-                <option value="">Choose a theme…</option>
-                {others.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.title}
-                  </option>
-                ))}
-              </select>
-            </>
-          )}
           <ActionButton kind="quiet" onClick={() => deleteTheme(id, theme.id)} aria-label={`Remove the theme ${theme.title}`}>
             Remove theme
           </ActionButton>
         </div>
       )}
-      <ErrorText message={cmd.error} />
     </li>
   )
 }
@@ -268,6 +240,10 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   const pending = counts[section] ?? 0
   const ungrouped = notes.filter((n) => !n.theme_id || !themes.some((t) => t.id === n.theme_id))
   const canCompose = section !== 'questionnaire'
+  const allMoves = useBoardMoves(id, themes, notes)
+  const moves = isModerator ? allMoves : null
+  // The moderator always has somewhere to drop a note taken out of its theme.
+  const showUngrouped = ungrouped.length > 0 || (!!moves && themes.length > 0)
 
   return (
     <section class="panel notes-board" aria-labelledby="notes-title">
@@ -348,28 +324,31 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
           <MyNotes section={section} prompt={meta.prompt} notes={mineNotes} reload={reloadNotes} readOnly={readOnly} />
         )}
         {isModerator && notes.length > 0 && <NewTheme section={section} />}
+        {moves?.status}
+        {moves?.confirmation}
         {themes.length > 0 && (
-          <ul class="themes">
+          <DropList place={null} holds="themes" enabled={!!moves} onDrop={(d, to) => moves?.onDrop(d, to)} class="themes" label="Themes">
             {themes.map((t) => (
-              <ThemeCard
-                key={t.id}
-                theme={t}
-                notes={notes.filter((n) => n.theme_id === t.id)}
-                themes={themes}
-                isModerator={isModerator}
-                v={v}
-              />
+              <ThemeCard key={t.id} theme={t} notes={notes.filter((n) => n.theme_id === t.id)} themes={themes} moves={moves} v={v} />
             ))}
-          </ul>
+          </DropList>
         )}
-        {ungrouped.length > 0 && (
+        {showUngrouped && (
           <>
-            {themes.length > 0 && <h3 class="small-heading">Not in a theme yet</h3>}
-            <ul class="notes board-notes">
+            {themes.length > 0 && <h3 class="small-heading" id={`ungrouped-${section}`}>{UNGROUPED_LABEL}</h3>}
+            <DropList
+              place={null}
+              holds="notes"
+              enabled={!!moves}
+              onDrop={(d, to) => moves?.onDrop(d, to)}
+              class={moves?.target === null ? 'notes board-notes dnd-target' : 'notes board-notes'}
+              label={themes.length > 0 ? UNGROUPED_LABEL : undefined}
+              empty="Drop a note here to take it out of its theme"
+            >
               {ungrouped.map((n) => (
-                <NoteCard key={n.id} note={n} themes={themes} isModerator={isModerator} v={v} votable />
+                <NoteCard key={n.id} note={n} themes={themes} moves={moves} v={v} votable />
               ))}
-            </ul>
+            </DropList>
           </>
         )}
         {!notes.length && !revealed[section] && (
