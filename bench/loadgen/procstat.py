@@ -58,6 +58,14 @@ def _status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def status_kib(pid: int, key: str) -> int:
+    """One ``kB`` line of /proc/<pid>/status (e.g. RssAnon, RssFile, RssShmem); 0 if gone."""
+    try:
+        return _status_kib(pid, key)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def sample(pid: int) -> ProcSample:
     """CPU and memory of ``pid``'s tree right now (processes that vanish are skipped)."""
     return sample_all([pid])

@@ -226,13 +226,7 @@ def run(
     finally:
         if profiler is not None:
             profiler.stop()
-        for c in conns:
-            c.close()
-        for p in procs:
-            p.join(timeout=15)
-            if p.is_alive():
-                p.kill()
-                p.join(timeout=5)
+        stop_workers(conns, procs)
         server.stop()
     res.wall_s = time.monotonic() - started
     return res
@@ -265,3 +259,14 @@ def _merge(res: ScenarioResult, results: list[WorkerResult], sc: Scenario) -> No
     for e in res.errors:
         counts[e] = counts.get(e, 0) + 1
     res.errors = [f"{n}x {e}" if n > 1 else e for e, n in list(counts.items())[:8]]
+
+
+def stop_workers(conns: list[Any], procs: list[Any]) -> None:
+    """Close the pipes to the worker processes and wait for them (killed if they hang)."""
+    for c in conns:
+        c.close()
+    for p in procs:
+        p.join(timeout=15)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)

@@ -212,7 +212,9 @@ def _wait_port(
 
 # The bench is thousands of people on one IP, up to 1,000 in one review: lift the per-IP
 # rates and per-review caps that protect a real server (settings.py). The environment
-# still wins, to measure with the defaults.
+# still wins, to measure with the defaults. The write rates and the doc-size bound
+# (DEBRIEF_WRITE_*, DEBRIEF_REVIEW_WRITE_*, DEBRIEF_MAX_DOC_BYTES) keep their defaults: every
+# scenario writes far below them, and noisy-neighbour is about them.
 BENCH_LIMITS = {
     "DEBRIEF_RATE_JOINS": "1000000/minute",
     "DEBRIEF_RATE_CREATES": "1000000/minute",
@@ -222,9 +224,9 @@ BENCH_LIMITS = {
 }
 
 
-def _server_env(port: int) -> dict[str, str]:
+def _server_env(port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in {**BENCH_LIMITS, **os.environ}.items() if k != "DEBRIEF_ADMIN_TOKEN"}
-    env.update({"HOST": HOST, "PORT": str(port)})
+    env.update({"HOST": HOST, "PORT": str(port), **(extra or {})})
     return env
 
 
@@ -240,15 +242,18 @@ def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Po
         )
 
 
-def start(kind: ServerKind, log_dir: Path, timeout_s: float = 30.0) -> RunningServer:
-    """Start ``kind`` on a free port and wait until it accepts connections."""
+def start(
+    kind: ServerKind, log_dir: Path, timeout_s: float = 30.0, env: dict[str, str] | None = None
+) -> RunningServer:
+    """Start ``kind`` on a free port and wait until it accepts connections (``env``: extra
+    variables for this one server, e.g. a scenario's setting)."""
     if kind == SCALEOUT:
         return start_cluster(log_dir, SCALEOUT_PROCESSES, timeout_s)
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="debrief-bench-")) if kind == "debrief" else None
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{kind}-{port}.log"
-    proc = _spawn(_command(kind, port, data_dir), _server_env(port), log_path)
+    proc = _spawn(_command(kind, port, data_dir), _server_env(port, env), log_path)
     server = RunningServer(kind, Target(kind, HOST, (port,)), [proc], data_dir, [log_path])
     try:
         _wait_ready(server, timeout_s)

@@ -79,3 +79,48 @@ def test_scaleout_layout_alternates_each_docs_clients_over_the_processes() -> No
     assert sorted(writers) == [9001, 9002]  # one writer per process: updates cross both ways
     single = Target("debrief", "127.0.0.1", (9000,))
     assert single.for_client(5) is single and single.port == 9000
+
+
+def test_noisy_neighbour_scenario_floods_one_review_and_times_the_other(tmp_path: Path) -> None:
+    from loadgen import noisy
+
+    cfg = noisy.NoisyConfig(
+        flooders=2, flood_s=1.0, after_s=1.0, b_clients=4, b_writers=2, b_rate_hz=5.0, drain_s=10
+    )
+    result = noisy.run(cfg, tmp_path / "logs")
+
+    assert result.errors == []
+    assert result.b_expected > 0
+    assert result.b_received == result.b_expected  # B hears every write, flood or not
+    assert result.b_verified_ok == 1
+    assert result.during.samples > 0 and result.after.samples > 0
+    assert result.flood["updates_sent"] > 0
+    assert result.taken_in_mib_s and result.stored_a_mib  # the server took some of the flood
+    assert result.peak_rss_mib > 0
+
+
+def test_soak_scenario_cycles_and_leaves_no_room_or_connection(tmp_path: Path) -> None:
+    from loadgen import soak
+
+    cfg = soak.SoakConfig(cycles=60, reviews=6, sessions=2, concurrency=4, sample_every=20)
+    result = soak.run(cfg, tmp_path / "logs")
+
+    assert result.errors == []
+    assert (result.cycles_done, result.failed_cycles) == (60, 0)
+    assert result.end_rooms == 0
+    assert result.end_connections == 0
+    assert len(result.samples) >= 3
+    assert result.kib_per_1000 is not None
+
+
+def test_durability_scenario_loses_nothing_seen_across_kill_9(tmp_path: Path) -> None:
+    from loadgen import durability
+
+    cfg = durability.DurabilityConfig(rounds=2, writers=4, rate_hz=20.0, min_seen=40)
+    result = durability.run(cfg, tmp_path / "logs")
+
+    assert result.errors == []
+    assert result.rounds == 2
+    assert result.seen >= 80
+    assert (result.lost, result.duplicated) == (0, 0)
+    assert result.written > 0 and result.missing_at_end == 0

@@ -1,0 +1,251 @@
+"""`soak` (issue 14 item 4): connect-write-disconnect cycles; does the server's memory stay flat?
+
+One cycle is what a browser tab that writes one thing and leaves does: open a websocket to a
+review's ``timeline``, sync (step 1 both ways), write one update (a new ~100-byte key in the
+``bench`` map, from a fresh doc, so a new client id), ask again (sync step 1) and wait for
+the answer, which the server sends only after the update is stored, then close. Cycles go
+round-robin over ``reviews`` reviews (each with ``sessions`` participants, taken in turn), with
+``concurrency`` cycles in flight. The server runs with DEBRIEF_UNLOAD_GRACE=0.2 s (what the
+tests use), so between two visits every room is unloaded and loaded again: the unload path
+is what leaked. The server's RSS is read every ``sample_every`` cycles, and once more at the
+end, when no room and no connection is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc, Map, TransactionEvent, create_sync_message, handle_sync_message
+from websockets.asyncio.client import connect
+
+from . import debrief_api, procstat, servers
+from .noisy import metric
+from .plan import DocRef, Target
+from .wire import create_update_message
+from .worker import _LOOP_FACTORY, raise_nofile
+
+SYNC, STEP1, STEP2, AUTH = 0, 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    cycles: int = 20_000
+    reviews: int = 300
+    sessions: int = 4  # participants per review; a fresh client id per cycle, <= 200 each
+    concurrency: int = 8
+    sample_every: int = 1000
+    unload_grace_s: float = 0.2
+
+    @property
+    def title(self) -> str:
+        return (
+            f"Soak: {self.cycles:,} connect-write-disconnect cycles over {self.reviews} reviews, "
+            f"{self.concurrency} at a time"
+        )
+
+
+@dataclass
+class SoakResult:
+    scenario: str = "soak"
+    server: str = "debrief"
+    title: str = ""
+    cycles_done: int = 0
+    failed_cycles: int = 0
+    rss_start_mib: float = 0.0  # after the joins, before the first cycle
+    rss_warm_mib: float = 0.0  # after the first tenth of the cycles
+    rss_end_mib: float = 0.0  # after the last cycle, rooms and connections gone
+    peak_rss_mib: float = 0.0
+    # the RSS split: anonymous (heap, native allocations) vs file/shared (SQLite's mmapped
+    # WAL index, libraries), at start and end
+    anon_start_mib: float = 0.0
+    anon_end_mib: float = 0.0
+    file_shmem_start_mib: float = 0.0
+    file_shmem_end_mib: float = 0.0
+    kib_per_1000: float | None = None  # slope of RSS over cycles, from the warm sample on
+    end_rooms: int | None = None
+    end_connections: float | None = None
+    samples: list[tuple[int, int]] = field(default_factory=list)  # (cycles, RSS KiB)
+    cycles_per_s: float = 0.0
+    server_cpu_s: float = 0.0
+    machine_busy_s: float = 0.0  # CPU s the whole machine was busy during the cycles
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Cycle:
+    """One connect-sync-write-confirm-close cycle."""
+
+    def __init__(self, url: str, token: str, key: str) -> None:
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.key = key
+
+    async def run(self) -> None:
+        doc: Doc[Any] = Doc()
+        async with connect(
+            self.url,
+            additional_headers=self.headers,
+            compression=None,
+            ping_interval=None,
+            max_size=None,
+            open_timeout=30,
+            close_timeout=5,
+        ) as ws:
+            await ws.send(create_sync_message(doc))
+            await self._until_step2(ws, doc)
+            update = b""
+
+            def capture(event: TransactionEvent) -> None:
+                nonlocal update
+                update = event.update
+
+            doc.observe(capture)
+            doc.get("bench", type=Map)[self.key] = "x" * 100
+            await ws.send(create_update_message(update))
+            await ws.send(create_sync_message(doc))  # answered after the update is stored
+            await self._until_step2(ws, doc)
+
+    @staticmethod
+    async def _until_step2(ws: Any, doc: Doc[Any]) -> None:
+        async with asyncio.timeout(30):
+            while True:
+                frame = await ws.recv()
+                if not isinstance(frame, bytes) or len(frame) < 2:
+                    continue
+                if frame[0] == AUTH:
+                    raise RuntimeError("write refused")
+                if frame[0] == SYNC and frame[1] == STEP1:
+                    reply = handle_sync_message(frame[1:], doc)
+                    if reply is not None:
+                        await ws.send(reply)
+                elif frame[0] == SYNC and frame[1] == STEP2:
+                    return
+
+
+def _healthz_rooms(target: Target) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{target.http_base}/healthz", timeout=10) as resp:
+            return int(json.loads(resp.read())["rooms"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _split_mib(pid: int) -> tuple[float, float]:
+    anon = procstat.status_kib(pid, "RssAnon")
+    other = procstat.status_kib(pid, "RssFile") + procstat.status_kib(pid, "RssShmem")
+    return anon / 1024, other / 1024
+
+
+def _slope_kib_per_1000(samples: list[tuple[int, int]]) -> float | None:
+    if len(samples) < 2:
+        return None
+    xs = [float(c) for c, _ in samples]
+    ys = [float(r) for _, r in samples]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if var == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var * 1000
+
+
+async def _cycles(
+    cfg: SoakConfig, target: Target, docs: list[DocRef], pid: int, res: SoakResult
+) -> None:
+    tokens: list[list[str]] = []
+    for d in docs:
+        tokens.append(
+            await debrief_api.join_all([target] * cfg.sessions, [d.invite] * cfg.sessions)
+        )
+    res.rss_start_mib = procstat.sample(pid).rss_kib / 1024
+    res.anon_start_mib, res.file_shmem_start_mib = _split_mib(pid)
+    res.samples.append((0, procstat.sample(pid).rss_kib))
+    next_cycle = 0
+    warm_at = max(1, cfg.cycles // 10)
+    errors: dict[str, int] = {}
+    started = time.monotonic()
+
+    async def lane() -> None:
+        nonlocal next_cycle
+        while next_cycle < cfg.cycles:
+            n = next_cycle
+            next_cycle += 1
+            r = n % len(docs)
+            token = tokens[r][(n // len(docs)) % cfg.sessions]
+            url = debrief_api.ws_url(target, docs[r])
+            try:
+                await _Cycle(url, token, f"s:{n}").run()
+            except Exception as exc:
+                res.failed_cycles += 1
+                why = f"{type(exc).__name__}: {exc}"[:120]
+                errors[why] = errors.get(why, 0) + 1
+            res.cycles_done += 1
+            done = res.cycles_done
+            if done % cfg.sample_every == 0 or done == warm_at:
+                rss = procstat.sample(pid).rss_kib
+                res.samples.append((done, rss))
+                if done == warm_at:
+                    res.rss_warm_mib = rss / 1024
+
+    await asyncio.gather(*(lane() for _ in range(cfg.concurrency)))
+    res.cycles_per_s = res.cycles_done / max(1e-9, time.monotonic() - started)
+    res.errors.extend(f"{n}x {e}" for e, n in list(errors.items())[:5])
+
+
+def run(cfg: SoakConfig, log_dir: Path) -> SoakResult:
+    raise_nofile(65536)
+    started = time.monotonic()
+    res = SoakResult(title=cfg.title)
+    env = {"DEBRIEF_UNLOAD_GRACE": str(cfg.unload_grace_s)}
+    server = servers.start("debrief", log_dir, env=env)
+    try:
+        docs = debrief_api.create_reviews(server.target, cfg.reviews, "bench soak")
+        cpu0 = procstat.sample(server.pid).cpu_s
+        busy0 = procstat.system_busy_s()
+        with asyncio.Runner(loop_factory=_LOOP_FACTORY) as runner:
+            runner.run(_cycles(cfg, server.target, docs, server.pid, res))
+        res.server_cpu_s = procstat.sample(server.pid).cpu_s - cpu0
+        res.machine_busy_s = procstat.system_busy_s() - busy0
+        deadline = time.monotonic() + 30  # rooms unload after the grace and their flush
+        while time.monotonic() < deadline:
+            res.end_rooms = _healthz_rooms(server.target)
+            res.end_connections = metric(server.target, "debrief_connections")
+            if res.end_rooms == 0 and res.end_connections == 0:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)
+        end = procstat.sample(server.pid)
+        res.rss_end_mib = end.rss_kib / 1024
+        res.anon_end_mib, res.file_shmem_end_mib = _split_mib(server.pid)
+        res.peak_rss_mib = end.hwm_kib / 1024
+        warm = max(1, cfg.cycles // 10)
+        res.kib_per_1000 = _slope_kib_per_1000([s for s in res.samples if s[0] >= warm])
+        if not server.alive():
+            res.errors.insert(0, server.exits())
+    except Exception as exc:
+        res.errors.insert(0, f"run failed: {exc}"[:300])
+    finally:
+        server.stop()
+    res.wall_s = time.monotonic() - started
+    return res
+
+
+def summary(r: SoakResult) -> str:
+    slope = "-" if r.kib_per_1000 is None else f"{r.kib_per_1000:.0f}"
+    return (
+        f"{r.cycles_done} cycles ({r.failed_cycles} failed, {r.cycles_per_s:.0f}/s): RSS "
+        f"{r.rss_start_mib:.1f} MiB at start, {r.rss_warm_mib:.1f} after the first tenth, "
+        f"{r.rss_end_mib:.1f} at the end (rooms {r.end_rooms}, connections "
+        f"{r.end_connections}); {slope} KiB per 1,000 cycles; anon {r.anon_start_mib:.1f} -> "
+        f"{r.anon_end_mib:.1f}, file+shmem {r.file_shmem_start_mib:.1f} -> "
+        f"{r.file_shmem_end_mib:.1f} MiB; peak {r.peak_rss_mib:.0f} MiB, "
+        f"server CPU {r.server_cpu_s:.0f} s, {r.wall_s:.0f} s wall"
+    )
