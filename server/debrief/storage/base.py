@@ -31,8 +31,9 @@ __all__ = [
     "StoredDoc",
 ]
 
-# (event loop, scope, name) -> lock; asyncio locks belong to one loop.
-_LOCAL_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
+# (event loop, scope, name) -> [lock, users]; asyncio locks belong to one loop. An entry
+# goes with its last user: names are per review and doc, and a server lives through many.
+_LOCAL_LOCKS: dict[tuple[int, str, str], list[Any]] = {}
 
 
 @dataclass
@@ -76,16 +77,25 @@ class Storage(abc.ABC):
         async with self._local_lock(name):
             yield
 
+    @contextlib.asynccontextmanager
+    async def _local_lock(self, name: str) -> AsyncIterator[None]:
+        """The in-process lock ``name``, kept only while someone holds or awaits it."""
+        key = (id(asyncio.get_running_loop()), self.lock_scope(), name)
+        entry = _LOCAL_LOCKS.get(key)
+        if entry is None:
+            entry = _LOCAL_LOCKS[key] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0 and _LOCAL_LOCKS.get(key) is entry:
+                del _LOCAL_LOCKS[key]
+
     def lock_scope(self) -> str:
         """What the in-process locks are shared over (SQLite: the database file)."""
         return str(id(self))
-
-    def _local_lock(self, name: str) -> asyncio.Lock:
-        key = (id(asyncio.get_running_loop()), self.lock_scope(), name)
-        found = _LOCAL_LOCKS.get(key)
-        if found is None:
-            found = _LOCAL_LOCKS[key] = asyncio.Lock()
-        return found
 
     async def ping(self) -> bool:
         """Whether the backend answers right now (``/healthz``); embedded ones always do."""
