@@ -166,3 +166,10 @@ def moderator_prepared(people: People, review: Review) -> Person:
 def go_to_meeting(person: Person) -> None:
     person.page.get_by_role("link", name="Meeting", exact=True).click()
     expect(person.page.locator(".meeting-grid")).to_be_visible()
+
+
+def go_to_phase(mod: Person, everyone: tuple[Person, ...], number: int, title: str) -> None:
+    """The moderator moves the meeting on; every screen follows."""
+    mod.page.get_by_role("button", name=re.compile(rf"^Go to phase {number}:")).click()
+    for p in everyone:
+        expect(p.page.locator(".phase-current")).to_contain_text(title)

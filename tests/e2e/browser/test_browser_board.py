@@ -10,17 +10,13 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from conftest import SCRIBE_NOTES, People, Person, go_to_meeting, moderator_prepared
+from conftest import SCRIBE_NOTES, People, go_to_meeting, go_to_phase, moderator_prepared
 
 
 def tab(page: Page, label: str):  # type: ignore[no-untyped-def]
     return page.get_by_role("tab", name=re.compile(rf"^{re.escape(label)}"))
 
 
-def go_to_phase(mod: Person, everyone: tuple[Person, ...], number: int, title: str) -> None:
-    mod.page.get_by_role("button", name=re.compile(rf"^Go to phase {number}:")).click()
-    for p in everyone:
-        expect(p.page.locator(".phase-current")).to_contain_text(title)
 
 
 def test_drafts_keep_their_section_and_the_board_follows_the_phase(

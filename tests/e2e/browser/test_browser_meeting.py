@@ -10,7 +10,16 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
-from conftest import HIDDEN_COUNT, ROOT, SCREENSHOTS, SCRIBE_NOTES, People, Person, go_to_meeting
+from conftest import (
+    HIDDEN_COUNT,
+    ROOT,
+    SCREENSHOTS,
+    SCRIBE_NOTES,
+    People,
+    Person,
+    go_to_meeting,
+    go_to_phase,
+)
 
 TIMELINE_CSV = """time,text,source,link
 2025-03-04T09:02:00Z,Deploy 412 reaches production,deploy,https://ci.example.org/412
@@ -25,11 +34,6 @@ def theme(page: Page, title: str) -> Locator:
     return page.locator(".theme", has=page.get_by_role("heading", name=title, exact=True))
 
 
-def go_to_phase(mod: Person, everyone: tuple[Person, ...], number: int, title: str) -> None:
-    """The moderator moves the meeting on; every screen follows."""
-    mod.page.get_by_role("button", name=re.compile(rf"^Go to phase {number}:")).click()
-    for p in everyone:
-        expect(p.page.locator(".phase-current")).to_contain_text(title)
 
 
 def start_review(mod: Person) -> dict[str, str]:

@@ -3,18 +3,11 @@ while voting (issue 11: the timeline used to start ~2,080 px down, the notes ~3,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
-from conftest import PHONE, People, Person, Review, go_to_meeting, moderator_prepared
-
-
-def go_to_phase(mod: Person, everyone: tuple[Person, ...], number: int, title: str) -> None:
-    mod.page.get_by_role("button", name=re.compile(rf"^Go to phase {number}:")).click()
-    for p in everyone:
-        expect(p.page.locator(".phase-current")).to_contain_text(title)
+from conftest import PHONE, People, Review, go_to_meeting, go_to_phase, moderator_prepared
 
 
 def top_in_first_screen(page: Page, locator: Locator) -> None:

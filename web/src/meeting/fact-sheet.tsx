@@ -2,7 +2,8 @@
 // the baseline numbers and the evidence, so a moderator sharing a screen shows facts.
 import { useReview } from '../app/context'
 import { useY } from '../app/hooks'
-import { readReview, safeUrl } from '../app/model'
+import { readReview } from '../app/model'
+import { EvidenceLinks } from '../shared/evidence-links'
 import { formatLocalTime } from '../app/ui'
 import { MetricsTable } from '../shared/metrics-table'
 
@@ -36,22 +37,7 @@ export function FactSheet() {
       {review.links.length > 0 && (
         <>
           <h3 class="small-heading">Evidence</h3>
-          <ul class="evidence-links">
-            {review.links.map((l, i) => {
-              const href = safeUrl(l.url)
-              return (
-                <li key={i}>
-                  {href ? (
-                    <a href={href} target="_blank" rel="noopener noreferrer nofollow">
-                      {l.title || l.url}
-                    </a>
-                  ) : (
-                    l.title || l.url
-                  )}
-                </li>
-              )
-            })}
-          </ul>
+          <EvidenceLinks links={review.links} />
         </>
       )}
     </section>

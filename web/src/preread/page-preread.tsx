@@ -6,7 +6,8 @@ import { useReview } from '../app/context'
 import { GroundRules } from '../shared/ground-rules'
 import { useY } from '../app/hooks'
 import { MetricsTable } from '../shared/metrics-table'
-import { readReview, safeUrl } from '../app/model'
+import { readReview } from '../app/model'
+import { EvidenceLinks } from '../shared/evidence-links'
 import { navigate, reviewPath } from '../app/router'
 import { TimelineLane } from '../shared/timeline-lane'
 import { ErrorText, formatLocalTime, Section, useCommand } from '../app/ui'
@@ -103,24 +104,7 @@ export function PreReadPage() {
                 }))}
               />
             )}
-            {review.links.length > 0 && (
-              <ul>
-                {review.links.map((l, i) => {
-                  const href = safeUrl(l.url)
-                  return (
-                    <li key={i}>
-                      {href ? (
-                        <a href={href} target="_blank" rel="noopener noreferrer nofollow">
-                          {l.title || l.url}
-                        </a>
-                      ) : (
-                        l.title || l.url
-                      )}
-                    </li>
-                  )
-                })}
-              </ul>
-            )}
+            {review.links.length > 0 && <EvidenceLinks links={review.links} />}
           </Section>
           {you.role !== 'observer' && <Questionnaire readOnly={readOnly} />}
         </div>
