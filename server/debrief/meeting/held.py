@@ -93,9 +93,3 @@ class HeldChanges:
         task = asyncio.get_running_loop().create_task(self._publish(review_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def close(self) -> None:
-        for held in self._held.values():
-            if held.timer is not None:
-                held.timer.cancel()
-        self._held.clear()

@@ -35,6 +35,10 @@ import { DropList } from './drop-list'
 /** Whether the notes are the work of this phase (the board then comes first). */
 export const isNotesPhase = (phaseId: string | null): boolean => !!phaseId && phaseId in PHASE_SECTION
 
+/** The notes section a phase is about (the board opens on it). */
+export const sectionOfPhase = (phaseId: string | null): string =>
+  (phaseId && PHASE_SECTION[phaseId]) || 'contributing-factor'
+
 const PHASE_SECTION: Record<string, string> = {
   factors: 'contributing-factor',
   slowdowns: 'contributing-factor',
@@ -204,7 +208,7 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   // A tab picked by hand holds only within the phase it was picked in: when the phase
   // moves on, the board follows it again (the moderator's tools act on what is shown).
   const [chosen, setChosen] = useState<{ phase: string; section: string } | null>(null)
-  const phaseSection = PHASE_SECTION[phaseId] ?? 'contributing-factor'
+  const phaseSection = sectionOfPhase(phaseId)
   const section = chosen && chosen.phase === phaseId ? chosen.section : phaseSection
   const pick = (next: string) => setChosen(next === phaseSection ? null : { phase: phaseId, section: next })
   const meta = NOTE_SECTIONS.find((s) => s.id === section) ?? NOTE_SECTIONS[0]!

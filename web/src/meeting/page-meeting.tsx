@@ -5,7 +5,7 @@ import { Floor } from './floor'
 import { GroundRules } from '../shared/ground-rules'
 import { useY } from '../app/hooks'
 import { readAgenda, readPhaseId, readReview } from '../app/model'
-import { isNotesPhase, NotesBoard } from './notes-board'
+import { isNotesPhase, NotesBoard, sectionOfPhase } from './notes-board'
 import { PhaseBar } from '../shared/phase-bar'
 import { Presence } from './presence'
 import { SignOff } from './signoff'
@@ -51,7 +51,7 @@ export function MeetingPage() {
           {phaseId && FACT_PHASES.has(phaseId) && <FactSheet />}
           {isNotesPhase(phaseId) ? (
             <>
-              <DiscussionPanel readOnly={readOnly} section={phaseId === 'worked-well' || phaseId === 'standardise' ? 'worked-well' : 'contributing-factor'} />
+              <DiscussionPanel readOnly={readOnly} section={sectionOfPhase(phaseId)} />
               <NotesBoard readOnly={readOnly} />
               <TimelineLane editable={!readOnly} />
             </>

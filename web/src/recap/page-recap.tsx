@@ -11,7 +11,6 @@ import { ErrorText, formatLocalTime, useCommand } from '../app/ui'
 
 type Json = Record<string, unknown>
 const s = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
-const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
 const list = (v: unknown): Json[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Json[]) : [])
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(s) : [])
 
@@ -169,7 +168,7 @@ export function RecapPage() {
                 <li key={i}>
                   {s(q.question)}
                   <ul>
-                    {texts(q.answers).map((a, j) => (
+                    {strings(q.answers).map((a, j) => (
                       <li key={j}>{a}</li>
                     ))}
                   </ul>
@@ -180,11 +179,11 @@ export function RecapPage() {
             <p class="muted">None recorded.</p>
           )}
         </section>
-        {texts(recap.parked_topics).length > 0 && (
+        {strings(recap.parked_topics).length > 0 && (
           <section>
             <h2>Parked topics</h2>
             <ul class="parked">
-              {texts(recap.parked_topics).map((p, i) => (
+              {strings(recap.parked_topics).map((p, i) => (
                 <li key={i}>{p}</li>
               ))}
             </ul>
