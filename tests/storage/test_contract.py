@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Map, merge_updates
 
-from debrief.storage.base import Storage
+from debrief.storage.base import IndexEntry, Storage
+from debrief.storage.schema import schema_version, set_schema_version
 from debrief.storage.sqlite import SQLiteStorage
 
 BackendFactory = Callable[[], Storage]
@@ -198,3 +199,175 @@ async def test_lock_is_exclusive(make_store: BackendFactory) -> None:
 
     await asyncio.gather(*(bump(stores[i % 2]) for i in range(40)))
     assert await stores[0].get_record("counter", "c") == {"n": 40}
+
+
+# --- sorted indexes --------------------------------------------------------------------
+
+
+async def fill_index(store: Storage, index: str) -> None:
+    # Equal scores on purpose: ties must go by member, the same in every backend.
+    for member, score in [("d", 2.0), ("a", 1.0), ("c", 2.0), ("b", 2.0), ("e", 3.5)]:
+        await store.index_put(index, member, score, {"m": member, "s": score})
+
+
+def members(entries: list[IndexEntry]) -> list[str]:
+    return [entry.member for entry in entries]
+
+
+async def test_index_orders_by_score_then_member(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await fill_index(store, "team/t1/reviews")
+    everything = await store.index_range("team/t1/reviews")
+    assert members(everything) == ["a", "b", "c", "d", "e"]
+    assert everything[0] == IndexEntry("a", 1.0, {"m": "a", "s": 1.0})
+    assert members(await store.index_range("team/t1/reviews", reverse=True)) == [
+        "e",
+        "d",
+        "c",
+        "b",
+        "a",
+    ]
+    assert await store.index_range("team/other/reviews") == []
+
+
+async def test_index_bounds_are_inclusive(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await fill_index(store, "ix")
+    assert members(await store.index_range("ix", low=2.0, high=2.0)) == ["b", "c", "d"]
+    assert members(await store.index_range("ix", low=1.0, high=2.0)) == ["a", "b", "c", "d"]
+    assert members(await store.index_range("ix", low=2.5)) == ["e"]
+    assert members(await store.index_range("ix", high=0.5)) == []
+    assert members(await store.index_range("ix", low=2.0, reverse=True)) == ["e", "d", "c", "b"]
+    assert await store.index_count("ix") == 5
+    assert await store.index_count("ix", low=2.0, high=2.0) == 3
+    assert await store.index_count("ix", low=1.5) == 4
+    assert await store.index_count("ix", high=1.0) == 1
+    assert await store.index_count("none") == 0
+
+
+async def test_index_pages_with_offset_and_limit(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await fill_index(store, "ix")
+    assert members(await store.index_range("ix", offset=1, limit=2)) == ["b", "c"]
+    assert members(await store.index_range("ix", offset=3)) == ["d", "e"]
+    assert members(await store.index_range("ix", offset=1, limit=2, reverse=True)) == ["d", "c"]
+    assert members(await store.index_range("ix", low=2.0, offset=2, limit=10)) == ["d", "e"]
+    assert await store.index_range("ix", offset=5) == []
+    assert await store.index_range("ix", limit=0) == []
+    # Walking pages of equal scores neither repeats nor skips a member.
+    pages = [members(await store.index_range("ix", offset=o, limit=2)) for o in (0, 2, 4)]
+    assert [member for page in pages for member in page] == ["a", "b", "c", "d", "e"]
+
+
+async def test_index_put_replaces_remove_and_drop(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await fill_index(store, "ix")
+    await fill_index(store, "kept")
+    await store.index_put("ix", "a", 9.0, {"m": "a", "moved": True})
+    assert await store.index_count("ix") == 5  # replaced, not added twice
+    assert members(await store.index_range("ix")) == ["b", "c", "d", "e", "a"]
+    assert await store.index_get("ix", "a") == IndexEntry("a", 9.0, {"m": "a", "moved": True})
+    assert await store.index_get("ix", "zz") is None
+    assert await store.index_remove("ix", "a")
+    assert not await store.index_remove("ix", "a")
+    assert await store.index_get("ix", "a") is None
+    assert members(await store.index_range("ix")) == ["b", "c", "d", "e"]
+    await store.index_drop("ix")
+    assert await store.index_range("ix") == []
+    assert await store.index_count("ix") == 0
+    await store.index_drop("ix")  # dropping nothing is fine
+    assert await store.index_count("kept") == 5  # other indexes untouched
+
+
+async def test_index_keeps_large_scores_and_unicode(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    created = 1_764_331_200_123.0  # a created_ms: must come back exactly
+    await store.index_put("ix:ü/1", "r_ü", created, {"title": "Zoë ✓", "n": [1, 2]})
+    await store.index_put("ix:ü/1", "r_x", -0.25, {})
+    entries = await store.index_range("ix:ü/1")
+    assert entries == [
+        IndexEntry("r_x", -0.25, {}),
+        IndexEntry("r_ü", created, {"title": "Zoë ✓", "n": [1, 2]}),
+    ]
+
+
+# --- whole-store passes ----------------------------------------------------------------
+
+
+async def test_all_records_reads_every_record_of_a_kind(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    for i in range(1200):  # more than one page in every backend
+        await store.put_record("person", f"pe_{i:04d}", {"n": i}, f"t{i % 3}")
+    await store.put_record("team", "t0", {"id": "t0"})
+    await store.put_record("person-name", "t0:ann", {"person_id": "pe_0001"}, "t0")
+    found = [item async for item in store.all_records("person")]
+    assert len(found) == 1200
+    assert dict(found) == {f"pe_{i:04d}": {"n": i} for i in range(1200)}
+    assert [item async for item in store.all_records("team")] == [("t0", {"id": "t0"})]
+    assert [item async for item in store.all_records("person-name")] == [
+        ("t0:ann", {"person_id": "pe_0001"})
+    ]
+    assert [item async for item in store.all_records("nothing")] == []
+
+
+async def stock_review(store: Storage, review_id: str) -> None:
+    await store.put_record("review", review_id, {"id": review_id}, review_id)
+    await store.put_record("invite", f"{review_id}-i", {"code": "i"}, review_id)
+    await store.put_record("action-state", f"{review_id}.a1", {"gid": "a1"}, review_id)
+    for doc in ("timeline", "recap"):
+        await store.append_update(f"{review_id}/{doc}", f"{review_id}-{doc}".encode())
+    await store.compact(
+        f"{review_id}/recap", b"snapshot", (await store.load_doc(f"{review_id}/recap")).position
+    )
+    await store.cast_vote(f"{review_id}/factors", "ann", "n1", 3)
+
+
+async def test_purge_review_removes_exactly_that_review(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    for review_id in ("r_1", "r_10", "r%1", "r_1x"):
+        await stock_review(store, review_id)
+    await store.put_record("team", "t1", {"id": "t1"})
+    await store.put_record("person", "pe_1", {"id": "pe_1"}, "t1")
+    await store.put_record("review", "r_1/odd", {"id": "other"})  # no group: not the review's
+    await store.index_put("team/t1/reviews", "r_1", 1.0, {})
+
+    await store.purge_review("r_1")
+
+    assert await store.get_record("review", "r_1") is None
+    assert await store.get_record("invite", "r_1-i") is None
+    assert await store.get_record("action-state", "r_1.a1") is None
+    assert await store.list_records("invite", "r_1") == []
+    for doc in ("r_1/timeline", "r_1/recap"):
+        gone = await store.load_doc(doc)
+        assert gone.snapshot is None and gone.updates == []
+    assert await store.tally("r_1/factors") == {}
+    assert await store.votes_of("r_1/factors", "ann") == {}
+    # Nothing of the other reviews, whose ids share a prefix or hold LIKE wildcards.
+    for other in ("r_10", "r%1", "r_1x"):
+        assert await store.get_record("review", other) == {"id": other}
+        assert [r["code"] for r in await store.list_records("invite", other)] == ["i"]
+        assert await store.get_record("action-state", f"{other}.a1") == {"gid": "a1"}
+        assert (await store.load_doc(f"{other}/timeline")).updates == [f"{other}-timeline".encode()]
+        assert (await store.load_doc(f"{other}/recap")).snapshot == b"snapshot"
+        assert await store.tally(f"{other}/factors") == {"n1": 1}
+    assert await store.get_record("team", "t1") == {"id": "t1"}
+    assert await store.list_records("person", "t1") == [{"id": "pe_1"}]
+    assert await store.get_record("review", "r_1/odd") == {"id": "other"}
+    assert await store.index_count("team/t1/reviews") == 1  # indexes are the caller's
+    await store.purge_review("r_1")  # idempotent
+    await store.purge_review("never-was")
+
+
+# --- schema version --------------------------------------------------------------------
+
+
+async def test_schema_version_starts_at_one_and_is_kept(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    assert await schema_version(store) == 1  # data from before versions were kept
+    await set_schema_version(store, 2)
+    assert await schema_version(store) == 2
+    await store.close()
+    again = await opened(make_store)
+    assert await schema_version(again) == 2
+    with pytest.raises(ValueError):
+        await set_schema_version(again, 0)

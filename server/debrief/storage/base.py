@@ -23,6 +23,7 @@ from debrief.storage.errors import StorageError, StorageStalled, StorageUnavaila
 from debrief.storage.health import StorageHealth
 
 __all__ = [
+    "IndexEntry",
     "Storage",
     "StorageError",
     "StorageHealth",
@@ -44,6 +45,15 @@ class StoredDoc:
     updates: list[bytes] = field(default_factory=list)
     # Opaque position of the last update read; pass it to ``compact``.
     position: str = "0"
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One member of a sorted index: its score and the small JSON summary kept with it."""
+
+    member: str
+    score: float
+    data: dict[str, Any]
 
 
 class Storage(abc.ABC):
@@ -163,3 +173,58 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
         """``voter``'s votes per target."""
+
+    # --- sorted indexes (cross-review views) -------------------------------------------
+    # Kept beside the docs so that team pages, "my actions" and overdue lists read a few
+    # index rows instead of loading reviews. An index is named by a string (e.g.
+    # "team/<id>/reviews"); a member appears at most once per index with one score and a
+    # small JSON summary. Order is by score, then member; ranges include both bounds.
+
+    @abc.abstractmethod
+    async def index_put(self, index: str, member: str, score: float, data: dict[str, Any]) -> None:
+        """Add ``member`` or replace its score and summary."""
+
+    @abc.abstractmethod
+    async def index_remove(self, index: str, member: str) -> bool:
+        """Remove ``member``; True when it was there."""
+
+    @abc.abstractmethod
+    async def index_get(self, index: str, member: str) -> IndexEntry | None:
+        """One member's entry, or None."""
+
+    @abc.abstractmethod
+    async def index_range(
+        self,
+        index: str,
+        *,
+        low: float = float("-inf"),
+        high: float = float("inf"),
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        """Members with ``low <= score <= high``, by score (highest first if ``reverse``),
+        skipping ``offset`` and returning at most ``limit`` (None: all)."""
+
+    @abc.abstractmethod
+    async def index_count(
+        self, index: str, *, low: float = float("-inf"), high: float = float("inf")
+    ) -> int:
+        """How many members have ``low <= score <= high``."""
+
+    @abc.abstractmethod
+    async def index_drop(self, index: str) -> None:
+        """Remove the whole index."""
+
+    # --- whole-store passes (migrations, backup, deleting a review) --------------------
+
+    @abc.abstractmethod
+    def all_records(self, kind: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every record of ``kind`` as (id, data), in no particular order, read in pages
+        (never the whole store at once). Migrations use it; requests never do."""
+
+    @abc.abstractmethod
+    async def purge_review(self, review_id: str) -> None:
+        """Delete everything stored for a review: every record tied to it (any kind), its
+        docs' logs ("<review_id>/<doc>"), and its ballots ("<review_id>/..."). Indexes are
+        the caller's to update. Gone for good; idempotent."""

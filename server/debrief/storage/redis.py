@@ -12,6 +12,9 @@ Keys (all under ``prefix``):
   sorted set of ids scored by a global creation counter (``seq``) for ordered listing.
 - ``vote:{ballot}:{voter}`` and ``tally:{ballot}``: hashes of counts per target, changed
   only by Lua scripts, so the limit check and the write are one atomic step.
+- ``ix:z:{index}`` a sorted set (member -> score) and ``ix:d:{index}`` a hash (member ->
+  JSON summary) per sorted index, always changed together in one MULTI/EXEC; ranges are
+  read by one Lua script so the scores and summaries agree.
 
 Every redis error leaves as StorageError. Commands are never retried: a retried XADD
 could append an update twice.
@@ -31,7 +34,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from debrief.storage.base import Storage, StorageError, StoredDoc
+from debrief.storage.base import IndexEntry, Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
 
 T = TypeVar("T")
@@ -108,6 +111,56 @@ return 1
 """
 
 
+# Members in score order (ties: bytewise by member, which ZRANGEBYSCORE gives), each with
+# its summary, in one atomic step. HMGET in slices: Lua's unpack has a stack limit.
+INDEX_RANGE = """
+local ids
+if ARGV[5] == '1' then
+  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[1],
+                   'WITHSCORES', 'LIMIT', ARGV[3], ARGV[4])
+else
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2],
+                   'WITHSCORES', 'LIMIT', ARGV[3], ARGV[4])
+end
+local out = {}
+local n = #ids / 2
+local i = 1
+while i <= n do
+  local last = math.min(i + 499, n)
+  local members = {}
+  for j = i, last do members[#members + 1] = ids[2 * j - 1] end
+  local data = redis.call('HMGET', KEYS[2], unpack(members))
+  for j = i, last do
+    out[#out + 1] = ids[2 * j - 1]
+    out[#out + 1] = ids[2 * j]
+    out[#out + 1] = data[j - i + 1] or '{}'
+  end
+  i = last + 1
+end
+return out
+"""
+
+# Rows asked of Redis per step by whole-store passes (SCAN COUNT, pipelined reads).
+PAGE_KEYS = 500
+# Deleting a review walks the whole keyspace four times (SCAN MATCH; rare, an admin's
+# act): larger steps, fewer round trips.
+PURGE_SCAN = 2_000
+
+
+def glob_escape(value: str) -> str:
+    """``value`` matched literally in a SCAN MATCH pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in value)
+
+
+def score_arg(value: float) -> str:
+    """A score bound as Redis writes infinities."""
+    if value == float("inf"):
+        return "+inf"
+    if value == float("-inf"):
+        return "-inf"
+    return repr(float(value))
+
+
 def parse_id(position: str) -> tuple[int, int]:
     """A stream id ("ms-seq", or a bare "0") as a comparable pair."""
     ms, _, seq = position.partition("-")
@@ -158,6 +211,7 @@ class RedisStorage(Storage):
             ("cast_vote", CAST_VOTE),
             ("retract_vote", RETRACT_VOTE),
             ("unlock", UNLOCK),
+            ("index_range", INDEX_RANGE),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -352,6 +406,146 @@ class RedisStorage(Storage):
         key = self._ballot_keys(ballot, voter)[0]
         raw = await self.call(self.client.hgetall(key), "votes")
         return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
+
+    # --- sorted indexes ------------------------------------------------------------
+
+    def _index_keys(self, index: str) -> tuple[str, str]:
+        return f"{self.prefix}ix:z:{index}", f"{self.prefix}ix:d:{index}"
+
+    async def index_put(self, index: str, member: str, score: float, data: dict[str, Any]) -> None:
+        scores, summaries = self._index_keys(index)
+
+        async def put() -> None:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zadd(scores, {member: float(score)})
+                pipe.hset(summaries, member, json.dumps(data))
+                await pipe.execute()
+
+        await self.call(put(), "index put")
+
+    async def index_remove(self, index: str, member: str) -> bool:
+        scores, summaries = self._index_keys(index)
+
+        async def remove() -> bool:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zrem(scores, member)
+                pipe.hdel(summaries, member)
+                removed, _ = await pipe.execute()
+            return bool(removed)
+
+        return await self.call(remove(), "index remove")
+
+    async def index_get(self, index: str, member: str) -> IndexEntry | None:
+        scores, summaries = self._index_keys(index)
+
+        async def get() -> tuple[Any, Any]:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zscore(scores, member)
+                pipe.hget(summaries, member)
+                score, data = await pipe.execute()
+            return score, data
+
+        score, data = await self.call(get(), "index get")
+        if score is None:
+            return None
+        return IndexEntry(member, float(score), json.loads(data) if data else {})
+
+    async def index_range(
+        self,
+        index: str,
+        *,
+        low: float = float("-inf"),
+        high: float = float("inf"),
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        if limit is not None and limit <= 0:
+            return []
+        args = [
+            score_arg(low),
+            score_arg(high),
+            max(offset, 0),
+            -1 if limit is None else limit,
+            "1" if reverse else "0",
+        ]
+        flat = await self.call(
+            self._scripts["index_range"](keys=list(self._index_keys(index)), args=args),
+            "index range",
+        )
+        return [
+            IndexEntry(text(flat[i]), float(flat[i + 1]), json.loads(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
+
+    async def index_count(
+        self, index: str, *, low: float = float("-inf"), high: float = float("inf")
+    ) -> int:
+        scores, _ = self._index_keys(index)
+        count = await self.call(
+            self.client.zcount(scores, score_arg(low), score_arg(high)), "index count"
+        )
+        return int(count)
+
+    async def index_drop(self, index: str) -> None:
+        await self.call(self.client.delete(*self._index_keys(index)), "index drop")
+
+    # --- whole-store passes --------------------------------------------------------
+
+    async def _scan(self, pattern: str, count: int = PAGE_KEYS) -> AsyncIterator[list[Any]]:
+        """Key names matching ``pattern``, a page at a time (SCAN may repeat a key)."""
+        cursor: Any = 0
+        while True:
+            cursor, names = await self.call(
+                self.client.scan(cursor, match=pattern, count=count), "scan"
+            )
+            if names:
+                yield list(names)
+            if int(cursor) == 0:
+                return
+
+    async def all_records(self, kind: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        start = len(self._record_key(kind, ""))
+        seen: set[str] = set()  # SCAN may return a key twice; ids are small
+        async for names in self._scan(glob_escape(self._record_key(kind, "")) + "*"):
+            fresh = [name for name in names if text(name)[start:] not in seen]
+            if not fresh:
+                continue
+
+            async def fetch(fresh: list[Any] = fresh) -> list[Any]:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for name in fresh:
+                        pipe.hget(name, "data")
+                    found: list[Any] = await pipe.execute()
+                return found
+
+            for name, raw in zip(fresh, await self.call(fetch(), f"read {kind}"), strict=True):
+                record_id = text(name)[start:]
+                seen.add(record_id)
+                if raw is not None:  # deleted since the scan saw it
+                    yield record_id, json.loads(raw)
+
+    async def purge_review(self, review_id: str) -> None:
+        # Records tied to the review are listed in "idx:<kind>:<review>" (one per kind);
+        # docs and ballots are named "<review>/...". SCAN finds both; an id that is a
+        # prefix of another ("r_1" / "r_10") is kept apart by the exact checks below.
+        groups = f"{self.prefix}idx:"
+        wanted = glob_escape(review_id)
+        async for names in self._scan(f"{glob_escape(groups)}*:{wanted}", PURGE_SCAN):
+            for raw in names:
+                name = text(raw)
+                kind, _, group = name[len(groups) :].partition(":")
+                if group != review_id:
+                    continue
+                ids = await self.call(self.client.zrange(name, 0, -1), "purge")
+                for start in range(0, len(ids), PAGE_KEYS):
+                    keys = [self._record_key(kind, text(i)) for i in ids[start : start + PAGE_KEYS]]
+                    await self.call(self.client.delete(*keys), "purge")
+                await self.call(self.client.delete(name), "purge")
+        for family in ("doc:", "vote:", "tally:"):
+            pattern = f"{glob_escape(self.prefix + family)}{wanted}/*"
+            async for names in self._scan(pattern, PURGE_SCAN):
+                await self.call(self.client.delete(*names), "purge")
 
     # --- tests ---------------------------------------------------------------------
 

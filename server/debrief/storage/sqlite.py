@@ -29,15 +29,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from debrief.storage.base import Storage, StorageError, StorageUnavailable, StoredDoc
+from debrief.storage.base import (
+    IndexEntry,
+    Storage,
+    StorageError,
+    StorageUnavailable,
+    StoredDoc,
+)
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.health import DEFAULT_STALL_S
 from debrief.storage.sqlite_thread import ConnectionThread
@@ -77,12 +84,43 @@ CREATE TABLE IF NOT EXISTS health (
     id INTEGER PRIMARY KEY,
     at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS index_entries (
+    idx TEXT NOT NULL,
+    member TEXT NOT NULL,
+    score REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (idx, member)
+);
+CREATE INDEX IF NOT EXISTS index_entries_by_score ON index_entries (idx, score, member);
 """
+# Every statement above is IF NOT EXISTS: a data directory of an older release opens
+# and gains the newer tables (the record-level migrations live in teams/migrate.py).
+
+# Rows read per step by whole-store passes (all_records).
+PAGE_ROWS = 500
 
 CHECKPOINT_EVERY_S = 1.0
 # Free space a full disk must have again before writes are taken (else: flapping).
 FREE_TO_RECOVER = 4 * 1024 * 1024
 CLOSE_WAIT_S = 2.0  # a connection stuck on a frozen disk is left to the daemon thread
+
+
+def lock_path(path: Path) -> Path:
+    """The file a server holds a shared lock on while it has ``path`` open: `debrief
+    restore` takes it exclusively, so it never writes under a running server."""
+    return path.with_name(path.name + ".lock")
+
+
+def hold_lock(path: Path, *, exclusive: bool) -> int | None:
+    """Lock ``lock_path(path)`` without waiting; the open descriptor (close it to let go),
+    or None when someone holds it the other way."""
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -117,6 +155,7 @@ class SQLiteStorage(Storage):
         self._checkpoints: ConnectionThread | None = None  # none in memory
         self._appends = GroupCommit(self._append_batch, immediate=True)
         self._checkpointer: asyncio.Task[None] | None = None
+        self._held: int | None = None  # the shared lock on lock_path(path)
 
     def lock_scope(self) -> str:
         return str(self.path.resolve()) if self._on_disk else str(id(self))
@@ -175,6 +214,12 @@ class SQLiteStorage(Storage):
     async def open(self) -> None:
         if self._on_disk:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._held = hold_lock(self.path, exclusive=False)
+            except OSError as exc:
+                raise StorageError(f"sqlite: cannot lock {lock_path(self.path)}: {exc}") from exc
+            if self._held is None:
+                raise StorageError(f"sqlite: {self.path} is being restored (debrief restore)")
         self._writer = writer = ConnectionThread("debrief-sqlite-writer")
         try:
             await writer.open(lambda: _connect(self.path))
@@ -187,6 +232,7 @@ class SQLiteStorage(Storage):
                 self._checkpoints = ConnectionThread("debrief-sqlite-checkpoint")
                 await self._checkpoints.open(lambda: _connect(self.path))
         except sqlite3.Error as exc:
+            self._release_lock()
             raise StorageError(f"sqlite: cannot open {self.path}: {exc}") from exc
         self.health.watch(lambda: writer.busy_since, self._probe)
         self.health.on_trouble(self._drop_queued_writes)
@@ -226,6 +272,12 @@ class SQLiteStorage(Storage):
                     await self._write(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
             writer, self._writer = self._writer, None
             await writer.close(CLOSE_WAIT_S)
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            os.close(held)
 
     async def _checkpoint_loop(self) -> None:
         while True:
@@ -388,6 +440,119 @@ class SQLiteStorage(Storage):
             ).fetchall()
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+    # --- sorted indexes ------------------------------------------------------------
+
+    async def index_put(self, index: str, member: str, score: float, data: dict[str, Any]) -> None:
+        row = (index, member, float(score), json.dumps(data))
+        await self._write(
+            lambda db: db.execute(
+                "INSERT INTO index_entries (idx, member, score, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (idx, member) DO UPDATE SET score = excluded.score, "
+                "data = excluded.data",
+                row,
+            )
+        )
+
+    async def index_remove(self, index: str, member: str) -> bool:
+        cursor = await self._write(
+            lambda db: db.execute(
+                "DELETE FROM index_entries WHERE idx = ? AND member = ?", (index, member)
+            )
+        )
+        return (cursor.rowcount or 0) > 0
+
+    async def index_get(self, index: str, member: str) -> IndexEntry | None:
+        row = await self._read(
+            lambda db: db.execute(
+                "SELECT member, score, data FROM index_entries WHERE idx = ? AND member = ?",
+                (index, member),
+            ).fetchone()
+        )
+        return _entry(row) if row else None
+
+    async def index_range(
+        self,
+        index: str,
+        *,
+        low: float = float("-inf"),
+        high: float = float("inf"),
+        offset: int = 0,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[IndexEntry]:
+        # Ties go by member in both backends (Redis orders equal scores bytewise, as
+        # SQLite's BINARY collation does), so pages never overlap or skip.
+        order = "score DESC, member DESC" if reverse else "score, member"
+        query = (
+            "SELECT member, score, data FROM index_entries "
+            f"WHERE idx = ? AND score >= ? AND score <= ? ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+        args = (index, low, high, -1 if limit is None else max(limit, 0), max(offset, 0))
+        rows = await self._read(lambda db: db.execute(query, args).fetchall())
+        return [_entry(row) for row in rows]
+
+    async def index_count(
+        self, index: str, *, low: float = float("-inf"), high: float = float("inf")
+    ) -> int:
+        (count,) = await self._read(
+            lambda db: db.execute(
+                "SELECT COUNT(*) FROM index_entries WHERE idx = ? AND score >= ? AND score <= ?",
+                (index, low, high),
+            ).fetchone()
+        )
+        return int(count)
+
+    async def index_drop(self, index: str) -> None:
+        await self._write(
+            lambda db: db.execute("DELETE FROM index_entries WHERE idx = ?", (index,))
+        )
+
+    # --- whole-store passes --------------------------------------------------------
+
+    async def all_records(self, kind: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        # Pages in id order along the primary key: each page is one short read, so
+        # writers are never held up by a long pass.
+        after = ""
+        while True:
+            rows = await self._read(
+                lambda db, after=after: db.execute(
+                    "SELECT id, data FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
+                    (kind, after, PAGE_ROWS),
+                ).fetchall()
+            )
+            for record_id, data in rows:
+                yield str(record_id), json.loads(data)
+            if len(rows) < PAGE_ROWS:
+                return
+            after = str(rows[-1][0])
+
+    async def purge_review(self, review_id: str) -> None:
+        await self._write(_purge_review, review_id)
+
+
+def _purge_review(db: sqlite3.Connection, review_id: str) -> None:
+    """Delete a review's records, doc logs and ballots in one transaction.
+
+    Docs and ballots are named "<review>/...": a range on the key from "<review>/" up to
+    "<review>0" ('0' follows '/') is exactly that prefix, uses the primary keys, and
+    needs no LIKE (whose wildcards '_' and '%' review ids could contain).
+    """
+    low, high = f"{review_id}/", f"{review_id}0"
+    with _transaction(db, "IMMEDIATE"):
+        # Records are keyed (kind, review_id, ...); walk the few kinds along the primary
+        # key instead of scanning the table for the review.
+        kind = db.execute("SELECT MIN(kind) FROM records").fetchone()[0]
+        while kind is not None:
+            db.execute("DELETE FROM records WHERE kind = ? AND review_id = ?", (kind, review_id))
+            kind = db.execute("SELECT MIN(kind) FROM records WHERE kind > ?", (kind,)).fetchone()[0]
+        db.execute("DELETE FROM doc_updates WHERE doc >= ? AND doc < ?", (low, high))
+        db.execute("DELETE FROM doc_snapshots WHERE doc >= ? AND doc < ?", (low, high))
+        db.execute("DELETE FROM votes WHERE ballot >= ? AND ballot < ?", (low, high))
+
+
+def _entry(row: Any) -> IndexEntry:
+    return IndexEntry(str(row[0]), float(row[1]), json.loads(row[2]))
 
 
 def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> list[int]:
