@@ -24,6 +24,8 @@ from debrief.rooms.relay import Relay
 from debrief.services import Services
 from debrief.settings import Settings
 from debrief.storage import Storage
+from debrief.teams.migrate import migrate
+from debrief.teams.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,9 @@ def create_app(settings: Settings | None = None) -> DocSockets:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storage = make_storage(settings)
         await storage.open()
+        # Stored data of an older release is brought forward before anything is served.
+        teams = TeamService(storage, settings.resolve_secret(), settings.session_ttl_s)
+        await migrate(storage, teams)
         metrics = Metrics()
         relay = make_relay(settings, storage)
         if relay is not None:
@@ -84,7 +89,7 @@ def create_app(settings: Settings | None = None) -> DocSockets:
         )
         rooms.start()
         sessions = SessionService(storage, settings.resolve_secret(), settings.session_ttl_s)
-        app.state.services = Services(settings, storage, sessions, rooms, metrics)
+        app.state.services = Services(settings, storage, sessions, rooms, metrics, teams)
         try:
             yield
         finally:

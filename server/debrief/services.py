@@ -11,6 +11,7 @@ from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
 from debrief.settings import Settings
 from debrief.storage import Storage
+from debrief.teams.service import TeamService
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     sessions: SessionService
     rooms: RoomManager
     metrics: Metrics
+    teams: TeamService
 
 
 def services(conn: HTTPConnection) -> Services:

@@ -21,6 +21,7 @@ from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.services import Services, services
+from debrief.teams.keys import DEFAULT_TEAM_ID
 
 # One cookie per review, so a browser holds any number of reviews at once; the single
 # cookie of earlier versions is still read, so their sessions keep working.
@@ -35,6 +36,8 @@ def session_cookie(review_id: str) -> str:
 def cookie_token(cookies: Mapping[str, str], review_id: str) -> str | None:
     """The session token this browser holds for ``review_id``, if any."""
     return cookies.get(session_cookie(review_id)) or cookies.get(LEGACY_SESSION_COOKIE)
+
+
 REVIEW = "review"
 
 
@@ -71,19 +74,30 @@ async def create_review(request: Request) -> Response:
     if admin and not secrets.compare_digest(bearer_token(request) or "", admin):
         raise ApiError(401, "admin-token-required", "creating a review needs the admin token")
     body = await read_body(request, CreateReview)
+    # Reviews made without naming a team belong to the default one.
+    created = await start_review(request, body.title, {"team_id": DEFAULT_TEAM_ID})
+    return JSONResponse(created, 201)
+
+
+async def start_review(request: Request, title: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """Store a new draft review (with ``extra`` fields such as its team) and its invites;
+    answers its id, title and one invite link per role."""
+    svc = services(request)
     review_id = "r_" + secrets.token_urlsafe(9)
     review = {
+        **extra,
         "id": review_id,
-        "title": body.title.strip(),
+        "title": title.strip(),
         "status": "draft",
         "created_ms": int(time.time() * 1000),
     }
     await svc.storage.put_record(REVIEW, review_id, review, review_id)
-    await meeting_service(request).initialize(review)  # full fields + the room doc's start
+    full = await meeting_service(request).initialize(review)  # + the room doc's start
+    await svc.teams.review_created(full)  # listed in its team (the default one made if new)
     invites = await svc.sessions.create_invites(review_id)
     base = base_url(svc, request)
     links = {str(role): f"{base}/j/{invite.code}" for role, invite in invites.items()}
-    return JSONResponse({"id": review_id, "title": review["title"], "invites": links}, 201)
+    return {"id": review_id, "title": review["title"], "invites": links}
 
 
 async def join_review(request: Request) -> Response:
