@@ -40,7 +40,8 @@ async def race_once(review: Review, notes: list[str]) -> None:
     votes = [("scribe", "POST", "/votes", {"target": n}) for n in notes]
     commands = [c for pair in zip(edits, votes, strict=True) for c in pair]  # 16
     tasks = [asyncio.create_task(review.call(*c)) for c in commands]
-    close = asyncio.create_task(review.call("moderator", "POST", "/close", {}))
+    body = {"reason": "No action items in this race"}  # zero actions need a reason
+    close = asyncio.create_task(review.call("moderator", "POST", "/close", body))
     closed = await close
     assert closed.status_code == 200, closed.text
     answers = await asyncio.gather(*tasks)

@@ -20,6 +20,7 @@ from debrief.meeting import docdata as dd
 from debrief.meeting.errors import NotFound, ValidationError
 from debrief.meeting.service import now_ms
 from debrief.meeting.values import clean_text, parse_date
+from debrief.teams.keys import PERSON, team_of
 
 api = CommandSet("actions")
 ActionKind = Literal[
@@ -30,6 +31,7 @@ ActionKind = Literal[
 # The same limits as clean_fields checks (after trimming); a date is short.
 _LIMITS = {"what": 500, "owner": 120, "verify": 500}
 MAX_DUE = 40
+MAX_OWNER_ID = 100
 
 
 class ActionFields(BaseModel):
@@ -39,6 +41,12 @@ class ActionFields(BaseModel):
     due: str | None = Field(default=None, max_length=MAX_DUE, description="YYYY-MM-DD or empty")
     verify: str | None = Field(default=None, max_length=_LIMITS["verify"])
     kind: ActionKind | None = None
+    owner_id: str | None = Field(
+        default=None,
+        max_length=MAX_OWNER_ID,
+        description="a person of the review's team (the owner becomes their name); "
+        "empty for a typed owner",
+    )
 
 
 class LintItem(BaseModel):
@@ -89,6 +97,24 @@ def clean_fields(body: ActionFields) -> dict[str, Any]:
     return result
 
 
+async def with_owner(call: Call, review: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """A picked owner (``owner_id``) must be a person of the review's team and gives the
+    owner its name; a typed owner replaces a picked one."""
+    owner_id = fields.get("owner_id")
+    if owner_id:
+        person = await call.svc.storage.get_record(PERSON, owner_id)
+        if person is None or person.get("team_id") != team_of(review):
+            raise ValidationError(
+                "owner_id is not a person of this review's team",
+                error="unknown-person",
+                field="owner_id",
+            )
+        return {**fields, "owner": str(person.get("name") or "")}
+    if "owner" in fields and "owner_id" not in fields:
+        return {**fields, "owner_id": ""}
+    return fields
+
+
 def action_view(item: dict[str, Any]) -> dict[str, Any]:
     problems = [p.to_dict() for p in lint.lint_action(item, closing.today())]
     return {**item, "problems": problems}
@@ -103,8 +129,9 @@ async def list_actions(call: Call, body: None) -> Any:
 @api.command("POST", "/actions", "Add an action item", roles=RECAP_WRITERS, body=ActionFields,
              status=201)  # fmt: skip
 async def create_action(call: Call, body: ActionFields) -> Any:
-    await call.meeting.writable_review(call.review_id)
-    item = {"what": "", "owner": "", "due": "", "verify": "", "kind": "", **clean_fields(body)}
+    review = await call.meeting.writable_review(call.review_id)
+    fields = await with_owner(call, review, clean_fields(body))
+    item = {"what": "", "owner": "", "owner_id": "", "due": "", "verify": "", "kind": "", **fields}
     item |= {"id": "a_" + secrets.token_urlsafe(9), "created_ms": now_ms()}
 
     def change(doc: Doc) -> None:
@@ -117,9 +144,9 @@ async def create_action(call: Call, body: ActionFields) -> Any:
 @api.command("PATCH", "/actions/{action_id}", "Edit an action item", roles=RECAP_WRITERS,
              body=ActionFields)  # fmt: skip
 async def edit_action(call: Call, body: ActionFields) -> Any:
-    await call.meeting.writable_review(call.review_id)
+    review = await call.meeting.writable_review(call.review_id)
     action_id = call.request.path_params["action_id"]
-    fields = clean_fields(body)
+    fields = await with_owner(call, review, clean_fields(body))
 
     def change(doc: Doc) -> dict[str, Any]:
         actions = doc.get("actions", type=Map)

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from debrief.http import followup_api
 from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
 from debrief.meeting import closing
 from debrief.meeting import docdata as dd
 from debrief.meeting import recap as rc
-from debrief.meeting.errors import ValidationError
+from debrief.meeting.errors import Conflict, ValidationError
 
 api = CommandSet("recap")
 
@@ -67,5 +68,12 @@ async def export(call: Call, body: None) -> Any:
              "Close the meeting: freeze a version, make every doc read-only",
              roles=MODERATOR, body=CloseMeeting, exclusive=True)  # fmt: skip
 async def close_meeting(call: Call, body: CloseMeeting) -> Any:
-    final = await closing.close(call.meeting, call.review_id, body.reason)
+    try:
+        final = await closing.close(call.meeting, call.review_id, body.reason)
+    except Conflict as exc:
+        if exc.error == "review-closed":  # a retried close: finish what the first one left
+            await followup_api.index_review(call)
+        raise
+    # The frozen wording is final; the actions' status lives on in the tracker from here.
+    await followup_api.index_review(call)
     return {"status": "closed", "version": final["version"], "recap": final}

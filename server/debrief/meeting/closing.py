@@ -22,6 +22,7 @@ from pycrdt import Doc, Map, Text
 
 from debrief.auth.roles import DocName, doc_key
 
+from . import carried as cr
 from . import docdata as dd
 from . import lint, signoffs
 from . import recap as rc
@@ -65,6 +66,7 @@ def _read_room(doc: Doc) -> dict[str, Any]:
         "votes": {str(k): dd.count(v) for k, v in doc.get("votes", type=Map).items()},
         "voting": dict(dd.entries(doc.get("voting", type=Map))),
         "parked": [topic["text"] for topic in read_parked(doc)],
+        "carried": cr.statuses(meeting_state(doc)),
     }
 
 
@@ -73,6 +75,7 @@ def _read_recap(doc: Doc) -> dict[str, Any]:
         "text": str(doc.get("text", type=Text)),
         "followups": str(doc.get("followups", type=Text)),
         "actions": read_actions(doc),
+        "carried": cr.entries(doc),
     }
 
 
@@ -128,6 +131,7 @@ def assemble(
         follow_ups=[line for line in dd.text(recap_doc.get("followups")).splitlines()
                     if line.strip()],
         parked=dd.texts(room.get("parked")),
+        carried=cr.for_recap(room.get("carried"), recap_doc.get("carried")),
     )  # fmt: skip
 
 
@@ -207,6 +211,12 @@ async def audit_entries(meeting: MeetingService, review_id: str) -> list[dict[st
     return entries
 
 
+NO_ACTIONS = (
+    "This review has no action items. Add the actions the meeting agreed on, or write "
+    "why it closes without any."
+)
+
+
 async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[str, Any]:
     async with meeting.gate.exclusive(review_id), meeting.lock(review_id):
         review = await meeting.review(review_id)
@@ -218,10 +228,14 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
         reason = reason.strip()
         if not report["clean"] and not reason:
             raise Conflict(report["summary"], error="actions-need-work")
+        # A review that agreed on nothing to do says why, as a lint failure would.
+        no_actions = not await meeting.read(review_id, DocName.RECAP, read_actions)
+        if no_actions and not reason:
+            raise Conflict(NO_ACTIONS, error="no-actions-reason-required")
         closed = {
             **review,
             "status": "closed",
-            "close_reason": "" if report["clean"] else reason,
+            "close_reason": reason if no_actions or not report["clean"] else "",
             "closed_ms": now_ms(),
         }
         # held changes go in first; the count frozen is of sign-offs on the wording as it is
@@ -235,6 +249,7 @@ async def close(meeting: MeetingService, review_id: str, reason: str) -> dict[st
             raise
         # The review is closed from here on; the room doc only mirrors it.
         await _mirror(meeting, closed | {"version": final["version"]})
+        await meeting.review_saved(closed | {"version": final["version"]})
         # A socket that read the review just before it closed may have joined meanwhile.
         meeting.freeze_peers(review_id)
     return final

@@ -105,6 +105,7 @@ def action(key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         "id": key,
         "what": text(raw.get("what")),
         "owner": text(raw.get("owner")),
+        "owner_id": text(raw.get("owner_id")),  # a person of the team's directory, or ""
         "due": text(raw.get("due")),
         "verify": text(raw.get("verify")),
         "kind": text(raw.get("kind")),

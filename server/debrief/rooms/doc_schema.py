@@ -30,6 +30,7 @@ MAX_ACTIONS = 500  # actions in `recap.actions`
 MAX_ACTION_ID = 100  # chars of an action id (the map key)
 MAX_ACTION_WHAT = 500
 MAX_ACTION_OWNER = 200
+MAX_ACTION_OWNER_ID = 100  # a person id of the team's directory ("pe_<hex>")
 MAX_ACTION_VERIFY = 500
 MAX_RECAP_TEXT = 100_000  # chars of `recap.text` after the change
 MAX_FOLLOWUPS = 20_000  # chars of `recap.followups` after the change
@@ -166,6 +167,7 @@ ACTIONS = Collection(
         "id": _text(MAX_ACTION_ID),
         "what": _text(MAX_ACTION_WHAT),
         "owner": _text(MAX_ACTION_OWNER),
+        "owner_id": _text(MAX_ACTION_OWNER_ID),
         "due": _pattern(_DATE_RE, 10, "a date like 2025-03-31"),
         "verify": _text(MAX_ACTION_VERIFY),
         "kind": _choice(ACTION_KINDS),
