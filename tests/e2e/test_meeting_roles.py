@@ -96,6 +96,12 @@ COMMANDS: list[tuple[str, str, Any, set[str], bool]] = [
     ("GET", "/export", None, ALL, False),
     ("GET", "/audit", None, MOD, False),
     ("POST", "/close", {}, MOD, False),
+    ("GET", "/people", None, ATT, False),
+    ("POST", "/people", {"name": "Priya"}, RECAP, False),
+    ("GET", "/follow-up", None, ALL, False),
+    ("POST", "/follow-up/{id}/status", {"status": "in-progress"}, RECAP, True),
+    ("GET", "/carried", None, ALL, False),
+    ("POST", "/carried/{id}/note", {"text": "We agreed to keep it"}, RECAP, True),
 ]
 IDS = [f"{m} {p or '/'}" for m, p, *_ in COMMANDS]
 WITH_BODY = [c for c in COMMANDS if c[2] is not None]

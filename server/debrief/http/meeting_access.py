@@ -18,6 +18,7 @@ def meeting_service(request: Request) -> MeetingService:
     if found is None or found.storage is not svc.storage:
         hold = (svc.settings.hold_min_s, svc.settings.hold_max_s)
         found = state.meeting = MeetingService(svc.storage, svc.rooms, hold)
+        found.on_review_saved = svc.teams.review_changed  # keeps the team's archive current
         # a recap changed after sign-offs: show who signed which wording
         svc.rooms.listeners.append(SignoffWatch(found).doc_changed)
     return found

@@ -100,7 +100,10 @@ async def change_agenda(
             meeting["timer"] = tm.idle().to_dict()
         return {"agenda": meeting["agenda"], "total_minutes": ag.total_minutes(agenda)}
 
-    return await call.meeting.edit_returning(call.review_id, DocName.ROOM, change)
+    result = await call.meeting.edit_returning(call.review_id, DocName.ROOM, change)
+    if template is not None:  # the review's kind follows its template (team archive)
+        await call.meeting.review_saved(await call.meeting.review(call.review_id))
+    return result
 
 
 @api.command("GET", "/agenda", "Read the agenda", roles=ALL)
@@ -119,7 +122,7 @@ async def get_agenda(call: Call, body: None) -> Any:
              body=ApplyTemplate)  # fmt: skip
 async def apply_template(call: Call, body: ApplyTemplate) -> Any:
     fresh = ag.build_agenda(body.template)
-    return await change_agenda(call, lambda _: fresh, body.template)
+    return await change_agenda(call, lambda now: ag.keep_open_actions(now, fresh), body.template)
 
 
 @api.command("POST", "/agenda/phases", "Add a phase", roles=MODERATOR, body=NewPhase,

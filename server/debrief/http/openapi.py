@@ -22,18 +22,24 @@ from debrief.auth.roles import Role
 from debrief.http import (
     actions_api,
     audit_api,
+    carryover_api,
     discussion_api,
     exports_api,
     facilitation_api,
     floor_api,
+    followup_api,
     meeting_api,
     notes_api,
+    people_api,
     review_api,
+    teams_api,
     templates_api,
 )
 from debrief.http.actions_api import LintRequest
 from debrief.http.api import CreateReview, JoinReview
 from debrief.http.commands import Command
+from debrief.http.team_commands import TeamCommand
+from debrief.http.teams_api import CreateTeam, JoinTeam
 
 COMMAND_SETS = [
     review_api.api,
@@ -46,7 +52,14 @@ COMMAND_SETS = [
     actions_api.api,
     exports_api.api,
     audit_api.api,
+    followup_api.api,
+    carryover_api.api,
+    people_api.api,
 ]
+# Commands under /api/teams/{team_id}, authenticated by a team session (team_commands.py).
+TEAM_COMMAND_SETS = [teams_api.api, followup_api.team_api]
+# Commands that answer 200 instead of their 201 when what they would add exists already.
+FOUND_ANSWERS_200 = (teams_api.add_person, people_api.add_review_person)
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF.format(model="Error")}
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -70,6 +83,9 @@ PATH_PARAMS = {
     "note_id": "A note id (your own, or a revealed one)",
     "theme_id": "A theme id",
     "action_id": "An action item id from GET .../actions",
+    "team_id": "The team's id (from POST /api/teams)",
+    "person_id": "A person's id from GET /api/teams/{team_id}/people",
+    "gid": "A followed-up action's id (<review id>.<action id>) from GET .../follow-up",
 }
 BEARER_OR_COOKIE: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 OPEN: list[dict[str, list[str]]] = []  # no credentials needed
@@ -119,7 +135,7 @@ def _errors(codes: list[str]) -> dict[str, Any]:
     return {code: {"description": ERRORS[code], "content": content} for code in codes}
 
 
-def _command_errors(command: Command) -> list[str]:
+def _command_errors(command: Command | TeamCommand) -> list[str]:
     codes = ["401", "403", "404", "409", "422", "429", "503"]
     if command.method in BODY_METHODS:
         codes += ["413"]
@@ -128,7 +144,7 @@ def _command_errors(command: Command) -> list[str]:
     return sorted(codes)
 
 
-def _success_content(command: Command) -> dict[str, Any]:
+def _success_content(command: Command | TeamCommand) -> dict[str, Any]:
     if command.handler is exports_api.export:
         # The media type follows ?format=: markdown, html or json.
         return {
@@ -139,7 +155,9 @@ def _success_content(command: Command) -> dict[str, Any]:
     return {command.response: {"schema": {"type": "object"}}}
 
 
-def _command_operation(command: Command, tag: str, refs: dict[str, Any]) -> dict[str, Any]:
+def _command_operation(
+    command: Command | TeamCommand, tag: str, refs: dict[str, Any]
+) -> dict[str, Any]:
     roles = [str(r) for r in command.roles]
     parameters = [
         {
@@ -158,6 +176,8 @@ def _command_operation(command: Command, tag: str, refs: dict[str, Any]) -> dict
     responses: dict[str, Any] = {
         str(command.status): {"description": "Done", "content": _success_content(command)}
     }
+    if command.handler in FOUND_ANSWERS_200:
+        responses["200"] = {"description": "Found", "content": _success_content(command)}
     responses |= _errors(_command_errors(command))
     operation: dict[str, Any] = {
         "tags": [tag],
@@ -178,6 +198,98 @@ def _command_operation(command: Command, tag: str, refs: dict[str, Any]) -> dict
             "content": {"application/json": {"schema": refs[command.body.__name__]}},
         }
     return operation
+
+
+def _team_operation(command: TeamCommand, tag: str, refs: dict[str, Any]) -> dict[str, Any]:
+    """A team command: like a review command, with a team session and team roles."""
+    operation = _command_operation(command, tag, refs)
+    roles = list(command.shown_roles)
+    operation["x-roles"] = roles
+    operation["description"] = (
+        f"Team roles: {', '.join(roles)}. Takes a team session (POST /api/teams/join) as "
+        "a bearer token or the debrief_team_<team id> cookie."
+    )
+    return operation
+
+
+def _team_core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Creating and joining a team (http/teams_api.py), outside the team commands."""
+    body_errors = ["400", "413", "422", "429", "503"]
+    created = _obj({"id": STRING, "name": STRING,
+                    "links": _obj({"admin": STRING, "member": STRING})})  # fmt: skip
+    role = {"type": "string", "enum": ["admin", "member"]}
+    joined = _obj({"token": STRING, "team_id": STRING, "role": role, "name": STRING})
+    return {
+        "/api/teams": {
+            "post": _plain(
+                "create_team",
+                "Create a team; answers its id and its admin and member links. Needs "
+                "`Authorization: Bearer <admin token>` when the server has one set.",
+                (201, "application/json", created),
+                errors=["401", *body_errors],
+                body=refs["CreateTeam"],
+                security=[{}, {"bearer": []}],
+                tag="teams",
+            )
+        },
+        "/api/teams/join": {
+            "post": _plain(
+                "join_team",
+                "Join a team with its admin or member link: answers a team session token "
+                "(also set as the debrief_team_<team id> cookie, HttpOnly)",
+                (200, "application/json", joined),
+                errors=["403", *body_errors],
+                body=refs["JoinTeam"],
+                tag="teams",
+            )
+        },
+    }
+
+
+def _person_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """An owner's personal link (http/followup_api.py): the code in the path is the key."""
+    code = {"name": "code", "in": "path", "required": True, "schema": NON_EMPTY,
+            "description": "A personal link code (the last part of /p/<code>)"}  # fmt: skip
+    gid = {"name": "gid", "in": "path", "required": True, "schema": NON_EMPTY,
+           "description": PATH_PARAMS["gid"]}  # fmt: skip
+    page = _obj({"person": {"type": "object"}, "team": {"type": "object"},
+                 "actions": {"type": "array", "items": {"type": "object"}},
+                 "overdue": INTEGER})  # fmt: skip
+    state = (200, "application/json", {"type": "object"})
+    return {
+        "/api/p/{code}": {
+            "get": _plain(
+                "person_page",
+                "A person's actions across the team's reviews, and how many are overdue",
+                (200, "application/json", page),
+                errors=["404", "429", "503"],
+                tag="follow-up",
+                parameters=[code],
+            )
+        },
+        "/api/p/{code}/actions/{gid}": {
+            "get": _plain(
+                "person_action",
+                "One of the person's actions with its history",
+                state,
+                errors=["403", "404", "429", "503"],
+                tag="follow-up",
+                parameters=[code, gid],
+            )
+        },
+        "/api/p/{code}/actions/{gid}/status": {
+            "post": _plain(
+                "person_set_status",
+                "The owner updates the status of their action: done needs evidence, won't "
+                "do a reason; verifying is for someone else",
+                state,
+                errors=["400", "403", "404", "409", "413", "422", "429", "503"],
+                body=refs["StatusChange"],
+                tag="follow-up",
+                parameters=[code, gid],
+            )
+        },
+    }
 
 
 def _path_params(path: str) -> list[str]:
@@ -339,19 +451,25 @@ def _core_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def build_schema() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [CreateReview, JoinReview, LintRequest]
-    for command in commands():
+    models: list[type[BaseModel]] = [CreateReview, JoinReview, LintRequest, CreateTeam, JoinTeam]
+    every: list[Command | TeamCommand] = [*commands()]
+    every += [c for s in TEAM_COMMAND_SETS for c in s.commands]
+    for command in every:
         if command.body is not None and command.body not in models:
             models.append(command.body)
     keyed, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     refs = {m.__name__: keyed[(m, "validation")] for m in models}
     schemas = dict(top.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
-    paths = _core_paths(refs)
+    paths = _core_paths(refs) | _team_core_paths(refs) | _person_paths(refs)
     for command_set in COMMAND_SETS:
         for command in command_set.commands:
             operation = _command_operation(command, command_set.tag, refs)
             paths.setdefault(command.path, {})[command.method.lower()] = operation
+    for team_set in TEAM_COMMAND_SETS:
+        for team_command in team_set.commands:
+            operation = _team_operation(team_command, team_set.tag, refs)
+            paths.setdefault(team_command.path, {})[team_command.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -393,5 +511,8 @@ meeting_routes: list[Route] = [
     Route("/api/openapi.json", openapi, methods=["GET"]),
     *meeting_api.public_routes,
     *actions_api.public_routes,
+    *followup_api.public_routes,
+    *teams_api.public_routes,  # before the team commands: "join" is not a team id
+    *[route for s in TEAM_COMMAND_SETS for route in s.routes()],
     *[route for s in COMMAND_SETS for route in s.routes()],
 ]

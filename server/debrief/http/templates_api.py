@@ -86,7 +86,9 @@ async def apply_saved(call: Call, body: None) -> Any:
         review = await call.meeting.writable_review(call.review_id)
         patch = {"questionnaire": dd.texts(record.get("questionnaire"))}
         await call.meeting.save_review(rv.apply_review_patch(review, patch))
-    return await change_agenda(call, lambda _: agenda, "saved:" + template_id)
+    return await change_agenda(
+        call, lambda now: ag.keep_open_actions(now, agenda), "saved:" + template_id
+    )
 
 
 @api.command("DELETE", "/templates/{template_id}", "Delete a saved template", roles=MODERATOR)

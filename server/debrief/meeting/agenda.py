@@ -21,6 +21,8 @@ MAX_TITLE = 120
 MAX_OBJECTIVE = 500
 MAX_PHASES = 30
 DEFAULT_TEMPLATE = "incident"
+# A review that carries over earlier actions starts by walking them (http/carryover_api.py).
+OPEN_ACTIONS_ID = "open-actions"
 
 
 @dataclass(frozen=True)
@@ -135,16 +137,45 @@ def describe_templates() -> list[dict[str, Any]]:
     return result
 
 
-def build_agenda(template: str = DEFAULT_TEMPLATE) -> list[Phase]:
-    """A fresh agenda from a template; phase ids are the template slugs."""
+def build_agenda(template: str = DEFAULT_TEMPLATE, *, open_actions: bool = False) -> list[Phase]:
+    """A fresh agenda from a template; phase ids are the template slugs. With
+    `open_actions`, the meeting first walks the actions carried over from earlier reviews."""
     if template not in TEMPLATES:
         raise NotFound(
             f"no agenda template {template!r}; choose one of: {', '.join(TEMPLATES)}",
             error="unknown-template",
         )
-    return [
+    phases = [
         Phase(slug, title, minutes, obj) for slug, title, minutes, obj in TEMPLATES[template][1]
     ]
+    return with_open_actions(phases) if open_actions else phases
+
+
+def open_actions_phase() -> Phase:
+    """The phase that walks earlier reviews' actions still waiting on someone."""
+    return Phase(
+        OPEN_ACTIONS_ID,
+        "Open actions from earlier reviews",
+        10,
+        "Walk the open and overdue actions of earlier reviews and update where each stands",
+    )
+
+
+def with_open_actions(agenda: Sequence[Phase]) -> list[Phase]:
+    """The agenda with the open-actions phase first (moved there if already present)."""
+    rest = [p for p in agenda if p.id != OPEN_ACTIONS_ID]
+    found = [p for p in agenda if p.id == OPEN_ACTIONS_ID]
+    return [found[0] if found else open_actions_phase(), *rest][:MAX_PHASES]
+
+
+def keep_open_actions(current: Sequence[Phase], fresh: Sequence[Phase]) -> list[Phase]:
+    """A new agenda (e.g. another template) that keeps the open-actions phase when the
+    current agenda has one: switching templates must not drop the carried actions."""
+    if any(p.id == OPEN_ACTIONS_ID for p in current) and not any(
+        p.id == OPEN_ACTIONS_ID for p in fresh
+    ):
+        return [get_phase(current, OPEN_ACTIONS_ID), *fresh][:MAX_PHASES]
+    return list(fresh)
 
 
 def new_phase_id(existing: Sequence[Phase] = ()) -> str:

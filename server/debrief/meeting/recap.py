@@ -36,15 +36,18 @@ def build_recap(
     *,
     follow_ups: Sequence[str] = (),
     parked: Sequence[str] = (),
+    carried: Sequence[Doc] = (),
 ) -> dict[str, Any]:
     """Arrange the review's docs into recap sections (JSON-ready dict).
 
     themes: {id, title, category, votes (int or None when hidden), section
     ("contributing-factors" default, or "worked-well")}; notes: revealed notes
-    {text, kind, theme_id, votes}; the review may carry a `close_reason`.
+    {text, kind, theme_id, votes}; the review may carry a `close_reason`. carried: the
+    earlier actions walked in this meeting (meeting/carried.py `for_recap`); the section
+    is there only when there are some.
     """
     scope = dd.record(review.get("scope")) or {}
-    return {
+    recap: dict[str, Any] = {
         "format": FORMAT,
         "title": _s(review.get("title")),
         "status": _s(review.get("status")) or "draft",
@@ -67,6 +70,13 @@ def build_recap(
         "close_reason": _s(review.get("close_reason")),
         "scribe_text": _s(scribe_text),
     }  # fmt: skip
+    walked = [{k: _s(c.get(k)) for k in _CARRIED_KEYS} for c in _records(carried)]
+    if walked:
+        recap["carried_actions"] = walked
+    return recap
+
+
+_CARRIED_KEYS = ("what", "owner", "due", "from_review", "status_carried", "status", "note")
 
 
 # Every input may come straight from a doc a client wrote: read it through `docdata`,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import docdata as dd
-from .recap_shape import SCOPE_LABELS, SECTIONS, Doc
+from .recap_shape import CARRIED_STATUS_LABELS, OPTIONAL_SECTIONS, SCOPE_LABELS, SECTIONS, Doc
 from .texts import ACTION_KIND_LABELS, MARKER_LABELS, STATUS_LABELS
 from .values import is_http_url
 
@@ -35,6 +35,30 @@ def _rows(recap: Doc, key: str) -> list[dict[str, Any]]:
     """The records of a list section (anything that is not a record is left out)."""
     found = (dd.record(v) for v in dd.items(recap.get(key)))
     return [r for r in found if r is not None]
+
+
+def shown_sections(recap: Doc) -> list[tuple[str, str]]:
+    """The fixed sections in order, with each optional one that holds something placed
+    before the section it goes with."""
+    shown = []
+    for key, heading in SECTIONS:
+        shown += [(k, h) for k, h, before in OPTIONAL_SECTIONS if before == key and _rows(recap, k)]
+        shown.append((key, heading))
+    return shown
+
+
+def carried_fields(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of an action walked in the open-actions phase."""
+    now, then = _t(row.get("status")), _t(row.get("status_carried"))
+    status = CARRIED_STATUS_LABELS.get(now, now) or "not known"
+    if then and then != now:
+        status += f" (was {CARRIED_STATUS_LABELS.get(then, then).lower()})"
+    return [
+        ("Owner", _t(row.get("owner")) or "not set"),
+        ("Due", _t(row.get("due")) or "not set"),
+        ("From", _t(row.get("from_review")) or "an earlier review"),
+        ("Status at close", status),
+    ]
 
 
 def header_line(recap: Doc) -> str:
@@ -115,7 +139,7 @@ def render_markdown(recap: Doc) -> str:
     """See `recap.to_markdown`."""
     out = [f"# {md(recap.get('title')) or 'Untitled review'}", "", md(header_line(recap))]
     out.append(f"Sign-offs: {dd.count(recap.get('signoffs'))}")
-    for key, heading in SECTIONS:
+    for key, heading in shown_sections(recap):
         out += ["", f"## {heading}", ""]
         body = _MD_SECTIONS[key](recap)
         out += body if body else [_NONE]
@@ -194,7 +218,18 @@ def _md_actions(recap: Doc) -> list[str]:
     return lines
 
 
+def _md_carried(recap: Doc) -> list[str]:
+    lines = []
+    for number, row in enumerate(_rows(recap, "carried_actions"), start=1):
+        fields = "; ".join(f"{label}: {md(value)}" for label, value in carried_fields(row))
+        lines.append(f"{number}. {md(row.get('what') or 'not set')} ({fields})")
+        if _t(row.get("note")):
+            lines.append(f"   - What was said: {md(row.get('note'))}")
+    return lines
+
+
 _MD_SECTIONS: dict[str, Callable[[Doc], list[str]]] = {
+    "carried_actions": _md_carried,
     "scope": _md_scope,
     "baseline_metrics": _md_metrics,
     "timeline": _md_timeline,
@@ -204,8 +239,9 @@ _MD_SECTIONS: dict[str, Callable[[Doc], list[str]]] = {
     "actions": _md_actions,
     "follow_ups": lambda r: [f"- {md(f)}" for f in dd.texts(r.get("follow_ups"))],
     "parked_topics": lambda r: [f"- {md(p)}" for p in dd.texts(r.get("parked_topics"))],
-    "scribe_text": lambda r: [_md_block(_t(r.get("scribe_text")))] if _t(r.get("scribe_text"))
-    else [],
+    "scribe_text": lambda r: (
+        [_md_block(_t(r.get("scribe_text")))] if _t(r.get("scribe_text")) else []
+    ),
 }
 
 # ---------------------------------------------------------------- HTML
@@ -244,7 +280,7 @@ def render_html(recap: Doc) -> str:
         f'<p class="meta">{esc(header_line(recap))}<br>'
         f"Sign-offs: {dd.count(recap.get('signoffs'))}</p>",
     ]
-    for key, heading in SECTIONS:
+    for key, heading in shown_sections(recap):
         body = _HTML_SECTIONS[key](recap)
         parts.append(f'<section id="{key}"><h2>{esc(heading)}</h2>')
         parts.append(body or f'<p class="none">{_NONE}</p>')
@@ -316,21 +352,33 @@ def _html_actions(recap: Doc) -> str:
     return out
 
 
+def _html_carried(recap: Doc) -> str:
+    items = [
+        f"<strong>{esc(_t(row.get('what')) or 'not set')}</strong><br>"
+        + " · ".join(f"{esc(label)}: {esc(value)}" for label, value in carried_fields(row))
+        + (f"<br>What was said: {esc(row.get('note'))}" if _t(row.get("note")) else "")
+        for row in _rows(recap, "carried_actions")
+    ]
+    return "<ol>" + "".join(f"<li>{i}</li>" for i in items) + "</ol>" if items else ""
+
+
 _HTML_SECTIONS: dict[str, Callable[[Doc], str]] = {
+    "carried_actions": _html_carried,
     "scope": _html_scope,
     "baseline_metrics": _html_metrics,
     "timeline": _html_timeline,
     "contributing_factors": _html_factors,
     "worked_well": lambda r: _html_items(_rows(r, "worked_well")),
-    "questionnaire": lambda r: _ul([
-        esc(q.get("question")) + _ul([esc(a) for a in dd.texts(q.get("answers"))])
-        for q in _rows(r, "questionnaire")
-    ]),
+    "questionnaire": lambda r: _ul(
+        [
+            esc(q.get("question")) + _ul([esc(a) for a in dd.texts(q.get("answers"))])
+            for q in _rows(r, "questionnaire")
+        ]
+    ),
     "actions": _html_actions,
     "follow_ups": lambda r: _ul([esc(f) for f in dd.texts(r.get("follow_ups"))]),
     "parked_topics": lambda r: _ul([esc(p) for p in dd.texts(r.get("parked_topics"))]),
     "scribe_text": lambda r: (
-        f'<div class="scribe">{esc(r.get("scribe_text"))}</div>' if _t(r.get("scribe_text"))
-        else ""
+        f'<div class="scribe">{esc(r.get("scribe_text"))}</div>' if _t(r.get("scribe_text")) else ""
     ),
 }

@@ -22,6 +22,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("parked_topics", "Parked topics"),
     ("scribe_text", "Notes from the scribe"),
 )
+# Sections shown only when they hold something, each (key, heading, shown before the
+# fixed section with this key): a review that carried no earlier actions has no
+# "Open actions reviewed", and its recap keeps the shape (and hash) it always had.
+OPTIONAL_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("carried_actions", "Open actions reviewed", "actions"),
+)
+CARRIED_STATUS_LABELS = {
+    "open": "Open",
+    "in-progress": "In progress",
+    "done": "Done, waiting for verification",
+    "verified": "Verified",
+    "wont-do": "Won't do",
+}
 SCOPE_LABELS = {
     "event": "Event under review",
     "question": "Business question",

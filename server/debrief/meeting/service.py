@@ -12,8 +12,9 @@ Layout of the docs: docs/shared-docs.md.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pycrdt import Doc, Map
@@ -38,6 +39,9 @@ SIGNOFF = "signoff"
 FROZEN_RECAP = "recap-version"
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# Told of every saved review record and its agenda template (the team's reviews index).
+ReviewSaved = Callable[[dict[str, Any], str], Awaitable[None]]
 
 # API field name -> key in the `room` doc's `review` map (the doc uses short names).
 _DOC_KEYS = {"baseline_metrics": "metrics", "evidence_links": "links"}
@@ -89,9 +93,11 @@ def write_review(doc: Doc, review: Mapping[str, Any]) -> None:
             target[name] = value
 
 
-def initial_meeting(template: str = ag.DEFAULT_TEMPLATE) -> dict[str, Any]:
+def initial_meeting(
+    template: str = ag.DEFAULT_TEMPLATE, *, open_actions: bool = False
+) -> dict[str, Any]:
     return {
-        "agenda": ag.agenda_to_list(ag.build_agenda(template)),
+        "agenda": ag.agenda_to_list(ag.build_agenda(template, open_actions=open_actions)),
         "template": template,
         "phase_id": None,
         "timer": tm.idle().to_dict(),
@@ -126,6 +132,8 @@ class MeetingService:
         self.gate = ReviewGate()
         # Changes after a reveal that would name their author by their timing (held.py).
         self.held = HeldChanges(self._publish_held, hold_s)
+        # Set by the app (http/meeting_access.py); the meeting engine knows nothing of teams.
+        self.on_review_saved: ReviewSaved | None = None
 
     async def _publish_held(self, review_id: str) -> None:
         from .publication import publish_held  # it builds on this module
@@ -154,17 +162,34 @@ class MeetingService:
         def change(doc: Doc) -> None:
             write_review(doc, review)
             meeting = doc.get("meeting", type=Map)
-            for key, value in initial_meeting().items():
+            # a review that carries over earlier actions starts by walking them
+            start = initial_meeting(open_actions=bool(review.get("carry_over")))
+            for key, value in start.items():
                 if key not in meeting:
                     meeting[key] = value
 
         await self.edit(review["id"], DocName.ROOM, change)
+        await self.review_saved(review)
         return review
 
     async def save_review(self, review: dict[str, Any]) -> None:
         """Store the review, then show its public fields to everyone."""
         await self.storage.put_record(REVIEW, review["id"], review, review["id"])
         await self.edit(review["id"], DocName.ROOM, lambda doc: write_review(doc, review))
+        await self.review_saved(review)
+
+    async def review_saved(self, review: Mapping[str, Any]) -> None:
+        """Tell `on_review_saved` about a stored review (after a save, a close, or a new
+        agenda template). Its failure is logged, never the save's: the review is stored."""
+        if self.on_review_saved is None:
+            return
+        try:
+            template = await self.read(
+                review["id"], DocName.ROOM, lambda doc: str(meeting_state(doc).get("template"))
+            )
+            await self.on_review_saved(dict(review), template)
+        except Exception:
+            log.exception("review %s was saved but its listing could not follow", review["id"])
 
     async def writable_review(self, review_id: str) -> dict[str, Any]:
         """The review, refusing (409) when it is closed."""

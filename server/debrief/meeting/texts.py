@@ -48,6 +48,8 @@ PHASE_HINTS: dict[str, str] = {
     "results": "Compare the launch plan with the outcome, using the baseline numbers.",
     "slowdowns": "Find where work waited, became unclear or changed hands without an owner.",
     "next-phase": "Decide what the next phase should start, stop or keep doing.",
+    "open-actions": "Overdue first: for each earlier action ask where it stands and what "
+    "is in the way, not who is late. Record the status and a line of what was said.",
 }
 
 # Questions that open the process up instead of putting a person on the spot.
