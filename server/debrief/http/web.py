@@ -70,5 +70,8 @@ def web_routes(settings: Settings) -> list[Route | Mount]:
         Route("/", index),
         Route("/j/{code}", index),
         Route("/r/{review_id:path}", index),
+        Route("/t/{team_id:path}", index),
+        Route("/tj/{code}", index),
+        Route("/p/{code}", index),
         Mount("/assets", Assets(directory=dist / "assets", check_dir=False), name="assets"),
     ]

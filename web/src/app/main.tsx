@@ -5,6 +5,9 @@ import { keepClockSynced } from './clock'
 import { JoinPage } from '../join/page-join'
 import { ReviewPage } from '../review/page-review'
 import { StartPage } from '../start/page-start'
+import { TeamJoinPage } from '../team/page-team-join'
+import { TeamPage } from '../team/page-team'
+import { PersonPage } from '../person/page-person'
 import { useRoute } from './router'
 
 function App() {
@@ -16,6 +19,12 @@ function App() {
       return <JoinPage code={route.code} />
     case 'review':
       return <ReviewPage key={route.reviewId} reviewId={route.reviewId} view={route.view} />
+    case 'team':
+      return <TeamPage key={route.teamId} teamId={route.teamId} view={route.view} />
+    case 'team-join':
+      return <TeamJoinPage code={route.code} />
+    case 'person':
+      return <PersonPage key={route.code} code={route.code} />
     default:
       return (
         <main class="page narrow" id="main">

@@ -1,10 +1,14 @@
-// Client-side routes: /, /j/<code>, /r/<review>[/<view>]. The server sends index.html for all.
+// Client-side routes: /, /j/<code>, /r/<review>[/<view>], /t/<team>[/<view>], /tj/<code>
+// (join a team), /p/<code> (a person's own actions). The server sends index.html for all.
 import { useEffect, useState } from 'preact/hooks'
 
 export type Route =
   | { page: 'start' }
   | { page: 'join'; code: string }
   | { page: 'review'; reviewId: string; view: string }
+  | { page: 'team'; teamId: string; view: string }
+  | { page: 'team-join'; code: string }
+  | { page: 'person'; code: string }
   | { page: 'missing' }
 
 export function parseRoute(path: string): Route {
@@ -12,6 +16,9 @@ export function parseRoute(path: string): Route {
   if (parts.length === 0) return { page: 'start' }
   if (parts[0] === 'j' && parts[1]) return { page: 'join', code: parts[1] }
   if (parts[0] === 'r' && parts[1]) return { page: 'review', reviewId: parts[1], view: parts[2] ?? '' }
+  if (parts[0] === 't' && parts[1]) return { page: 'team', teamId: parts[1], view: parts[2] ?? '' }
+  if (parts[0] === 'tj' && parts[1]) return { page: 'team-join', code: parts[1] }
+  if (parts[0] === 'p' && parts[1]) return { page: 'person', code: parts[1] }
   return { page: 'missing' }
 }
 
@@ -26,6 +33,16 @@ export function navigate(path: string, replace = false): void {
 
 export function reviewPath(reviewId: string, view = ''): string {
   return `/r/${encodeURIComponent(reviewId)}${view ? `/${view}` : ''}`
+}
+
+export function teamPath(teamId: string, view = ''): string {
+  return `/t/${encodeURIComponent(teamId)}${view ? `/${view}` : ''}`
+}
+
+/** The code at the end of a link (`https://host/tj/<code>` or the bare code). */
+export function codeOf(link: string): string {
+  const parts = link.split(/[?#]/)[0]?.split('/').filter(Boolean) ?? []
+  return parts[parts.length - 1] ?? link
 }
 
 export function useRoute(): Route {

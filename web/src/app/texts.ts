@@ -122,3 +122,25 @@ export function unsavedChange(doc: string, reason: string): string {
 }
 export const PASTE_CUT = (max: number) =>
   `That paste was too long: only the first ${max.toLocaleString('en')} characters fit here, the rest was left out.`
+
+// Follow-through: teams, people and the life of an action after the meeting.
+export const ACTION_STATUS_LABELS: Record<string, string> = {
+  open: 'Open',
+  'in-progress': 'In progress',
+  done: 'Done, awaiting verification',
+  verified: 'Verified',
+  'wont-do': 'Won’t do',
+}
+export const REVIEW_KINDS: Record<string, string> = {
+  incident: 'Incident',
+  'project-phase': 'Project phase',
+  launch: 'Launch',
+}
+export const TEAM_ROLE_LABELS: Record<string, string> = { admin: 'Team admin', member: 'Team member' }
+export const TEAM_NO_SESSION = 'This browser has not joined this team yet. Open your team link to join.'
+export const PERSON_LINK_DEAD = 'This personal link no longer works. Ask a team admin for your new link.'
+export const EVIDENCE_HELP = 'Show how it was checked: a link (a ticket, a merged change, a dashboard) or a few words.'
+export const WONT_DO_HELP = 'Say why this will not be done, so the team can decide what to do instead.'
+export const NO_ACTIONS_REASON_LABEL = 'This review has no actions. Why close it without any?'
+export const NO_ACTIONS_REASON_HELP = 'A review without a change to follow up needs a written reason; it goes into the recap.'
+export const CARRY_OVER_HINT = 'The meeting starts with a phase that walks the team’s open and overdue actions from earlier reviews.'

@@ -14,6 +14,7 @@ import { TimerPanel } from '../shared/timer-panel'
 import { FactSheet } from './fact-sheet'
 import { DiscussionPanel } from './discussion'
 import { FacilitatorPrompt, ParkingLot } from './facilitation'
+import { OpenActionsPanel } from './open-actions'
 
 // Phases about the facts (the incident template's summary, the project templates' goals
 // and results): the factual summary is shown on screen.
@@ -47,6 +48,7 @@ export function MeetingPage() {
       {you.role === 'observer' && <p class="notice notice-info">You are observing: you can see everything and change nothing.</p>}
       <div class="meeting-grid">
         <div class="meeting-main">
+          {phaseId === 'open-actions' && <OpenActionsPanel readOnly={readOnly} />}
           {opening && !closed && <GroundRules compact />}
           {phaseId && FACT_PHASES.has(phaseId) && <FactSheet />}
           {isNotesPhase(phaseId) ? (

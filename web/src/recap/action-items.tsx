@@ -1,11 +1,14 @@
 // Action items in the `recap` doc, each with the lint's hints shown as the scribe types.
 import * as Y from 'yjs'
+import { useEffect, useState } from 'preact/hooks'
 import { useReview } from '../app/context'
 import { useY } from '../app/hooks'
 import { lintAction, type LintProblem } from './lint'
 import { newId, readActions, type Action } from '../app/model'
 import { ACTION_KINDS } from '../app/texts'
 import { clip } from './ytext'
+import { OwnerPicker } from './owner-picker'
+import { reviewPeople, type Person } from '../team/api'
 
 type Field = 'what' | 'owner' | 'due' | 'verify' | 'kind'
 
@@ -34,7 +37,12 @@ function Hints({ problems, id }: { problems: LintProblem[]; id: string }) {
   )
 }
 
-function ActionCard({ action, index, map, editable }: { action: Action; index: number; map: Y.Map<unknown>; editable: boolean }) {
+interface Directory {
+  people: Person[] | null
+  reload: () => void
+}
+
+function ActionCard({ action, index, map, editable, directory }: { action: Action; index: number; map: Y.Map<unknown>; editable: boolean; directory: Directory }) {
   const problems = lintAction(action)
   const of = (f: Field) => problems.filter((p) => p.field === f)
   const set = (f: Field, value: string) => {
@@ -45,7 +53,7 @@ function ActionCard({ action, index, map, editable }: { action: Action; index: n
   }
   const fieldId = (f: Field) => `action-${action.id}-${f}`
   const described = (f: Field) => (of(f).length ? `${fieldId(f)}-lint` : undefined)
-  const input = (f: Exclude<Field, 'kind' | 'what'>, type: 'text' | 'date' = 'text') => (
+  const input = (f: Exclude<Field, 'kind' | 'what' | 'owner'>, type: 'text' | 'date' = 'text') => (
     <div class="field">
       <label for={fieldId(f)}>{LABELS[f]}</label>
       <input
@@ -85,7 +93,22 @@ function ActionCard({ action, index, map, editable }: { action: Action; index: n
         <Hints problems={of('what')} id={`${fieldId('what')}-lint`} />
       </div>
       <div class="grid-2">
-        {input('owner')}
+        <div>
+          <OwnerPicker
+            actionId={action.id}
+            owner={action.owner}
+            map={map}
+            editable={editable}
+            people={directory.people}
+            onPeopleChanged={directory.reload}
+            inputId={fieldId('owner')}
+            label={LABELS.owner}
+            invalid={of('owner').length > 0}
+            describedBy={described('owner')}
+            onType={(value) => set('owner', value)}
+          />
+          <Hints problems={of('owner')} id={`${fieldId('owner')}-lint`} />
+        </div>
         {input('due', 'date')}
       </div>
       {input('verify')}
@@ -116,8 +139,23 @@ function ActionCard({ action, index, map, editable }: { action: Action; index: n
   )
 }
 
+/** The review's team directory, for the owner picker (only those who edit need it). */
+function useDirectory(reviewId: string, editable: boolean): Directory {
+  const [people, setPeople] = useState<Person[] | null>(null)
+  const [version, setVersion] = useState(0)
+  useEffect(() => {
+    if (!editable) return
+    reviewPeople(reviewId).then(
+      (d) => setPeople(d.people),
+      () => setPeople(null), // no directory: the owner stays free text, checked at the close
+    )
+  }, [reviewId, editable, version])
+  return { people, reload: () => setVersion((n) => n + 1) }
+}
+
 export function ActionItems({ editable }: { editable: boolean }) {
-  const { sync } = useReview()
+  const { id: reviewId, sync } = useReview()
+  const directory = useDirectory(reviewId, editable)
   const doc = sync.docs.recap
   const actions = doc.getMap<Y.Map<unknown>>('actions')
   useY(actions)
@@ -144,7 +182,7 @@ export function ActionItems({ editable }: { editable: boolean }) {
       <ol class="actions">
         {list.map((a, i) => {
           const map = actions.get(a.id)
-          return map ? <ActionCard key={a.id} action={a} index={i} map={map} editable={editable} /> : null
+          return map ? <ActionCard key={a.id} action={a} index={i} map={map} editable={editable} directory={directory} /> : null
         })}
       </ol>
       {editable && (

@@ -7,6 +7,7 @@ import { useY } from '../app/hooks'
 import { lintAction } from './lint'
 import { readActions, readReview, readSignoffs } from '../app/model'
 import { reviewPath } from '../app/router'
+import { NO_ACTIONS_REASON_HELP, NO_ACTIONS_REASON_LABEL } from '../app/texts'
 import { ErrorText, useCommand } from '../app/ui'
 
 const FORMATS: [ExportFormat, string][] = [
@@ -40,6 +41,8 @@ export function ClosePanel() {
   const [reason, setReason] = useState('')
   const cmd = useCommand()
   const closed = review.status === 'closed'
+  // Closing without a single action needs a written reason (the server insists too).
+  const noActions = actions.length === 0
   return (
     <section class="panel close-panel" aria-labelledby="close-title">
       <h2 id="close-title">Finalize and export</h2>
@@ -66,7 +69,14 @@ export function ClosePanel() {
               <p class="muted small">The reason is written into the recap.</p>
             </div>
           )}
-          <button type="submit" class="btn btn-primary" disabled={cmd.busy || review.status !== 'live'}>
+          {noActions && (
+            <div class="field">
+              <label for="close-reason">{NO_ACTIONS_REASON_LABEL}</label>
+              <textarea id="close-reason" rows={2} maxLength={2000} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+              <p class="muted small">{NO_ACTIONS_REASON_HELP}</p>
+            </div>
+          )}
+          <button type="submit" class="btn btn-primary" disabled={cmd.busy || review.status !== 'live' || (noActions && !reason.trim())}>
             Close the meeting and freeze the recap
           </button>
           {review.status !== 'live' && <p class="muted small">Only a meeting in progress can be closed.</p>}

@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'preact/hooks'
 import { getRecap } from '../app/commands'
 import { ExportLinks } from './close-panel'
+import { StatusCell, matchStates, useFollowUp } from './follow-up'
+import { WalkedActions } from '../meeting/open-actions'
 import { useReview } from '../app/context'
 import { useDocChanges, useY } from '../app/hooks'
 import { MetricsTable } from '../shared/metrics-table'
@@ -55,10 +57,13 @@ export function RecapPage() {
     const timer = setTimeout(() => void load(), 400)
     return () => clearTimeout(timer)
   }, [changes])
+  const followUp = useFollowUp(status === 'closed')
   if (!recap) return <main class="page" id="main">{cmd.error ? <ErrorText message={cmd.error} /> : <p>Loading the recap…</p>}</main>
   const scope = (recap.scope ?? {}) as Json
   const version = recap.version as Json | null
   const factors = list(recap.contributing_factors)
+  const rows = list(recap.actions)
+  const states = version ? matchStates(rows, followUp.states) : []
   return (
     <main class="page recap-page" id="main">
       <article class="recap">
@@ -189,8 +194,18 @@ export function RecapPage() {
             </ul>
           </section>
         )}
+        <WalkedActions rows={recap.carried_actions} />
         <section>
           <h2>Action items</h2>
+          {version && (
+            <p class="muted small">
+              Wording as agreed at the close; status and evidence as of now.{' '}
+              <button type="button" class="btn btn-quiet btn-small no-print" onClick={followUp.reload}>
+                Check the status again
+              </button>
+            </p>
+          )}
+          <ErrorText message={followUp.error} />
           <table class="table actions-table">
             <thead>
               <tr>
@@ -199,23 +214,30 @@ export function RecapPage() {
                 <th scope="col">Due</th>
                 <th scope="col">How we check</th>
                 <th scope="col">Kind</th>
+                {version && <th scope="col">Status now</th>}
               </tr>
             </thead>
             <tbody>
-              {list(recap.actions).map((a, i) => (
+              {rows.map((a, i) => (
                 <tr key={i}>
                   <td>{s(a.what)}</td>
                   <td>{s(a.owner)}</td>
                   <td>{s(a.due)}</td>
                   <td>{s(a.verify)}</td>
                   <td>{ACTION_KINDS[s(a.kind)] ?? s(a.kind)}</td>
+                  {version && (
+                    <td>
+                      <StatusCell state={states[i] ?? null} reload={followUp.reload} />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
+          {rows.length === 0 && <p class="muted">No action was agreed.</p>}
           {s(recap.close_reason) && (
             <p>
-              <strong>Closed with open points, because: </strong>
+              <strong>{rows.length === 0 ? 'Closed without actions, because: ' : 'Closed with open points, because: '}</strong>
               {s(recap.close_reason)}
             </p>
           )}

@@ -1,12 +1,89 @@
-// Start: create a review and hand out one invite link per role.
+// Start: create a team (its reviews, people and actions live together) or a single review
+// that hands out one invite link per role.
 import { useState } from 'preact/hooks'
 import { createReview, joinReview, type Created } from '../app/commands'
-import { navigate, reviewPath } from '../app/router'
+import { codeOf, navigate, reviewPath, teamPath } from '../app/router'
 import { saveSession, type Role } from '../app/session'
 import { ROLE_HINTS, ROLE_LABELS } from '../app/texts'
 import { CopyButton, ErrorText, useCommand } from '../app/ui'
+import { createTeam, joinTeam, knownTeams, rememberTeam } from '../team/api'
 
 const ROLES: Role[] = ['moderator', 'scribe', 'participant', 'observer']
+
+function YourTeams() {
+  const teams = knownTeams().filter((t) => t.name)
+  if (!teams.length) return null
+  return (
+    <section class="panel" aria-labelledby="your-teams">
+      <h2 id="your-teams">Your teams</h2>
+      <ul class="team-links-list">
+        {teams.map((t) => (
+          <li key={t.id}>
+            <a
+              href={teamPath(t.id)}
+              onClick={(e) => {
+                e.preventDefault()
+                navigate(teamPath(t.id))
+              }}
+            >
+              {t.name}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+/** A new team: its admin link is joined right away, so the creator lands on the team page. */
+function NewTeam() {
+  const [name, setName] = useState('')
+  const [you, setYou] = useState('')
+  const cmd = useCommand()
+  const submit = (e: Event) => {
+    e.preventDefault()
+    void cmd.run(async () => {
+      const team = await createTeam(name.trim())
+      const joined = await joinTeam(codeOf(team.links.admin), you.trim())
+      rememberTeam({ id: team.id, name: team.name, role: joined.role })
+      navigate(teamPath(team.id))
+    })
+  }
+  return (
+    <form class="panel" onSubmit={submit} aria-labelledby="new-team">
+      <h2 id="new-team">New team</h2>
+      <p class="muted small">
+        A team keeps its reviews, its people and every action they agreed on, so nobody loses track after the meeting.
+      </p>
+      <label for="team-name">Team name</label>
+      <input
+        id="team-name"
+        name="team"
+        required
+        maxLength={120}
+        placeholder="e.g. Payments platform"
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+      />
+      <label for="team-admin-name">Your name</label>
+      <input
+        id="team-admin-name"
+        name="admin"
+        required
+        maxLength={80}
+        autoComplete="name"
+        value={you}
+        onInput={(e) => setYou(e.currentTarget.value)}
+      />
+      <div class="row">
+        <button class="btn btn-primary" type="submit" disabled={cmd.busy || !name.trim() || !you.trim()}>
+          Create the team
+        </button>
+      </div>
+      <ErrorText message={cmd.error} />
+    </form>
+  )
+}
 
 export function StartPage() {
   const [title, setTitle] = useState('')
@@ -35,9 +112,11 @@ export function StartPage() {
         Debrief helps a group look back at an incident, a launch or a project phase and leave with
         changes that each have one owner. No accounts: everyone joins from a link.
       </p>
+      {!created && <YourTeams />}
+      {!created && <NewTeam />}
       {!created && (
         <form class="panel" onSubmit={submit} aria-labelledby="new-review">
-          <h2 id="new-review">New review</h2>
+          <h2 id="new-review">Just one review</h2>
           <label for="review-title">What are we reviewing?</label>
           <input
             id="review-title"
