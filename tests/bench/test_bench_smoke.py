@@ -124,3 +124,27 @@ def test_durability_scenario_loses_nothing_seen_across_kill_9(tmp_path: Path) ->
     assert result.seen >= 80
     assert (result.lost, result.duplicated) == (0, 0)
     assert result.written > 0 and result.missing_at_end == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_team_scale_seeds_a_team_and_times_every_cross_review_view(
+    backend: str, tmp_path: Path
+) -> None:
+    """bench/team_scale.py at a tiny size: the seeded team is what the team page counts, and
+    every view answers 200 to the keep-alive clients."""
+    import team_scale
+
+    if backend == "redis" and servers.available("debrief-redis") is not None:
+        pytest.skip("redis-server is not installed")
+    cfg = team_scale.ScaleConfig(
+        reviews=50, actions=500, people=20, duration_s=0.5, warmup_s=0.1, concurrency=2
+    )
+    run = team_scale.run_backend(backend, cfg, tmp_path / "logs")
+
+    assert run.errors == []
+    assert run.count_problems == []  # counts.actions, counts.overdue, counts.reviews.closed
+    assert sum(run.by_status.values()) == 500 and run.overdue > 0
+    assert [r.call for r in run.results] == [name for name, _ in team_scale.CALLS]
+    for r in run.results:
+        assert (r.errors, r.first_error) == (0, ""), r.call
+        assert r.requests > 0 and r.p99_ms is not None, r.call
