@@ -51,6 +51,7 @@ from debrief.meeting.service import full_review  # noqa: E402
 from debrief.storage import Storage  # noqa: E402
 from debrief.storage.schema import set_schema_version  # noqa: E402
 from debrief.teams import keys  # noqa: E402
+from debrief.teams.actions import ActionTracker  # noqa: E402
 from debrief.teams.archive import Archive  # noqa: E402
 from debrief.teams.migrate import CURRENT_VERSION as SCHEMA_VERSION  # noqa: E402
 from debrief.teams.service import TeamService  # noqa: E402
@@ -252,12 +253,7 @@ class TeamData:
 
     @staticmethod
     async def _put_action(storage: Storage, state: dict[str, Any]) -> None:
-        # What ActionTracker writes for a state (teams/actions.py _put_entries).
-        await storage.put_record(keys.ACTION_STATE, state["gid"], state, state["review_id"])
-        score, data = keys.day_score(state["due"]), st.summary(state)
-        await storage.index_put(keys.status_index(state["team_id"], state["status"]),
-                                state["gid"], score, data)  # fmt: skip
-        await storage.index_put(keys.person_index(state["owner_id"]), state["gid"], score, data)
+        await ActionTracker(storage).store(state)  # the record and its index rows
 
     def _action(
         self, review: dict[str, Any], svc: str, event: str, position: int

@@ -52,7 +52,11 @@ def test_a_new_state_is_open_with_no_history() -> None:
         "what": "Add a second approver to database deploys", "owner": "Priya N",
         "owner_id": "pe_priya", "due": "2025-03-31", "status": "open",
         "kind": "preventive-control", "verify": "The next two deploys show two approvals",
+        "evidence": None, "reason": "", "verified_by": fresh["verified_by"],
+        "created_ms": fresh["created_ms"], "updated_ms": fresh["updated_ms"], "done_ms": None,
     }  # fmt: skip
+    finished = st.apply(fresh, OWNER, st.Change("done", evidence_text="Two approvals"), NOW + 5)
+    assert st.summary(finished)["done_ms"] == NOW + 5
 
 
 @pytest.mark.parametrize("target", ["in-progress", "open"])

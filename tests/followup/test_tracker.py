@@ -130,8 +130,9 @@ async def test_lists_merge_statuses_by_due_date(storage: Storage) -> None:
         "actions": {"open": 2, "in-progress": 1, "done": 1, "verified": 0, "wont-do": 0},
         "overdue": 1,
     }
-    listed = await tracker.list_person(priya, TODAY)
+    listed, settled = await tracker.list_person(priya, TODAY)
     assert [s["gid"] for s in listed] == [gids[0], gids[1]] and "history" not in listed[0]
+    assert settled == 0
 
 
 async def test_an_owner_id_of_another_team_is_not_trusted(storage: Storage) -> None:

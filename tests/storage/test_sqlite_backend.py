@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from debrief.storage.sqlite import SQLiteStorage
@@ -34,3 +35,32 @@ async def test_survives_many_appends_during_a_load(tmp_path: Path) -> None:
         assert sum(len(doc.updates) for doc in loaded) == 300
     finally:
         await store.close()
+
+
+async def test_index_counts_of_rows_written_before_the_size_table(tmp_path: Path) -> None:
+    """A database whose index rows predate index_sizes (and its triggers) counts them all
+    once reopened, then keeps counting through puts and removes."""
+    path = tmp_path / "debrief.sqlite3"
+    storage = SQLiteStorage(path)
+    await storage.open()
+    for i in range(30):
+        await storage.index_put("team/t/actions/open", f"a{i:02}", float(i), {})
+    await storage.close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP TRIGGER index_sizes_add; DROP TRIGGER index_sizes_remove; DROP TABLE index_sizes;"
+    )
+    db.close()
+    reopened = SQLiteStorage(path)
+    await reopened.open()
+    try:
+        assert await reopened.index_count("team/t/actions/open") == 30
+        await reopened.index_put("team/t/actions/open", "a00", 5.0, {"moved": True})  # replace
+        await reopened.index_put("team/t/actions/open", "b", 1.0, {})
+        await reopened.index_remove("team/t/actions/open", "a01")
+        assert await reopened.index_count("team/t/actions/open") == 30
+        assert await reopened.index_count("team/t/actions/open", high=4.0) == 4  # b, a02-a04
+        await reopened.index_drop("team/t/actions/open")
+        assert await reopened.index_count("team/t/actions/open") == 0
+    finally:
+        await reopened.close()

@@ -231,10 +231,23 @@ def new_state(
 
 SUMMARY_KEYS = (
     "gid", "review_id", "review_title", "what", "owner", "owner_id", "due", "status", "kind",
-    "verify",
+    "verify", "evidence", "reason", "verified_by", "created_ms", "updated_ms",
 )  # fmt: skip
 
 
 def summary(state: dict[str, Any]) -> dict[str, Any]:
-    """What an index keeps of an action (enough for a list row)."""
-    return {key: state.get(key, "") for key in SUMMARY_KEYS}
+    """What an index keeps of an action: enough for a list row and a person's page (no
+    history), and when it was last marked done (for "days to done" across reviews)."""
+    found = {key: state.get(key, "") for key in SUMMARY_KEYS}
+    found["done_ms"] = done_at(state)
+    return found
+
+
+def done_at(state: dict[str, Any]) -> int | None:
+    """When the action was last marked done (None if it never was)."""
+    history = state.get("history")
+    for entry in reversed(history if isinstance(history, list) else []):
+        if isinstance(entry, dict) and entry.get("to") == "done":
+            at = entry.get("at_ms")
+            return at if isinstance(at, int) else None
+    return None

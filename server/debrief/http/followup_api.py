@@ -231,15 +231,26 @@ async def person_page(request: Request) -> Response:
         return refused
     svc, person, team = await _person(request)
     when = today()
-    actions = await tracker(svc).list_person(person["id"], when)
+    settled_offset = _query_int(request, "settled_offset")
+    actions, settled_total = await tracker(svc).list_person(person["id"], when, settled_offset)
     return JSONResponse(
         {
             "person": {"id": person["id"], "name": person.get("name", "")},
             "team": team,
             "actions": actions,
             "overdue": sum(1 for a in actions if a["overdue"]),
+            # settled actions (verified, won't do) come a page at a time, latest first
+            "settled_total": settled_total,
+            "settled_offset": settled_offset,
         }
     )
+
+
+def _query_int(request: Request, name: str, most: int = 1_000_000) -> int:
+    raw = request.query_params.get(name, "0")
+    if not raw.isdigit() or len(raw) > 7:
+        raise ApiError(422, "bad-query", f"{name} must be a whole number")
+    return min(int(raw), most)
 
 
 async def person_action(request: Request) -> Response:

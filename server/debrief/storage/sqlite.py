@@ -92,6 +92,20 @@ CREATE TABLE IF NOT EXISTS index_entries (
     PRIMARY KEY (idx, member)
 );
 CREATE INDEX IF NOT EXISTS index_entries_by_score ON index_entries (idx, score, member);
+-- Members per index, kept by triggers in the same transaction as the change: counting a
+-- whole index (team pages count tens of thousands of actions) is then one row, not a
+-- walk along the index.
+CREATE TABLE IF NOT EXISTS index_sizes (
+    idx TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS index_sizes_add AFTER INSERT ON index_entries BEGIN
+    INSERT INTO index_sizes (idx, n) VALUES (NEW.idx, 1)
+    ON CONFLICT (idx) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS index_sizes_remove AFTER DELETE ON index_entries BEGIN
+    UPDATE index_sizes SET n = n - 1 WHERE idx = OLD.idx;
+END;
 """
 # Every statement above is IF NOT EXISTS: a data directory of an older release opens
 # and gains the newer tables (the record-level migrations live in teams/migrate.py).
@@ -224,6 +238,7 @@ class SQLiteStorage(Storage):
         try:
             await writer.open(lambda: _connect(self.path))
             await writer.run(lambda db: db.executescript(SCHEMA))
+            await writer.run(_count_indexes_once)
             self._reader = writer
             if self._on_disk:
                 await writer.run(lambda db: db.execute("PRAGMA wal_autocheckpoint=0"))
@@ -495,6 +510,13 @@ class SQLiteStorage(Storage):
     async def index_count(
         self, index: str, *, low: float = float("-inf"), high: float = float("inf")
     ) -> int:
+        if low == float("-inf") and high == float("inf"):
+            row = await self._read(
+                lambda db: db.execute(
+                    "SELECT n FROM index_sizes WHERE idx = ?", (index,)
+                ).fetchone()
+            )
+            return int(row[0]) if row else 0
         (count,) = await self._read(
             lambda db: db.execute(
                 "SELECT COUNT(*) FROM index_entries WHERE idx = ? AND score >= ? AND score <= ?",
@@ -549,6 +571,16 @@ def _purge_review(db: sqlite3.Connection, review_id: str) -> None:
         db.execute("DELETE FROM doc_updates WHERE doc >= ? AND doc < ?", (low, high))
         db.execute("DELETE FROM doc_snapshots WHERE doc >= ? AND doc < ?", (low, high))
         db.execute("DELETE FROM votes WHERE ballot >= ? AND ballot < ?", (low, high))
+
+
+def _count_indexes_once(db: sqlite3.Connection) -> None:
+    """Fill index_sizes for index rows written before it (and its triggers) existed."""
+    with _transaction(db, "IMMEDIATE"):
+        if db.execute("SELECT 1 FROM index_sizes LIMIT 1").fetchone() is None:
+            db.execute(
+                "INSERT INTO index_sizes (idx, n) "
+                "SELECT idx, COUNT(*) FROM index_entries GROUP BY idx"
+            )
 
 
 def _entry(row: Any) -> IndexEntry:

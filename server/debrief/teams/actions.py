@@ -25,10 +25,12 @@ from debrief.teams.keys import (
     PENDING_STATUSES,
     PERSON,
     PERSON_NAME,
+    SETTLED_STATUSES,
     UNDONE_STATUSES,
     action_gid,
     day_score,
     person_index,
+    person_status_index,
     status_index,
 )
 
@@ -38,6 +40,7 @@ VIEWS = ("pending", "overdue", "all", *ACTION_STATUSES)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 MAX_PERSON_ACTIONS = 2_000  # what one personal page lists at most
+SETTLED_SHOWN = 20  # a personal page shows the latest settled actions, with a count
 
 
 class People(Protocol):
@@ -136,20 +139,38 @@ class ActionTracker:
         found = await self.storage.get_record(PERSON_NAME, name_key(team_id, name))
         return str((found or {}).get("person_id") or "")
 
+    async def store(self, state: dict[str, Any]) -> None:
+        """Write a new action state and its index rows (bulk loads: the bench, imports)."""
+        await self.storage.put_record(ACTION_STATE, state["gid"], state, state["review_id"])
+        await self._put_entries(state)
+
+    async def forget(self, state: dict[str, Any]) -> None:
+        """Take a deleted action out of every index (any status: a row must never outlive
+        its action, whatever a crash left behind)."""
+        gid, team_id, owner = str(state.get("gid", "")), state["team_id"], state.get("owner_id")
+        for status in ACTION_STATUSES:
+            await self.storage.index_remove(status_index(team_id, status), gid)
+            if isinstance(owner, str) and owner:
+                await self.storage.index_remove(person_status_index(owner, status), gid)
+        if isinstance(owner, str) and owner:
+            await self.storage.index_remove(person_index(owner), gid)
+
     async def _reindex(self, state: dict[str, Any]) -> None:
-        gid, team_id = state["gid"], state["team_id"]
+        gid, team_id, owner = state["gid"], state["team_id"], state.get("owner_id")
         for status in ACTION_STATUSES:
             if status != state["status"]:
                 await self.storage.index_remove(status_index(team_id, status), gid)
+                if owner:
+                    await self.storage.index_remove(person_status_index(owner, status), gid)
         await self._put_entries(state)
 
     async def _put_entries(self, state: dict[str, Any]) -> None:
         score, data = day_score(state.get("due") or ""), st.summary(state)
-        await self.storage.index_put(
-            status_index(state["team_id"], state["status"]), state["gid"], score, data
-        )
-        if state.get("owner_id"):
-            await self.storage.index_put(person_index(state["owner_id"]), state["gid"], score, data)
+        gid, status, owner = state["gid"], state["status"], state.get("owner_id")
+        await self.storage.index_put(status_index(state["team_id"], status), gid, score, data)
+        if owner:
+            await self.storage.index_put(person_index(owner), gid, score, data)
+            await self.storage.index_put(person_status_index(owner, status), gid, score, data)
 
     # --- changes ----------------------------------------------------------------------
 
@@ -170,6 +191,10 @@ class ActionTracker:
                 await self.storage.index_remove(
                     status_index(state["team_id"], state["status"]), gid
                 )
+                if state.get("owner_id"):
+                    await self.storage.index_remove(
+                        person_status_index(state["owner_id"], state["status"]), gid
+                    )
             await self._put_entries(changed)
         return changed
 
@@ -204,13 +229,15 @@ class ActionTracker:
         offset, limit = max(0, offset), max(1, min(limit, MAX_LIMIT))
         statuses, high = _view(view, today)
         if person_id:
-            mine = await self.storage.index_range(
-                person_index(person_id), high=high, limit=MAX_PERSON_ACTIONS
-            )
-            found = [e for e in mine if e.data.get("status") in statuses]
-            page = found[offset : offset + limit]
-            return [row(e.data, today) for e in page], len(found)
-        names = [status_index(team_id, s) for s in statuses]
+            names = [person_status_index(person_id, s) for s in statuses]
+        else:
+            names = [status_index(team_id, s) for s in statuses]
+        return await self._merged_page(names, high, offset, limit, today)
+
+    async def _merged_page(
+        self, names: list[str], high: float, offset: int, limit: int, today: date
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of several indexes read as one list by due date, and its length."""
         total = 0
         for name in names:
             total += await self.storage.index_count(name, high=high)
@@ -237,21 +264,27 @@ class ActionTracker:
         page, _ = await self.list_team(team_id, "overdue", limit=limit, today=today)
         return page
 
-    async def list_person(self, person_id: str, today: date) -> list[dict[str, Any]]:
-        """Every action a person owns, across reviews, as states without their history."""
-        entries = await self.storage.index_range(person_index(person_id), limit=MAX_PERSON_ACTIONS)
-        states = []
-        for entry in entries:
-            state = await self.storage.get_record(ACTION_STATE, entry.member)
-            if state is not None:
-                states.append(
-                    {
-                        **st.without_history(state),
-                        "review_url": review_url(state["review_id"]),
-                        "overdue": st.is_overdue(state, today),
-                    }
-                )
-        return states
+    async def list_person(
+        self, person_id: str, today: date, settled_offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A person's page, across reviews, from index rows only: every action that still
+        asks something (open, in progress, done), then a page of the settled ones (latest
+        due first). Returns the rows and how many settled actions there are in all."""
+        pending, _ = await self._merged_page(
+            [person_status_index(person_id, s) for s in PENDING_STATUSES],
+            float("inf"), 0, MAX_PERSON_ACTIONS, today,
+        )  # fmt: skip
+        settled_total = 0
+        settled: list[IndexEntry] = []
+        for status in SETTLED_STATUSES:
+            name = person_status_index(person_id, status)
+            settled_total += await self.storage.index_count(name)
+            settled += await self.storage.index_range(
+                name, limit=settled_offset + SETTLED_SHOWN, reverse=True
+            )
+        settled.sort(key=_order, reverse=True)
+        shown = settled[settled_offset : settled_offset + SETTLED_SHOWN]
+        return pending + [row(e.data, today) for e in shown], settled_total
 
 
 def _view(view: str, today: date) -> tuple[tuple[str, ...], float]:

@@ -67,9 +67,29 @@ def person_index(person_id: str) -> str:
     return f"person/{person_id}/actions"
 
 
+def person_status_index(person_id: str, status: str) -> str:
+    """A person's actions in one status; score: day_score(due). Their page and "my
+    actions" read only the statuses they show, not everything the person ever owned."""
+    return f"person/{person_id}/actions/{status}"
+
+
+SETTLED_STATUSES = ("verified", "wont-do")  # asks nothing more of anyone
+
+
 def people_index(team_id: str) -> str:
     """A team's directory; score: created_ms."""
     return f"team/{team_id}/people"
+
+
+def review_term_index(team_id: str, term: str) -> str:
+    """A team's reviews whose title, event or question has a word starting with ``term``;
+    score: created_ms; data: {"s": status, "k": kind}, so filters need no other read."""
+    return f"team/{team_id}/terms/{term}"
+
+
+def review_kind_index(team_id: str, kind: str) -> str:
+    """A team's reviews of one kind; score: created_ms; data: {"s": status}."""
+    return f"team/{team_id}/kinds/{kind}"
 
 
 def review_status_index(team_id: str, status: str) -> str:

@@ -27,14 +27,11 @@ from debrief.teams.archive import Archive
 from debrief.teams.directory import Directory, now_ms
 from debrief.teams.keys import (
     ACTION_STATE,
-    ACTION_STATUSES,
     DEFAULT_TEAM_ID,
     DEFAULT_TEAM_NAME,
     TEAM,
     TEAM_LINK,
     TEAM_SESSION,
-    person_index,
-    status_index,
     team_of,
 )
 
@@ -286,12 +283,8 @@ class TeamService:
         """
         actions = await self.storage.list_records(ACTION_STATE, review_id)
         await self.storage.purge_review(review_id)
+        tracker = ActionTracker(self.storage)
         for state in actions:
-            gid = str(state.get("gid", ""))
-            for status in ACTION_STATUSES:  # every one: a row must never outlive its action
-                await self.storage.index_remove(status_index(team_id, status), gid)
-            owner_id = state.get("owner_id")
-            if isinstance(owner_id, str) and owner_id:
-                await self.storage.index_remove(person_index(owner_id), gid)
+            await tracker.forget({**state, "team_id": team_id})
         await self.archive.forget(team_id, review_id)
         return len(actions)

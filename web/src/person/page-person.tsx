@@ -5,6 +5,7 @@ import { ApiError, errorText } from '../app/api'
 import { ACTION_STATUS_LABELS, PERSON_LINK_DEAD } from '../app/texts'
 import { ErrorText, formatLocalTime, useCommand } from '../app/ui'
 import { ActionCard, StatusControls } from '../team/action-card'
+import { PersonPrefs } from './person-prefs'
 import { getMine, getMyAction, isOverdue, myActionStatus, type ActionItem, type HistoryEntry, type PersonPageData } from '../team/api'
 
 function History({ code, gid, version }: { code: string; gid: string; version: number }) {
@@ -61,10 +62,12 @@ export function PersonPage({ code }: { code: string }) {
   const [data, setData] = useState<PersonPageData | null>(null)
   const [error, setError] = useState('')
   const [version, setVersion] = useState(0)
+  const [older, setOlder] = useState<ActionItem[]>([])
   useEffect(() => {
     getMine(code)
       .then((d) => {
         setData(d)
+        setOlder([])
         document.title = `${d.person.name} · actions · Debrief`
       })
       .catch((e: unknown) => {
@@ -86,11 +89,17 @@ export function PersonPage({ code }: { code: string }) {
   const late = data.actions.filter(isOverdue).sort(byDue)
   const open = data.actions.filter((a) => (a.status === 'open' || a.status === 'in-progress') && !isOverdue(a)).sort(byDue)
   const waiting = data.actions.filter((a) => a.status === 'done').sort(byDue)
-  const settled = data.actions.filter((a) => a.status === 'verified' || a.status === 'wont-do')
-  const group = (title: string, items: ActionItem[], id: string, empty: string) => (
-    <section class="panel" aria-labelledby={`${id}-title`} id={id} data-count={items.length}>
+  const isSettled = (a: ActionItem) => a.status === 'verified' || a.status === 'wont-do'
+  const settled = [...data.actions.filter(isSettled), ...older]
+  const pendingCount = data.actions.length - data.actions.filter(isSettled).length
+  const showOlder = () =>
+    getMine(code, settled.length)
+      .then((d) => setOlder((o) => [...o, ...d.actions.filter(isSettled)]))
+      .catch((e: unknown) => setError(errorText(e)))
+  const group = (title: string, items: ActionItem[], id: string, empty: string, count = items.length) => (
+    <section class="panel" aria-labelledby={`${id}-title`} id={id} data-count={count}>
       <h2 id={`${id}-title`}>
-        {title} ({items.length})
+        {title} ({count})
       </h2>
       {items.length === 0 ? (
         <p class="muted">{empty}</p>
@@ -101,8 +110,14 @@ export function PersonPage({ code }: { code: string }) {
           ))}
         </ul>
       )}
+      {id === 'mine-settled' && items.length < count && (
+        <button type="button" class="secondary" onClick={showOlder}>
+          Show older settled actions
+        </button>
+      )}
     </section>
   )
+  const total = pendingCount + data.settled_total
   return (
     <>
       <header class="top">
@@ -114,7 +129,7 @@ export function PersonPage({ code }: { code: string }) {
             <div>
               <h1 class="review-title person-name">Actions of {data.person.name}</h1>
               <p class="muted small">
-                {data.team.name} · {data.actions.length} {data.actions.length === 1 ? 'action' : 'actions'}
+                {data.team.name} · {total} {total === 1 ? 'action' : 'actions'}
                 {data.overdue > 0 && (
                   <>
                     {' '}
@@ -134,7 +149,8 @@ export function PersonPage({ code }: { code: string }) {
         {late.length > 0 && group('Overdue', late, 'mine-overdue', '')}
         {group('Open', open, 'mine-open', late.length ? 'Nothing else is open.' : 'Nothing open. Well done.')}
         {group('Done, awaiting verification', waiting, 'mine-done', 'Nothing waits for a check.')}
-        {group('Settled', settled, 'mine-settled', 'Nothing settled yet.')}
+        {group('Settled', settled, 'mine-settled', 'Nothing settled yet.', data.settled_total)}
+        <PersonPrefs code={code} />
       </main>
     </>
   )

@@ -156,8 +156,11 @@ export interface PersonPageData {
   team: { id: string; name: string }
   actions: ActionItem[]
   overdue: number
+  settled_total: number // verified and won't do: a page at a time, latest first
+  settled_offset: number
 }
-export const getMine = (code: string) => get<PersonPageData>(mine(code))
+export const getMine = (code: string, settledOffset = 0) =>
+  get<PersonPageData>(settledOffset ? `${mine(code)}?settled_offset=${settledOffset}` : mine(code))
 export const getMyAction = (code: string, gid: string) => get<ActionItem>(`${mine(code)}/actions/${encodeURIComponent(gid)}`)
 export const myActionStatus = (code: string, gid: string, change: StatusChange) =>
   post<ActionItem>(`${mine(code)}/actions/${encodeURIComponent(gid)}/status`, change)
