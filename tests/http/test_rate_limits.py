@@ -82,6 +82,19 @@ async def test_invite_guessing_locks_the_guesser_out(start: Start, http: httpx.A
     await wait_until(good_invite_works, timeout=window_s + 10)
 
 
+async def test_personal_link_guessing_locks_the_guesser_out(
+    start: Start, http: httpx.AsyncClient
+) -> None:
+    server = start(DEBRIEF_RATE_BAD_INVITES="3 per 60 seconds")
+    for guess in range(3):
+        missed = await http.get(f"{server.url}/api/p/guess-{guess}")
+        assert missed.status_code == 404 and missed.json()["error"] == "link-invalid"
+    assert_429(await http.get(f"{server.url}/api/p/guess-3"), "too-many-bad-invites", 60)
+    # the same bucket as invites: joins from this address wait too
+    good = (await create_review(server.url))["invites"]["participant"]
+    assert_429(await post_join(http, server, good), "too-many-bad-invites", 60)
+
+
 async def test_attendee_and_observer_caps(start: Start, http: httpx.AsyncClient) -> None:
     server = start(DEBRIEF_MAX_ATTENDEES="3", DEBRIEF_MAX_OBSERVERS="2")
     review = await create_review(server.url)

@@ -207,6 +207,7 @@ async def _person(request: Request) -> tuple[Services, dict[str, Any], dict[str,
     if link is not None:
         person = await svc.storage.get_record(PERSON, str(link.get("person_id") or ""))
     if person is None or person.get("link") != code:  # a replaced link no longer opens
+        rate_limits(request).bad_invite(peer_ip(request))  # guessing soon locks out
         raise ApiError(404, "link-invalid", "this personal link is unknown or was replaced")
     team_id = str(person.get("team_id") or "")
     team = await svc.storage.get_record(TEAM, team_id) or {"id": team_id}
@@ -221,8 +222,10 @@ async def _own_action(svc: Services, person: dict[str, Any], gid: str) -> dict[s
 
 
 def _refused(request: Request) -> Response | None:
-    """Counted like the review commands: per address, before anything is looked up."""
-    refused = rate_limits(request).command_from(peer_ip(request))
+    """Counted like the review commands: per address, before anything is looked up, and
+    refused while the address is locked out for guessing links."""
+    limits, ip = rate_limits(request), peer_ip(request)
+    refused = limits.guessing(ip) or limits.command_from(ip)
     return None if refused is None else refused.response()
 
 

@@ -99,6 +99,17 @@ class RateLimits:
             self.joins, ip, "too-many-joins", "too many joins from your network; wait a moment"
         )
 
+    def guessing(self, ip: str) -> Refusal | None:
+        """Before a secret link in a path (a personal page, a feed) is looked up: refused
+        while the IP is locked out by unknown links, like joins are."""
+        if self._limiter.test(self.bad_invites, ip):
+            return None
+        return Refusal(
+            "too-many-bad-invites",
+            "too many unknown links came from your network; wait and try again",
+            self._retry_after(self.bad_invites, ip),
+        )
+
     def bad_invite(self, ip: str) -> None:
         """Count a join that failed on its invite (unknown or revoked)."""
         self._limiter.hit(self.bad_invites, ip)
