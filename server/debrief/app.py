@@ -12,6 +12,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from debrief.auth.sessions import SessionService
+from debrief.delivery.scheduler import Scheduler
+from debrief.delivery.worker import Worker
 from debrief.http import api
 from debrief.http.errors import EXCEPTION_HANDLERS
 from debrief.http.limits import BodyLimit
@@ -89,10 +91,16 @@ def create_app(settings: Settings | None = None) -> DocSockets:
         )
         rooms.start()
         sessions = SessionService(storage, settings.resolve_secret(), settings.session_ttl_s)
-        app.state.services = Services(settings, storage, sessions, rooms, metrics, teams)
+        delivery = Worker(storage, settings)
+        delivery.start()
+        app.state.services = Services(settings, storage, sessions, rooms, metrics, teams, delivery)
+        scheduler = Scheduler(app.state.services)  # reminders: a scan every tick
+        scheduler.start()
         try:
             yield
         finally:
+            await within(SHUTDOWN_STEP_S, scheduler.stop(), "stopping the scheduler")
+            await within(SHUTDOWN_STEP_S, delivery.stop(), "stopping the delivery worker")
             await within(SHUTDOWN_STEP_S, rooms.shutdown(), "flushing the rooms")
             if relay is not None:
                 await within(SHUTDOWN_STEP_S, relay.stop(), "stopping the relay")

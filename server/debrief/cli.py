@@ -19,10 +19,10 @@ from debrief.settings import Settings
 from debrief.storage import backup
 from debrief.teams import operator
 
-# uvicorn's graceful shutdown (open connections), then the lifespan's three steps (each
+# uvicorn's graceful shutdown (open connections), then the lifespan's five steps (each
 # app.SHUTDOWN_STEP_S), and a little for asyncio's and the interpreter's own clean-up.
 GRACEFUL_SHUTDOWN_S = 10
-SHUTDOWN_DEADLINE_S = GRACEFUL_SHUTDOWN_S + 3 * SHUTDOWN_STEP_S + 5
+SHUTDOWN_DEADLINE_S = GRACEFUL_SHUTDOWN_S + 5 * SHUTDOWN_STEP_S + 5
 
 
 def build_parser() -> argparse.ArgumentParser:

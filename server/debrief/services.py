@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from debrief.auth.sessions import SessionService
+from debrief.delivery.worker import Worker
 from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
 from debrief.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     rooms: RoomManager
     metrics: Metrics
     teams: TeamService
+    delivery: Worker  # the outbox's sender; enqueue(), replay(), kick()
 
 
 def services(conn: HTTPConnection) -> Services:

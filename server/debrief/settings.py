@@ -183,6 +183,58 @@ class Settings:
     # people's changes, a reveal or a close publish at once (meeting/held.py).
     hold_min_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MIN", 20.0))
     hold_max_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MAX", 60.0))
+    # --- Delivery (issue 13): email, webhooks, reminders ---
+    # The SMTP server used when a team has not set its own (host empty: no server email).
+    smtp_host: str = field(default_factory=lambda: os.environ.get("DEBRIEF_SMTP_HOST", ""))
+    smtp_port: int = field(default_factory=lambda: _env_int("DEBRIEF_SMTP_PORT", 587))
+    smtp_username: str = field(default_factory=lambda: os.environ.get("DEBRIEF_SMTP_USERNAME", ""))
+    smtp_password: str = field(default_factory=lambda: os.environ.get("DEBRIEF_SMTP_PASSWORD", ""))
+    # Upgrade the connection with STARTTLS before anything else is said (refuse to go on
+    # without it); "0" only for a relay on the same host or a test server.
+    smtp_starttls: bool = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_SMTP_STARTTLS", "1") != "0"
+    )
+    smtp_from: str = field(
+        default_factory=lambda: os.environ.get("DEBRIEF_SMTP_FROM", "debrief@localhost")
+    )
+    # A CA bundle (PEM) to trust for SMTP's TLS besides the system's (a private CA).
+    smtp_ca_file: str = field(default_factory=lambda: os.environ.get("DEBRIEF_SMTP_CA_FILE", ""))
+    # Seconds between two looks at the outbox for due deliveries (a new one is sent at
+    # once by the process that queued it; the others find it at their next look).
+    delivery_poll_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_DELIVERY_POLL_S", 5.0)
+    )
+    # Seconds a process holds a delivery it is sending; when it dies mid-send another
+    # process sends it once this has passed. Each attempt is cut off at 3/4 of it.
+    delivery_lease_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_DELIVERY_LEASE_S", 180.0)
+    )
+    # Seconds one network step (connect, one SMTP command, one HTTP read) may take.
+    delivery_timeout_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_DELIVERY_TIMEOUT_S", 30.0)
+    )
+    # Deliveries one process sends at the same time.
+    delivery_concurrency: int = field(
+        default_factory=lambda: _env_int("DEBRIEF_DELIVERY_CONCURRENCY", 4)
+    )
+    # Seconds to wait before each retry of a failed delivery; after the last: "dead".
+    delivery_retry_s: list[float] = field(
+        default_factory=lambda: [
+            float(x)
+            for x in _env_list("DEBRIEF_DELIVERY_RETRY_S") or ["60", "300", "1800", "7200", "43200"]
+        ]
+    )
+    # Reminders: "due soon" this many days before an action's due date; the nudge when an
+    # incident review is not scheduled this many days after the incident; "starting soon"
+    # this many minutes before a scheduled review; the scheduler looks every tick.
+    due_soon_days: int = field(default_factory=lambda: _env_int("DEBRIEF_DUE_SOON_DAYS", 3))
+    nudge_days: int = field(default_factory=lambda: _env_int("DEBRIEF_NUDGE_DAYS", 5))
+    start_soon_min: int = field(default_factory=lambda: _env_int("DEBRIEF_START_SOON_MIN", 60))
+    # ISO weekday of each owner's weekly digest (1 = Monday .. 7 = Sunday)
+    digest_day: int = field(default_factory=lambda: _env_int("DEBRIEF_DIGEST_DAY", 1))
+    scheduler_tick_s: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_SCHEDULER_TICK_S", 60.0)
+    )
     web_dist: Path = field(
         default_factory=lambda: Path(
             os.environ.get("DEBRIEF_WEB_DIST", Path(__file__).resolve().parents[2] / "web/dist")

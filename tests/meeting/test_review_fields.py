@@ -233,3 +233,62 @@ def test_closed_review_is_read_only() -> None:
     assert rv.is_read_only(review)
     with pytest.raises(Conflict, match="closed"):
         rv.apply_review_patch(review, {"title": "New"})
+
+
+# --- delivery fields (issue 13): schedule, attendees, recap-only recipients -------------
+
+
+def test_schedule_is_normalised_and_clearable() -> None:
+    clean = rv.validate_review_patch({"schedule": {"starts_at": "2030-05-01T09:30:00+02:00"}})
+    assert clean["schedule"] == {"starts_at": "2030-05-01T07:30:00Z", "minutes": 60}
+    assert rv.validate_review_patch({"schedule": None})["schedule"] is None
+    assert rv.new_review("x")["schedule"] is None
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"minutes": 30},
+        {"starts_at": "not a time"},
+        {"starts_at": "2030-05-01T09:30:00Z", "minutes": 0},
+        {"starts_at": "2030-05-01T09:30:00Z", "minutes": 24 * 60 + 1},
+        {"starts_at": "2030-05-01T09:30:00Z", "minutes": True},
+        {"starts_at": "2030-05-01T09:30:00Z", "where": "room 4"},
+        "tomorrow",
+    ],
+)
+def test_bad_schedules_are_refused(schedule: object) -> None:
+    with pytest.raises(ValidationError):
+        rv.validate_review_patch({"schedule": schedule})
+
+
+def test_attendees_are_person_ids_without_duplicates() -> None:
+    clean = rv.validate_review_patch({"attendees": ["pe_a1", "pe_b2", "pe_a1"]})
+    assert clean["attendees"] == ["pe_a1", "pe_b2"]
+    for bad in (["Ann"], [1], "pe_a1", ["pe_" + "x" * 100], [f"pe_{i}" for i in range(101)]):
+        with pytest.raises(ValidationError):
+            rv.validate_review_patch({"attendees": bad})
+
+
+def test_recap_recipients_people_or_addresses() -> None:
+    clean = rv.validate_review_patch({"recap_recipients": [
+        {"person_id": "pe_c3"},
+        {"email": " Ext@Partner.example ", "name": "Partner"},
+        {"email": "ext@partner.example"},  # the same address again: kept once
+        {"person_id": "pe_c3"},
+    ]})  # fmt: skip
+    assert clean["recap_recipients"] == [
+        {"person_id": "pe_c3"},
+        {"email": "Ext@Partner.example", "name": "Partner"},
+    ]
+    bad_lists: list[object] = [
+        [{"email": "not-an-address"}],
+        [{"person_id": "pe_c3", "email": "a@b.example"}],
+        [{"name": "No address"}],
+        [{"email": "a@b.example", "phone": "1"}],
+        [{"email": f"p{i}@b.example"} for i in range(101)],
+        {"person_id": "pe_c3"},
+    ]
+    for bad in bad_lists:
+        with pytest.raises(ValidationError):
+            rv.validate_review_patch({"recap_recipients": bad})

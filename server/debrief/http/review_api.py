@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from debrief.auth.roles import Role
 from debrief.auth.sessions import INVITE, Invite, new_code
+from debrief.delivery import events as delivery_events
 from debrief.http.api import base_url
 from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
 from debrief.meeting import review as rv
@@ -32,6 +33,9 @@ class ReviewPatch(BaseModel):
     evidence_links: Any = None
     settings: Any = None
     questionnaire: Any = None
+    schedule: Any = None
+    attendees: Any = None
+    recap_recipients: Any = None
 
 
 class StatusChange(BaseModel):
@@ -52,7 +56,10 @@ def review_view(call: Call, review: dict[str, Any]) -> dict[str, Any]:
         "participant_id": call.participant_id,
         "name": call.session.name,
     }
-    return {**public_review(review), "created_ms": review.get("created_ms"), "you": you}
+    view = {**public_review(review), "created_ms": review.get("created_ms"), "you": you}
+    if call.role in (Role.MODERATOR, Role.SCRIBE):  # addresses: not for every attendee's eyes
+        view["recap_recipients"] = review.get("recap_recipients") or []
+    return view
 
 
 @api.command("GET", "", "Read the review's fields, status and your own role", roles=ALL)
@@ -68,6 +75,7 @@ async def patch_review(call: Call, body: ReviewPatch) -> Any:
         patch = body.model_dump(exclude_unset=True)
         edited = rv.apply_review_patch(review, patch)
         await call.meeting.save_review(edited)
+    await delivery_events.review_saved(call.svc, edited)  # invites, reminders' indexes
     return review_view(call, edited)
 
 
@@ -78,6 +86,7 @@ async def change_status(call: Call, body: StatusChange) -> Any:
         review = await call.meeting.writable_review(call.review_id)
         review = {**review, "status": rv.next_status(review["status"], body.status)}
         await call.meeting.save_review(review)
+    await delivery_events.review_saved(call.svc, review)  # scheduled: the invites go out
     return review_view(call, review)
 
 

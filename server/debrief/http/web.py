@@ -73,5 +73,6 @@ def web_routes(settings: Settings) -> list[Route | Mount]:
         Route("/t/{team_id:path}", index),
         Route("/tj/{code}", index),
         Route("/p/{code}", index),
+        Route("/u/{token}", index),  # unsubscribe: works without any session
         Mount("/assets", Assets(directory=dist / "assets", check_dir=False), name="assets"),
     ]

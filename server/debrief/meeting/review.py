@@ -8,6 +8,7 @@ client never silently drops data.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +42,26 @@ MAX_PROMPTS = 10
 MAX_PROMPT = 300
 MAX_VALUE_TEXT = 100
 
-PATCH_KEYS = ("title", "scope", "baseline_metrics", "evidence_links", "settings", "questionnaire")
+PATCH_KEYS = (
+    "title",
+    "scope",
+    "baseline_metrics",
+    "evidence_links",
+    "settings",
+    "questionnaire",
+    "schedule",
+    "attendees",
+    "recap_recipients",
+)
+# Delivery (issue 13): when the meeting is, who is invited, who only gets the recap.
+SCHEDULE_KEYS = ("starts_at", "minutes")
+MAX_MEETING_MINUTES = 24 * 60
+MAX_ATTENDEES = 100
+MAX_RECAP_RECIPIENTS = 100
+MAX_EMAIL = 254
+MAX_PERSON_ID = 64
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PERSON_ID = re.compile(r"^pe_[A-Za-z0-9_-]+$")
 SCOPE_KEYS = ("event", "question", "window_start", "window_end", "expected_output")
 METRIC_KEYS = ("name", "planned", "actual", "unit")
 LINK_KEYS = ("url", "title")
@@ -64,6 +84,9 @@ def new_review(title: Any) -> dict[str, Any]:
         "evidence_links": [],
         "settings": dict(DEFAULT_SETTINGS),
         "questionnaire": list(DEFAULT_QUESTIONNAIRE),
+        "schedule": None,
+        "attendees": [],
+        "recap_recipients": [],
     }
 
 
@@ -93,6 +116,12 @@ def validate_review_patch(patch: Any, current: Mapping[str, Any] | None = None) 
         result["settings"] = validate_settings(patch["settings"])
     if "questionnaire" in patch:
         result["questionnaire"] = validate_questionnaire(patch["questionnaire"])
+    if "schedule" in patch:
+        result["schedule"] = validate_schedule(patch["schedule"])
+    if "attendees" in patch:
+        result["attendees"] = validate_attendees(patch["attendees"])
+    if "recap_recipients" in patch:
+        result["recap_recipients"] = validate_recap_recipients(patch["recap_recipients"])
     return result
 
 
@@ -221,6 +250,71 @@ def validate_questionnaire(data: Any) -> list[str]:
         clean_text(p, f"questionnaire[{i}]", max_len=MAX_PROMPT, min_len=1, single_line=True)
         for i, p in enumerate(data)
     ]
+
+
+def validate_schedule(data: Any) -> dict[str, Any] | None:
+    """When the meeting is: ``{starts_at: ISO time, minutes: 1..1440}``; null clears it."""
+    if data is None:
+        return None
+    data = check_keys(data, "schedule", SCHEDULE_KEYS)
+    if "starts_at" not in data:
+        raise ValidationError("schedule.starts_at is required", field="schedule.starts_at")
+    try:
+        starts_at = normalize_time(data["starts_at"])
+    except ValueError as exc:
+        raise ValidationError(f"schedule.starts_at: {exc}", field="schedule.starts_at") from None
+    minutes = check_int(data.get("minutes", 60), "schedule.minutes", low=1,
+                        high=MAX_MEETING_MINUTES)  # fmt: skip
+    return {"starts_at": starts_at, "minutes": minutes}
+
+
+def _person_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_PERSON_ID or not _PERSON_ID.match(value):
+        raise ValidationError(f"{field} must be a person id (pe_...)", field=field)
+    return value
+
+
+def validate_attendees(data: Any) -> list[str]:
+    """The people (ids of the team's directory) invited to the meeting; duplicates drop."""
+    if not isinstance(data, list):
+        raise ValidationError("attendees must be a list of person ids", field="attendees")
+    if len(data) > MAX_ATTENDEES:
+        raise ValidationError(f"at most {MAX_ATTENDEES} attendees", field="attendees")
+    ids = [_person_id(item, f"attendees[{i}]") for i, item in enumerate(data)]
+    return list(dict.fromkeys(ids))
+
+
+def validate_recap_recipients(data: Any) -> list[dict[str, str]]:
+    """Who gets only the recap: ``{person_id}`` of the directory, or ``{email, name}`` of
+    someone outside it. The same person or address twice is kept once."""
+    field = "recap_recipients"
+    if not isinstance(data, list):
+        raise ValidationError(f"{field} must be a list", field=field)
+    if len(data) > MAX_RECAP_RECIPIENTS:
+        raise ValidationError(f"at most {MAX_RECAP_RECIPIENTS} recap recipients", field=field)
+    result: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data):
+        prefix = f"{field}[{index}]"
+        if isinstance(item, dict) and "person_id" in item:
+            item = check_keys(item, prefix, ("person_id",))
+            entry = {"person_id": _person_id(item["person_id"], f"{prefix}.person_id")}
+            key = entry["person_id"]
+        else:
+            item = check_keys(item, prefix, ("email", "name"))
+            email = clean_text(item.get("email"), f"{prefix}.email", max_len=MAX_EMAIL,
+                               min_len=1, single_line=True)  # fmt: skip
+            if not _EMAIL.match(email):
+                raise ValidationError(f"{prefix}.email does not look like an email address",
+                                      field=f"{prefix}.email")  # fmt: skip
+            name = clean_text(item.get("name"), f"{prefix}.name", max_len=MAX_TITLE,
+                              single_line=True)  # fmt: skip
+            entry = {"email": email, "name": name}
+            key = email.casefold()
+        if key not in seen:
+            seen.add(key)
+            result.append(entry)
+    return result
 
 
 def next_status(current: str, target: str) -> str:

@@ -8,6 +8,7 @@ import { StartPage } from '../start/page-start'
 import { TeamJoinPage } from '../team/page-team-join'
 import { TeamPage } from '../team/page-team'
 import { PersonPage } from '../person/page-person'
+import { UnsubscribePage } from '../unsubscribe/page-unsubscribe'
 import { useRoute } from './router'
 
 function App() {
@@ -25,6 +26,8 @@ function App() {
       return <TeamJoinPage code={route.code} />
     case 'person':
       return <PersonPage key={route.code} code={route.code} />
+    case 'unsubscribe':
+      return <UnsubscribePage key={route.token} token={route.token} />
     default:
       return (
         <main class="page narrow" id="main">

@@ -1,5 +1,5 @@
 // Client-side routes: /, /j/<code>, /r/<review>[/<view>], /t/<team>[/<view>], /tj/<code>
-// (join a team), /p/<code> (a person's own actions). The server sends index.html for all.
+// (join a team), /p/<code> (a person's own actions), /u/<token> (stop messages). The server sends index.html for all.
 import { useEffect, useState } from 'preact/hooks'
 
 export type Route =
@@ -9,6 +9,7 @@ export type Route =
   | { page: 'team'; teamId: string; view: string }
   | { page: 'team-join'; code: string }
   | { page: 'person'; code: string }
+  | { page: 'unsubscribe'; token: string }
   | { page: 'missing' }
 
 export function parseRoute(path: string): Route {
@@ -19,6 +20,7 @@ export function parseRoute(path: string): Route {
   if (parts[0] === 't' && parts[1]) return { page: 'team', teamId: parts[1], view: parts[2] ?? '' }
   if (parts[0] === 'tj' && parts[1]) return { page: 'team-join', code: parts[1] }
   if (parts[0] === 'p' && parts[1]) return { page: 'person', code: parts[1] }
+  if (parts[0] === 'u' && parts[1]) return { page: 'unsubscribe', token: parts[1] }
   return { page: 'missing' }
 }
 

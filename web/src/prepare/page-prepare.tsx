@@ -6,6 +6,7 @@ import { readReview } from '../app/model'
 import { AgendaEditor, QuestionnaireEditor } from './prepare-agenda'
 import { TimelineImport } from './prepare-import'
 import { InvitesPanel } from './prepare-invites'
+import { DeliveryPanel } from './prepare-delivery'
 import { LinksForm, MetricsForm, ScopeForm, SettingsForm } from './prepare-scope'
 import { navigate, reviewPath } from '../app/router'
 import { STATUS_LABELS } from '../app/texts'
@@ -54,6 +55,7 @@ export function PreparePage() {
         <div>
           <AgendaEditor readOnly={readOnly} />
           <SettingsForm readOnly={readOnly} />
+          <DeliveryPanel readOnly={readOnly} />
           <InvitesPanel />
           <TimelineImport readOnly={readOnly} />
           <TimelineLane editable={!readOnly} />

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { getRecap } from '../app/commands'
 import { ExportLinks } from './close-panel'
+import { TrackerExports } from './tracker-exports'
 import { StatusCell, matchStates, useFollowUp } from './follow-up'
 import { WalkedActions } from '../meeting/open-actions'
 import { useReview } from '../app/context'
@@ -87,6 +88,7 @@ export function RecapPage() {
           </div>
           <div class="no-print">
             <ExportLinks />
+            {rows.length > 0 && <TrackerExports />}
           </div>
         </header>
         <section>
