@@ -26,7 +26,7 @@ def test_default_incident_template_matches_design() -> None:
 
 
 def test_template_names_and_descriptions() -> None:
-    assert ag.template_names() == ["incident", "project-phase", "launch"]
+    assert ag.template_names() == ["incident", "project-phase", "launch", "recurring-pattern"]
     described = {t["name"]: t for t in ag.describe_templates()}
     assert described["incident"]["minutes"] == 75
     assert described["launch"]["title"] == "Launch review"
@@ -38,7 +38,7 @@ def test_launch_template_has_standardise_phase() -> None:
     assert any("worked so well" in t and "standardise" in t for t in titles)
 
 
-@pytest.mark.parametrize("name", ["incident", "project-phase", "launch"])
+@pytest.mark.parametrize("name", ["incident", "project-phase", "launch", "recurring-pattern"])
 def test_templates_are_valid_and_have_hints(name: str) -> None:
     phases = ag.build_agenda(name)
     assert len(set(ids(phases))) == len(phases)
@@ -165,3 +165,18 @@ def test_phase_round_trip_and_bad_stored_data() -> None:
         ag.agenda_from_list([])
     with pytest.raises(ValidationError, match="unique"):
         ag.agenda_from_list([phase.to_dict(), phase.to_dict()])
+
+
+def test_recurring_pattern_agenda_walks_the_themes_to_the_highest_friction_one() -> None:
+    ranked = [(f"Theme {n}", f"in {9 - n} reviews") for n in range(1, 8)]
+    phases = ag.recurring_pattern_agenda(ranked)
+    walked = [p for p in phases if p.id.startswith("theme-")]
+    assert [p.id for p in walked] == ["theme-5", "theme-4", "theme-3", "theme-2"]
+    assert walked[0].title == "Recurring theme: Theme 5"
+    top = ag.get_phase(phases, "friction")
+    assert top.title == "Highest friction: Theme 1" and "in 8 reviews" in top.objective
+    assert ag.index_of(phases, "friction") == ag.index_of(phases, "theme-2") + 1
+    assert ag.agenda_from_list(ag.agenda_to_list(phases)) == phases
+    assert ag.recurring_pattern_agenda([]) == ag.build_agenda("recurring-pattern")
+    long = ag.recurring_pattern_agenda([("x" * 400, "y" * 400)])
+    assert len(ag.get_phase(long, "friction").title) <= ag.MAX_TITLE

@@ -23,6 +23,7 @@ MAX_PHASES = 30
 DEFAULT_TEMPLATE = "incident"
 # A review that carries over earlier actions starts by walking them (http/carryover_api.py).
 OPEN_ACTIONS_ID = "open-actions"
+RECURRING_PATTERN = "recurring-pattern"
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,29 @@ TEMPLATES: dict[str, tuple[str, tuple[_TemplateRow, ...]]] = {
              "Confirm the recap and who keeps the launch checklist current"),
         ),
     ),
+    # The quarterly review (scope kind "recurring pattern"): built for its covered
+    # reviews by `recurring_pattern_agenda`, which names the recurring themes.
+    RECURRING_PATTERN: (
+        "Quarterly review of recurring patterns",
+        (
+            ("opening", "Opening and ground rules", 5,
+             "Set a blameless tone and restate which reviews and period we cover"),
+            ("insights", "The period in figures", 10,
+             "Read the categories, follow-through and timeline figures of the covered reviews"),
+            ("themes", "Recurring themes", 20,
+             "Walk the themes that came back across reviews, lowest friction first"),
+            ("friction", "The highest-friction theme", 15,
+             "Agree which recurring theme costs the team most, and why"),
+            ("asset", "One training or documentation asset", 15,
+             "Choose one practical asset built from real scenarios, anonymised where needed"),
+            ("actions", "Actions and owners", 10,
+             "Give the asset one owner, a due date and a way to tell it worked"),
+            ("close", "Recap and close", 5,
+             "Confirm the recap and when the team looks at these themes again"),
+        ),
+    ),
 }  # fmt: skip
+MAX_WALKED_THEMES = 4  # recurring themes walked before the highest-friction one
 
 
 def template_names() -> list[str]:
@@ -149,6 +172,41 @@ def build_agenda(template: str = DEFAULT_TEMPLATE, *, open_actions: bool = False
         Phase(slug, title, minutes, obj) for slug, title, minutes, obj in TEMPLATES[template][1]
     ]
     return with_open_actions(phases) if open_actions else phases
+
+
+def recurring_pattern_agenda(ranked: Sequence[tuple[str, str]]) -> list[Phase]:
+    """The quarterly review's agenda for recurring themes ranked by friction (highest
+    first; each (name, reason)): one phase per theme walked, lowest friction first, up
+    to the highest-friction one, whose phase names it and the numbers that put it first.
+    Without recurring themes, the plain template."""
+    phases = build_agenda(RECURRING_PATTERN)
+    if not ranked:
+        return phases
+    walked = list(ranked[1 : 1 + MAX_WALKED_THEMES])[::-1]
+    themes = [
+        Phase(f"theme-{len(walked) - i + 1}", _fit(f"Recurring theme: {name}", MAX_TITLE), 5,
+              _fit(f"{name} — {reason}. What do these reviews have in common?", MAX_OBJECTIVE))
+        for i, (name, reason) in enumerate(walked)
+    ]  # fmt: skip
+    top, why = ranked[0]
+    result: list[Phase] = []
+    for phase in phases:
+        if phase.id == "themes":
+            result.extend(themes)
+        elif phase.id == "friction":
+            title = _fit(f"Highest friction: {top}", MAX_TITLE)
+            objective = _fit(f"{top} — {why}. Agree why it costs most and what would help.",
+                             MAX_OBJECTIVE)  # fmt: skip
+            result.append(replace(phase, title=title, objective=objective))
+        else:
+            result.append(phase)
+    return result
+
+
+def _fit(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def open_actions_phase() -> Phase:

@@ -48,6 +48,14 @@ PHASE_HINTS: dict[str, str] = {
     "results": "Compare the launch plan with the outcome, using the baseline numbers.",
     "slowdowns": "Find where work waited, became unclear or changed hands without an owner.",
     "next-phase": "Decide what the next phase should start, stop or keep doing.",
+    "insights": "Look at the figures of the covered reviews together before anyone explains "
+    "them: which categories grew, which actions stalled.",
+    "themes": "Take each recurring theme in turn: what do its reviews have in common, and "
+    "what did the fixes so far change?",
+    "friction": "Say which numbers put this theme first, then agree whether it is the one "
+    "worth a training or documentation asset.",
+    "asset": "Pick one asset: a checklist, a runbook section or a short exercise, built from "
+    "the real scenarios with names replaced by roles.",
     "open-actions": "Overdue first: for each earlier action ask where it stands and what "
     "is in the way, not who is late. Record the status and a line of what was said.",
 }

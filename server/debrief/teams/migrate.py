@@ -1,4 +1,5 @@
-"""Bring stored data forward at startup: schema 1 (before teams) to 2 (teams).
+"""Bring stored data forward at startup: schema 1 (before teams) to 2 (teams), then 3
+(the facts of closed reviews).
 
 Version 2 puts every review in a team (the default one for reviews made before teams),
 lists it in its team's reviews index, and gives the actions of every closed review a
@@ -27,6 +28,7 @@ from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.scan import STORED_LIMITS, scan_update
 from debrief.storage.base import Storage, StorageError, StorageUnavailable
 from debrief.storage.schema import schema_version, set_schema_version
+from debrief.teams import facts_store
 from debrief.teams.actions import ActionTracker
 from debrief.teams.keys import DEFAULT_TEAM_ID
 from debrief.teams.service import TeamService
@@ -34,7 +36,8 @@ from debrief.teams.service import TeamService
 log = logging.getLogger(__name__)
 
 TEAMS_VERSION = 2
-CURRENT_VERSION = TEAMS_VERSION
+FACTS_VERSION = 3  # the facts of closed reviews (learning across reviews, issue 16)
+CURRENT_VERSION = FACTS_VERSION
 MIGRATION_LOCK = "schema-migration"
 WAIT_FOR_OTHERS_S = 600.0  # how long a process waits for another one's migration
 
@@ -55,6 +58,11 @@ async def migrate(storage: Storage, teams: TeamService) -> int:
                     count = await to_teams(storage, teams)
                     await set_schema_version(storage, TEAMS_VERSION)
                     log.info("schema %d: %d reviews moved into teams", TEAMS_VERSION, count)
+                    version = TEAMS_VERSION
+                if version < FACTS_VERSION:
+                    count = await to_facts(storage)
+                    await set_schema_version(storage, FACTS_VERSION)
+                    log.info("schema %d: facts kept for %d closed reviews", FACTS_VERSION, count)
                 return await schema_version(storage)
         except StorageUnavailable:
             raise
@@ -73,6 +81,18 @@ async def to_teams(storage: Storage, teams: TeamService) -> int:
     async for review_id, review in storage.all_records(REVIEW):
         await migrate_review(storage, teams, tracker, {**review, "id": review.get("id", review_id)})
         count += 1
+    return count
+
+
+async def to_facts(storage: Storage) -> int:
+    """Schema 2 -> 3: the facts of every closed review, from its frozen version (safe to
+    run again: the same frozen version gives the same facts)."""
+    count = 0
+    async for review_id, review in storage.all_records(REVIEW):
+        if review.get("status") == "closed" and await facts_store.record_closed(
+            storage, str(review.get("id") or review_id)
+        ):
+            count += 1
     return count
 
 

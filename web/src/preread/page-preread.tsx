@@ -11,6 +11,7 @@ import { EvidenceLinks } from '../shared/evidence-links'
 import { navigate, reviewPath } from '../app/router'
 import { TimelineLane } from '../shared/timeline-lane'
 import { ErrorText, formatLocalTime, Section, useCommand } from '../app/ui'
+import { CoveredInsightsSection } from './covered-insights'
 
 function Questionnaire({ readOnly }: { readOnly: boolean }) {
   const { id } = useReview()
@@ -106,6 +107,7 @@ export function PreReadPage() {
             )}
             {review.links.length > 0 && <EvidenceLinks links={review.links} />}
           </Section>
+          <CoveredInsightsSection reviewId={id} />
           {you.role !== 'observer' && <Questionnaire readOnly={readOnly} />}
         </div>
         <div>

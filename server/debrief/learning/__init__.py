@@ -1,0 +1,1 @@
+"""Learning across reviews: facts, insights, recurring themes, friction, briefs (pure)."""
