@@ -129,6 +129,7 @@ class ScaleConfig:
     # how many storage writes are in flight while seeding (group commit / Redis pipelining)
     write_window: int = 512
     only: tuple[str, ...] = ()  # the calls to measure (names in CALLS); empty: all
+    span_days: int = 365  # the reviews spread over this many days up to now
 
     @property
     def title(self) -> str:
@@ -215,8 +216,9 @@ class TeamData:
         self, storage: Storage, archive: Archive, i: int, n_actions: int
     ) -> Iterator[Awaitable[object]]:
         rng = self.rng
-        # Spread over the past year, oldest first; closed one to three days after creation.
-        created = self.now_ms - 365 * DAY_MS + (i * 365 * DAY_MS) // max(1, self.cfg.reviews)
+        # Spread over the past span_days, oldest first; closed one to three days after creation.
+        span = self.cfg.span_days * DAY_MS
+        created = self.now_ms - span + (i * span) // max(1, self.cfg.reviews)
         closed = created + rng.randint(1, 3) * DAY_MS - rng.randint(0, 3_600_000)
         closed = min(closed, self.now_ms - 60_000)
         svc, event = rng.choice(SERVICES), rng.choice(EVENTS)

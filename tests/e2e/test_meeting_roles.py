@@ -91,6 +91,7 @@ COMMANDS: list[tuple[str, str, Any, set[str], bool]] = [
     ("PATCH", "/actions/{id}", {"owner": "Priya"}, RECAP, True),
     ("DELETE", "/actions/{id}", None, RECAP, True),
     ("GET", "/actions/lint", None, ALL, False),
+    ("GET", "/actions/export", None, ALL, False),
     ("POST", "/timeline/import", {"content": "time,text\n2024-05-01T09:00:00Z,x\n"}, ATT, False),
     ("GET", "/recap", None, ALL, False),
     ("GET", "/export", None, ALL, False),
@@ -101,6 +102,7 @@ COMMANDS: list[tuple[str, str, Any, set[str], bool]] = [
     ("GET", "/follow-up", None, ALL, False),
     ("POST", "/follow-up/{id}/status", {"status": "in-progress"}, RECAP, True),
     ("GET", "/carried", None, ALL, False),
+    ("GET", "/insights", None, ALL, False),
     ("POST", "/carried/{id}/note", {"text": "We agreed to keep it"}, RECAP, True),
 ]
 IDS = [f"{m} {p or '/'}" for m, p, *_ in COMMANDS]
@@ -252,7 +254,12 @@ async def test_domain_validation_names_the_field(review: Review) -> None:
 
 async def test_public_endpoints(review: Review) -> None:
     templates = (await review.http.get("/api/agenda/templates")).json()["templates"]
-    assert [t["name"] for t in templates] == ["incident", "project-phase", "launch"]
+    assert [t["name"] for t in templates] == [
+        "incident",
+        "project-phase",
+        "launch",
+        "recurring-pattern",
+    ]
     assert templates[0]["minutes"] == 75
     assert any("standardise" in p["title"] for p in templates[2]["phases"])
     lint = await review.http.post(

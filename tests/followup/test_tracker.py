@@ -3,17 +3,11 @@ consistent by status changes and by running the indexing again."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from debrief.followup import action_status as st
 from debrief.storage.base import Storage
-from debrief.storage.sqlite import SQLiteStorage
 from debrief.teams.actions import ActionTracker
 from debrief.teams.keys import (
     ACTION_STATE,
@@ -27,26 +21,6 @@ from debrief.teams.service import TeamService
 TODAY = date(2025, 4, 10)
 TEAM = "t_tracker"
 ADMIN = st.Actor("Ada Admin", st.TEAM_ADMIN)
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    store: Storage
-    if request.param == "redis":
-        from debrief.storage.redis import RedisStorage
-
-        prefix = f"debrief-test-followup-{secrets.token_hex(4)}:"
-        store = RedisStorage("redis://127.0.0.1:6379/0", prefix=prefix)
-    else:
-        store = SQLiteStorage(tmp_path / "tracker.sqlite3")
-    await store.open()
-    try:
-        yield store
-    finally:
-        cleanup = getattr(store, "drop_everything", None)
-        if cleanup is not None:
-            await cleanup()
-        await store.close()
 
 
 def actions() -> list[dict[str, Any]]:

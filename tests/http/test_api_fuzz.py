@@ -68,6 +68,9 @@ REVIEW_FIELDS = (
     "evidence_links",
     "settings",
     "questionnaire",
+    "schedule",
+    "attendees",
+    "recap_recipients",
 )
 
 

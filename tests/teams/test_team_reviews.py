@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from support.meeting import Review
 from support.server import ServerProcess
@@ -20,26 +17,6 @@ from support.yclient import YClient
 
 TODAY = datetime.now(UTC).date()
 LATER = (TODAY + timedelta(days=30)).isoformat()
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(Path(tmp_path_factory.mktemp("archive")) / "data").start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-async def http(shared_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=shared_server.url) as client:
-        yield client
-
-
-@pytest.fixture
-async def team(http: httpx.AsyncClient) -> Team:
-    return await new_team(http)
 
 
 def database(server: ServerProcess) -> sqlite3.Connection:

@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from support.server import ServerProcess
 from support.teams import Team, bearer, join_team, join_team_token, new_team, team_review
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(Path(tmp_path_factory.mktemp("teams")) / "data").start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-async def http(shared_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=shared_server.url) as client:
-        yield client
-
-
-@pytest.fixture
-async def team(http: httpx.AsyncClient) -> Team:
-    return await new_team(http)
 
 
 async def test_team_life_cycle(http: httpx.AsyncClient, team: Team) -> None:

@@ -29,6 +29,34 @@ class AuthError(Exception):
     """Credentials missing, invalid, expired or revoked."""
 
 
+class SignedIds:
+    """Ids signed into tokens with an expiry; a salt of each kind's own keeps one kind's
+    token from passing as another's. The texts say why a token is refused."""
+
+    def __init__(
+        self, secret: str, salt: str, ttl_s: int, *, missing: str, expired: str, invalid: str
+    ) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt=salt)
+        self.ttl_s = ttl_s
+        self.missing, self.expired, self.invalid = missing, expired, invalid
+
+    def sign(self, value: str) -> str:
+        token: str = self._serializer.dumps(value)
+        return token
+
+    def unsign(self, token: str | None) -> str:
+        """The id in ``token``; AuthError when there is none, it expired or is forged."""
+        if not token:
+            raise AuthError(self.missing)
+        try:
+            value = self._serializer.loads(token, max_age=self.ttl_s)
+        except SignatureExpired as exc:
+            raise AuthError(self.expired) from exc
+        except BadSignature as exc:
+            raise AuthError(self.invalid) from exc
+        return str(value)
+
+
 class ReviewFull(Exception):
     """The review has as many sessions of this kind as it accepts."""
 
@@ -98,7 +126,14 @@ class SessionService:
     def __init__(self, storage: Storage, secret: str, ttl_s: int) -> None:
         self.storage = storage
         self.ttl_s = ttl_s
-        self._signer = URLSafeTimedSerializer(secret, salt="debrief-session")
+        self._ids = SignedIds(
+            secret,
+            "debrief-session",
+            ttl_s,
+            missing="no session: join the review through its invite link",
+            expired="this session has expired: join again",
+            invalid="this session token is not valid",
+        )
 
     async def create_invites(self, review_id: str) -> dict[Role, Invite]:
         invites = {}
@@ -193,19 +228,10 @@ class SessionService:
         await self.storage.put_record(SEATS, review_id, {"sessions": entries}, review_id)
 
     def sign(self, session_id: str) -> str:
-        token: str = self._signer.dumps(session_id)
-        return token
+        return self._ids.sign(session_id)
 
     async def authenticate(self, token: str | None) -> Session:
-        if not token:
-            raise AuthError("no session: join the review through its invite link")
-        try:
-            session_id = self._signer.loads(token, max_age=self.ttl_s)
-        except SignatureExpired as exc:
-            raise AuthError("this session has expired: join again") from exc
-        except BadSignature as exc:
-            raise AuthError("this session token is not valid") from exc
-        record = await self.storage.get_record(SESSION, str(session_id))
+        record = await self.storage.get_record(SESSION, self._ids.unsign(token))
         if record is None:
             raise AuthError("this session has ended")
         return Session.from_record(record)

@@ -26,7 +26,8 @@ MAX_HISTORY = 200  # history lines kept per action (the oldest go first)
 
 # Who acted, as recorded in the history.
 OWNER, MODERATOR, SCRIBE, TEAM_ADMIN = "owner", "moderator", "scribe", "team-admin"
-ACTOR_ROLES = (OWNER, MODERATOR, SCRIBE, TEAM_ADMIN)
+API_TOKEN = "api-token"  # a team's script: posts progress, never vouches for evidence
+ACTOR_ROLES = (OWNER, MODERATOR, SCRIBE, TEAM_ADMIN, API_TOKEN)
 VERIFIERS = (MODERATOR, SCRIBE, TEAM_ADMIN)  # a second person confirms the evidence
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -106,6 +107,11 @@ def _evidence(change: Change) -> dict[str, str] | None:
 
 
 def _check_verify(state: dict[str, Any], actor: Actor) -> None:
+    if actor.role == API_TOKEN:
+        raise Forbidden(
+            "an API token cannot verify an action: a person confirms the evidence",
+            error="token-cannot-verify",
+        )
     if actor.role not in VERIFIERS or is_owner(actor, state):
         raise Forbidden(
             "an action is verified by someone other than its owner: the moderator or "

@@ -124,8 +124,13 @@ async def join_review(request: Request) -> Response:
             "name": session.name,
         }
     )
+    return with_session_cookie(response, svc, session_cookie(session.review_id), token)
+
+
+def with_session_cookie(response: Response, svc: Services, name: str, token: str) -> Response:
+    """The session token as an HttpOnly, same-site cookie that lives as long as it does."""
     response.set_cookie(
-        session_cookie(session.review_id),
+        name,
         token,
         max_age=svc.settings.session_ttl_s,
         httponly=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -126,17 +126,66 @@ def same_origin(svc: Services, request: Request) -> bool:
     return parts.netloc == request.headers.get("host")
 
 
+def refuse_cross_site(svc: Services, request: Request, cookie: str | None) -> str | None:
+    """The cookie's token, unless the request changes something from another site."""
+    # Cookies ride along on cross-site requests; bearer tokens never do.
+    if cookie and request.method not in SAFE_METHODS and not same_origin(svc, request):
+        raise ApiError(403, "cross-origin", "this request must come from the Debrief app")
+    return cookie
+
+
+T = TypeVar("T")
+
+
+async def or_unauthenticated(check: Awaitable[T]) -> T:
+    """What ``check`` finds, its AuthError made a 401."""
+    try:
+        return await check
+    except AuthError as exc:
+        raise ApiError(401, "unauthenticated", str(exc)) from exc
+
+
+class HasSessionId(Protocol):
+    @property
+    def session_id(self) -> str: ...
+
+
+S = TypeVar("S", bound=HasSessionId)
+
+
+async def limited_session(
+    request: Request, authenticate: Callable[[], Awaitable[S]]
+) -> S | Response:
+    """The caller's session, or the rate limit's refusal: per address before the session
+    is even looked at, then per session."""
+    limits = rate_limits(request)
+    refused = limits.command_from(peer_ip(request))
+    if refused is not None:
+        return refused.response()
+    session = await authenticate()
+    refused = limits.command_by(session.session_id)
+    if refused is not None:
+        return refused.response()
+    return session
+
+
+async def command_body(request: Request, model: type[BaseModel] | None) -> Any:
+    return await read_body(request, model) if model is not None else None
+
+
+def answer(result: Any, status: int) -> Response:
+    """A handler's ready Response as it is, else its data as JSON."""
+    if isinstance(result, Response):
+        return result
+    return JSONResponse(result, status_code=status)
+
+
 async def authenticate(svc: Services, request: Request) -> Session:
     token = bearer_token(request)
     if token is None:
-        token = cookie_token(request.cookies, request.path_params.get("review_id", ""))
-        # Cookies ride along on cross-site requests; bearer tokens never do.
-        if token and request.method not in SAFE_METHODS and not same_origin(svc, request):
-            raise ApiError(403, "cross-origin", "this request must come from the Debrief app")
-    try:
-        return await svc.sessions.authenticate(token)
-    except AuthError as exc:
-        raise ApiError(401, "unauthenticated", str(exc)) from exc
+        review_id = request.path_params.get("review_id", "")
+        token = refuse_cross_site(svc, request, cookie_token(request.cookies, review_id))
+    return await or_unauthenticated(svc.sessions.authenticate(token))
 
 
 def command_gate(
@@ -153,15 +202,9 @@ def command_gate(
 def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         svc = services(request)
-        limits = rate_limits(request)
-        # Per IP before the session is even looked at, then per session.
-        refused = limits.command_from(peer_ip(request))
-        if refused is not None:
-            return refused.response()
-        session = await authenticate(svc, request)
-        refused = limits.command_by(session.session_id)
-        if refused is not None:
-            return refused.response()
+        session = await limited_session(request, lambda: authenticate(svc, request))
+        if isinstance(session, Response):
+            return session
         review_id = request.path_params["review_id"]
         meeting = meeting_service(request)
         await meeting.review(review_id)  # 404 for an unknown review
@@ -172,13 +215,11 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
             raise ApiError(
                 403, "forbidden", f"a {session.role} cannot do this; it needs: {allowed}"
             )
-        body = await read_body(request, command.body) if command.body is not None else None
+        body = await command_body(request, command.body)
         call = Call(request, svc, meeting, session, review_id)
         async with command_gate(meeting, command, review_id):
             result = await command.handler(call, body)
-        if isinstance(result, Response):
-            return result
-        return JSONResponse(result, status_code=command.status)
+        return answer(result, command.status)
 
     run.__name__ = command.handler.__name__
     return run

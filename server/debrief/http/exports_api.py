@@ -8,12 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from debrief.delivery import events as delivery_events
 from debrief.http import followup_api
 from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
 from debrief.meeting import closing
 from debrief.meeting import docdata as dd
 from debrief.meeting import recap as rc
 from debrief.meeting.errors import Conflict, ValidationError
+from debrief.teams import facts_store
 
 api = CommandSet("recap")
 
@@ -73,7 +75,11 @@ async def close_meeting(call: Call, body: CloseMeeting) -> Any:
     except Conflict as exc:
         if exc.error == "review-closed":  # a retried close: finish what the first one left
             await followup_api.index_review(call)
+            await facts_store.record_closed(call.svc.storage, call.review_id)
         raise
     # The frozen wording is final; the actions' status lives on in the tracker from here.
     await followup_api.index_review(call)
+    # What learning across reviews reads of this one (learning/facts.py).
+    await facts_store.record_closed(call.svc.storage, call.review_id)
+    await delivery_events.review_closed(call.svc, call.review_id)  # recap, owners' actions
     return {"status": "closed", "version": final["version"], "recap": final}

@@ -22,7 +22,7 @@ from debrief.followup import action_status as st
 from debrief.http.commands import ALL, RECAP_WRITERS, Call, CommandSet
 from debrief.http.errors import ApiError, read_body
 from debrief.http.ratelimit import peer_ip, rate_limits
-from debrief.http.team_commands import ADMINS, MEMBERS, TeamCall, TeamCommandSet
+from debrief.http.team_commands import ADMINS, MEMBERS, TeamCall, TeamCommandSet, TokenSession
 from debrief.meeting import closing
 from debrief.meeting import review as rv
 from debrief.services import Services, services
@@ -192,7 +192,8 @@ async def team_set_status(call: TeamCall, body: StatusChange) -> Any:
     state = await tracker(call.svc).get(gid)
     if state.get("team_id") != call.team_id:
         raise ApiError(404, "unknown-action", "this team has no such action")
-    return await changed(call.svc, gid, st.Actor(call.session.name, st.TEAM_ADMIN), body)
+    role = st.API_TOKEN if isinstance(call.session, TokenSession) else st.TEAM_ADMIN
+    return await changed(call.svc, gid, st.Actor(call.session.name, role), body)
 
 
 # --- personal link (the code is the secret; no session, no cookie) -------------------

@@ -9,6 +9,7 @@ document, so what it states about statuses and response shapes must stay true.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,22 +24,29 @@ from debrief.http import (
     actions_api,
     audit_api,
     carryover_api,
+    delivery_api,
     discussion_api,
     exports_api,
     facilitation_api,
     floor_api,
     followup_api,
+    insights_api,
+    learning_api,
     meeting_api,
     notes_api,
     people_api,
+    prefs_api,
     review_api,
     teams_api,
     templates_api,
+    themes_api,
+    tokens_api,
+    tracker_api,
 )
 from debrief.http.actions_api import LintRequest
 from debrief.http.api import CreateReview, JoinReview
 from debrief.http.commands import Command
-from debrief.http.team_commands import TeamCommand
+from debrief.http.team_commands import TeamCommand, token_scope
 from debrief.http.teams_api import CreateTeam, JoinTeam
 
 COMMAND_SETS = [
@@ -55,9 +63,13 @@ COMMAND_SETS = [
     followup_api.api,
     carryover_api.api,
     people_api.api,
+    tracker_api.api,
+    themes_api.review_api,
 ]
 # Commands under /api/teams/{team_id}, authenticated by a team session (team_commands.py).
-TEAM_COMMAND_SETS = [teams_api.api, followup_api.team_api]
+TEAM_COMMAND_SETS = [teams_api.api, followup_api.team_api, tracker_api.team_api, tokens_api.api,
+                     themes_api.api, delivery_api.api, learning_api.api,
+                     insights_api.api]  # fmt: skip
 # Commands that answer 200 instead of their 201 when what they would add exists already.
 FOUND_ANSWERS_200 = (teams_api.add_person, people_api.add_review_person)
 REF = "#/components/schemas/{model}"
@@ -86,6 +98,10 @@ PATH_PARAMS = {
     "team_id": "The team's id (from POST /api/teams)",
     "person_id": "A person's id from GET /api/teams/{team_id}/people",
     "gid": "A followed-up action's id (<review id>.<action id>) from GET .../follow-up",
+    "webhook_id": "A webhook's id from GET /api/teams/{team_id}/channels",
+    "delivery_id": "A delivery's id from GET /api/teams/{team_id}/deliveries",
+    "token_id": "An API token's id from GET /api/teams/{team_id}/tokens",
+    "brief_id": "A learning brief's id from GET /api/teams/{team_id}/briefs",
 }
 BEARER_OR_COOKIE: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 OPEN: list[dict[str, list[str]]] = []  # no credentials needed
@@ -145,6 +161,10 @@ def _command_errors(command: Command | TeamCommand) -> list[str]:
 
 
 def _success_content(command: Command | TeamCommand) -> dict[str, Any]:
+    if command.handler in (tracker_api.export_review_actions, tracker_api.export_team_actions):
+        # ?format=jira and linear answer CSV, github a JSON array of issue bodies.
+        issues = {"type": "array", "items": {"type": "object"}}
+        return {"text/csv": {"schema": STRING}, "application/json": {"schema": issues}}
     if command.handler is exports_api.export:
         # The media type follows ?format=: markdown, html or json.
         return {
@@ -152,6 +172,8 @@ def _success_content(command: Command | TeamCommand) -> dict[str, Any]:
             "text/html": {"schema": STRING},
             "application/json": {"schema": {"type": "object"}},
         }
+    if command.response != "application/json":  # a download (e.g. a brief's .md, .html)
+        return {command.response: {"schema": STRING}}
     return {command.response: {"schema": {"type": "object"}}}
 
 
@@ -208,6 +230,13 @@ def _team_operation(command: TeamCommand, tag: str, refs: dict[str, Any]) -> dic
     operation["description"] = (
         f"Team roles: {', '.join(roles)}. Takes a team session (POST /api/teams/join) as "
         "a bearer token or the debrief_team_<team id> cookie."
+    )
+    scope = token_scope(command)
+    operation["x-token-scope"] = scope
+    operation["description"] += (
+        f" An API token (Bearer dbt_...) of scope {scope} or above may call it."
+        if scope
+        else " API tokens may not call it."
     )
     return operation
 
@@ -292,8 +321,41 @@ def _person_paths(refs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _feed_paths() -> dict[str, dict[str, Any]]:
+    """The calendar feeds (http/tracker_api.py): the secret in the path is the key."""
+    calendar = (200, "text/calendar", STRING)
+    secret = {"name": "secret", "in": "path", "required": True, "schema": NON_EMPTY,
+              "description": "The feed's secret (POST /api/teams/{team_id}/feed)"}  # fmt: skip
+    code = {"name": "code", "in": "path", "required": True, "schema": NON_EMPTY,
+            "description": "A personal link code (the last part of /p/<code>)"}  # fmt: skip
+    return {
+        "/api/feeds/teams/{secret}.ics": {
+            "get": _plain(
+                "team_feed",
+                "The team's calendar (iCalendar): due dates of pending actions (all-day) "
+                "and scheduled reviews (UTC)",
+                calendar,
+                errors=["404", "429", "503"],
+                tag="trackers",
+                parameters=[secret],
+            )
+        },
+        "/api/p/{code}/calendar.ics": {
+            "get": _plain(
+                "person_feed",
+                "A person's calendar (iCalendar): their pending actions' due dates and the "
+                "scheduled reviews they attend",
+                calendar,
+                errors=["404", "429", "503"],
+                tag="trackers",
+                parameters=[code],
+            )
+        },
+    }
+
+
 def _path_params(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    return re.findall(r"\{(\w+)\}", path)  # also "{brief_id}.md"
 
 
 def _plain(
@@ -461,7 +523,8 @@ def build_schema() -> dict[str, Any]:
     refs = {m.__name__: keyed[(m, "validation")] for m in models}
     schemas = dict(top.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
-    paths = _core_paths(refs) | _team_core_paths(refs) | _person_paths(refs)
+    paths = _core_paths(refs) | _team_core_paths(refs) | _person_paths(refs) | _feed_paths()
+    paths |= prefs_api.openapi_paths()  # prefs and unsubscribe (issue 13)
     for command_set in COMMAND_SETS:
         for command in command_set.commands:
             operation = _command_operation(command, command_set.tag, refs)
@@ -511,6 +574,8 @@ meeting_routes: list[Route] = [
     Route("/api/openapi.json", openapi, methods=["GET"]),
     *meeting_api.public_routes,
     *actions_api.public_routes,
+    *tracker_api.public_routes,  # before /api/p/{code}/...: calendar.ics is no action
+    *prefs_api.public_routes,
     *followup_api.public_routes,
     *teams_api.public_routes,  # before the team commands: "join" is not a team id
     *[route for s in TEAM_COMMAND_SETS for route in s.routes()],

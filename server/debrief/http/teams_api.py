@@ -20,12 +20,13 @@ from debrief.auth.names import MAX_NAME
 from debrief.auth.roles import DocName, doc_key
 from debrief.auth.sessions import AuthError
 from debrief.followup import people as pp
-from debrief.http.api import base_url, bearer_token, start_review
+from debrief.http.api import base_url, bearer_token, start_review, with_session_cookie
 from debrief.http.carryover_api import CarryOver, carry_over_record
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.http.team_commands import ADMINS, TeamCall, TeamCommandSet
+from debrief.http.themes_api import Covers, covers_record, plan_quarterly
 from debrief.meeting.errors import NotFound
 from debrief.meeting.review import MAX_TITLE
 from debrief.meeting.review import STATUSES as REVIEW_STATUSES
@@ -61,6 +62,9 @@ class NewTeamReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     carry_over: CarryOver | None = None
+    covers: Covers | None = Field(
+        default=None, description="make it a quarterly review of these closed reviews"
+    )
 
 
 class ConfirmDelete(BaseModel):
@@ -122,16 +126,7 @@ async def join_team(request: Request) -> Response:
     response = JSONResponse(
         {"token": token, "team_id": session.team_id, "role": session.role, "name": session.name}
     )
-    response.set_cookie(
-        team_cookie(session.team_id),
-        token,
-        max_age=svc.settings.session_ttl_s,
-        httponly=True,
-        samesite="lax",
-        secure=svc.settings.cookie_secure,
-        path="/",
-    )
-    return response
+    return with_session_cookie(response, svc, team_cookie(session.team_id), token)
 
 
 # Before the team commands: /api/teams/join must not read as a team id.
@@ -262,7 +257,13 @@ async def create_team_review(call: TeamCall, body: NewTeamReview) -> Any:
     carry = await carry_over_record(call.svc.storage, call.team_id, body.carry_over)
     if carry is not None:
         extra["carry_over"] = carry
-    return await start_review(call.request, body.title, extra)
+    if body.covers is not None:  # a quarterly review (scope kind "recurring pattern")
+        extra["covers"] = await covers_record(call.svc.storage, call.team_id, body.covers)
+    started = await start_review(call.request, body.title, extra)
+    if body.covers is not None:
+        await plan_quarterly(meeting_service(call.request), started["id"], call.team_id,
+                             extra["covers"])  # fmt: skip
+    return started
 
 
 @api.command("DELETE", "/reviews/{review_id}", "Delete a review for good: docs, records, "

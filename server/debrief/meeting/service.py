@@ -56,6 +56,8 @@ PUBLIC_REVIEW_KEYS = (
     "questionnaire",
     "version",
     "close_reason",
+    "schedule",
+    "attendees",
 )
 
 

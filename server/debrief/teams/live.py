@@ -15,10 +15,12 @@ import logging
 from typing import Any
 
 from debrief.auth.roles import DocName, doc_key
+from debrief.delivery import events as delivery_events
 from debrief.meeting import carried as cr
 from debrief.meeting import review as rv
 from debrief.meeting.service import REVIEW, now_ms
 from debrief.storage.base import Storage
+from debrief.teams import facts_store
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ async def status_changed(svc: Any, state: dict[str, Any]) -> None:
     if not gid or not status:
         return
     storage: Storage = svc.storage
+    # Every status change passes here: the insights' followed index follows it too.
+    await facts_store.action_changed(storage, state)
     # newest first: a review deleted or closed long ago only takes a place further back
     carriers = await storage.index_range(carried_index(gid), limit=MAX_CARRIERS, reverse=True)
     for entry in carriers:
@@ -68,6 +72,7 @@ async def status_changed(svc: Any, state: dict[str, Any]) -> None:
         except Exception:
             log.exception("review %s carries %s but could not show its new status", entry.member,
                           gid)  # fmt: skip
+    await delivery_events.action_changed(svc, state)  # done: ask the verifiers to check it
 
 
 async def show_status(svc: Any, review_id: str, changes: dict[str, str]) -> bool:

@@ -14,14 +14,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from debrief.auth.names import clean_name
-from debrief.auth.sessions import AuthError, invite_code_from
+from debrief.auth.sessions import AuthError, SignedIds, invite_code_from
 from debrief.meeting.errors import Conflict, NotFound
 from debrief.meeting.service import FROZEN_RECAP
 from debrief.meeting.values import clean_text
 from debrief.storage.base import Storage
+from debrief.teams import facts_store
 from debrief.teams.actions import ActionTracker
 from debrief.teams.archive import Archive
 from debrief.teams.directory import Directory, now_ms
@@ -34,6 +33,7 @@ from debrief.teams.keys import (
     TEAM_SESSION,
     team_of,
 )
+from debrief.teams.theme_groups import ThemeGroups
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,14 @@ class TeamService:
         self.ttl_s = ttl_s
         self.people = Directory(storage)
         self.archive = Archive(storage)
-        self._signer = URLSafeTimedSerializer(secret, salt=SESSION_SALT)
+        self._ids = SignedIds(
+            secret,
+            SESSION_SALT,
+            ttl_s,
+            missing="no team session: open the team through its link",
+            expired="this team session has expired: open the team link again",
+            invalid="this is not a team session token",
+        )
         self._default_seen = False
 
     # --- teams ---------------------------------------------------------------------
@@ -225,19 +232,10 @@ class TeamService:
         return session, self.sign(session.session_id)
 
     def sign(self, session_id: str) -> str:
-        token: str = self._signer.dumps(session_id)
-        return token
+        return self._ids.sign(session_id)
 
     async def authenticate(self, token: str | None) -> TeamSession:
-        if not token:
-            raise AuthError("no team session: open the team through its link")
-        try:
-            session_id = self._signer.loads(token, max_age=self.ttl_s)
-        except SignatureExpired as exc:
-            raise AuthError("this team session has expired: open the team link again") from exc
-        except BadSignature as exc:
-            raise AuthError("this is not a team session token") from exc
-        record = await self.storage.get_record(TEAM_SESSION, str(session_id))
+        record = await self.storage.get_record(TEAM_SESSION, self._ids.unsign(token))
         if record is None:
             raise AuthError("this team session has ended")
         return TeamSession.from_record(record)
@@ -286,5 +284,7 @@ class TeamService:
         tracker = ActionTracker(self.storage)
         for state in actions:
             await tracker.forget({**state, "team_id": team_id})
+        await facts_store.forget(self.storage, team_id, review_id)  # insights forget it too
+        await ThemeGroups(self.storage).forget_review(team_id, review_id)
         await self.archive.forget(team_id, review_id)
         return len(actions)

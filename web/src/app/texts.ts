@@ -144,3 +144,67 @@ export const WONT_DO_HELP = 'Say why this will not be done, so the team can deci
 export const NO_ACTIONS_REASON_LABEL = 'This review has no actions. Why close it without any?'
 export const NO_ACTIONS_REASON_HELP = 'A review without a change to follow up needs a written reason; it goes into the recap.'
 export const CARRY_OVER_HINT = 'The meeting starts with a phase that walks the team’s open and overdue actions from earlier reviews.'
+
+// Delivery: reminders, recaps and the team's own trackers (issue 13).
+export const EVENT_LABELS: Record<string, string> = {
+  'review-scheduled': 'A review is scheduled (with a calendar invite)',
+  'review-starting': 'A review starts soon',
+  'recap-published': 'The recap of a review is out',
+  'action-assigned': 'An action is given to me',
+  'action-due-soon': 'One of my actions is due in a few days',
+  'action-overdue': 'One of my actions is overdue',
+  'action-done': 'An action I check is marked done',
+  'weekly-digest': 'A weekly summary of my open actions',
+  'review-nudge': 'An incident has no review scheduled yet',
+}
+export const EVENT_SHORT: Record<string, string> = {
+  'review-scheduled': 'Review scheduled',
+  'review-starting': 'Review starting',
+  'recap-published': 'Recap out',
+  'action-assigned': 'Action assigned',
+  'action-due-soon': 'Due soon',
+  'action-overdue': 'Overdue',
+  'action-done': 'Action done',
+  'weekly-digest': 'Weekly summary',
+  'review-nudge': 'Review not scheduled',
+  test: 'Test message',
+}
+export const DELIVERY_STATE_LABELS: Record<string, string> = {
+  queued: 'Waiting',
+  sending: 'Sending',
+  sent: 'Sent',
+  failed: 'Failed, will retry',
+  dead: 'Gave up',
+}
+export const WEBHOOK_KIND_LABELS: Record<string, string> = {
+  slack: 'Slack incoming webhook',
+  mattermost: 'Mattermost incoming webhook',
+  json: 'JSON, signed (for your own service)',
+}
+export const SECRET_ONCE = 'Copy it now: Debrief keeps only a fingerprint of it and cannot show it again.'
+export const WEBHOOK_SECRET_HELP =
+  'Your receiver checks each request with this secret: the X-Debrief-Signature header holds a time and an HMAC-SHA256 of “time.body”. Refuse requests older than five minutes.'
+export const TOKEN_HELP =
+  'A token lets a script act for the team: “read” sees what members see; “write” may also create reviews and post action progress. No token can manage the team.'
+export const FEED_HELP =
+  'Subscribe to this address in your calendar app to see the team’s scheduled reviews and due dates. Anyone holding it can read them; make a new one if it leaked.'
+export const TRACKER_HELP = 'Download the actions in a file your issue tracker imports: what, owner, due date, how to check it, kind and a link back.'
+export const PREFS_HELP = 'Choose what Debrief sends you. Every message also carries a link to stop that kind of message.'
+export const MY_CALENDAR_HELP = 'Your due dates and the reviews you are invited to, in your calendar app. Keep the address to yourself.'
+export const RECAP_ONLY_HELP = 'People who do not attend but need the outcome: they get the recap when the review closes, and nothing else.'
+export const ATTENDEES_HELP = 'They get a calendar invite when the review is scheduled and a reminder shortly before it starts.'
+export const UNSUBSCRIBE_DEAD = 'This unsubscribe link is not valid. It may have been cut short: open it again from the message.'
+
+// Learning across reviews: insights, recurring themes, learning briefs (issue 16).
+export const CHART_AS_TABLE = 'Show as table'
+export const CHART_AS_CHART = 'Show as chart'
+export const QUARTERLY_HINT =
+  'It links the closed reviews of this period. Its pre-read shows these figures, and its agenda walks the recurring themes to the one with the most friction.'
+export const THEMES_HINT =
+  'Themes from different reviews that say the same thing, suggested by their wording. Confirm a group when it is right; split out a theme that does not belong. The team keeps what you decide.'
+export const FRICTION_HINT = 'Groups ranked by how often they came back, how many votes they drew, and how many of their actions are still open or unchecked.'
+export const BRIEF_HINT =
+  'A draft built from the group’s reviews. You edit the text as written; only your team sees it. Every download holds the preview, where names, emails and handles are replaced by roles: check each replacement, undo one that is harmless, add one that was missed.'
+export const BRIEF_PUBLISHED = 'Published. The team can read it; the text no longer changes.'
+/** Words offered in place of a name the brief's check missed; any other words will do. */
+export const BRIEF_ROLES: readonly string[] = ['a colleague', 'the on-call engineer', 'the action owner', 'a participant', 'the moderator']

@@ -118,3 +118,24 @@ export function formatLocalTime(iso: string): string {
   if (Number.isNaN(d.getTime())) return iso
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
+
+type TextFieldProps = {
+  id: string
+  label: string
+  name: string
+  value: string
+  onValue: (value: string) => void
+  maxLength: number
+  placeholder?: string
+  autoComplete?: string
+}
+
+/** A required one-line text input with its label. */
+export function TextField({ id, label, onValue, ...input }: TextFieldProps) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input id={id} required {...input} onInput={(e) => onValue(e.currentTarget.value)} />
+    </>
+  )
+}

@@ -5,7 +5,7 @@ import { createReview, joinReview, type Created } from '../app/commands'
 import { codeOf, navigate, reviewPath, teamPath } from '../app/router'
 import { saveSession, type Role } from '../app/session'
 import { ROLE_HINTS, ROLE_LABELS } from '../app/texts'
-import { CopyButton, ErrorText, useCommand } from '../app/ui'
+import { CopyButton, ErrorText, TextField, useCommand } from '../app/ui'
 import { createTeam, joinTeam, knownTeams, rememberTeam } from '../team/api'
 
 const ROLES: Role[] = ['moderator', 'scribe', 'participant', 'observer']
@@ -55,26 +55,8 @@ function NewTeam() {
       <p class="muted small">
         A team keeps its reviews, its people and every action they agreed on, so nobody loses track after the meeting.
       </p>
-      <label for="team-name">Team name</label>
-      <input
-        id="team-name"
-        name="team"
-        required
-        maxLength={120}
-        placeholder="e.g. Payments platform"
-        value={name}
-        onInput={(e) => setName(e.currentTarget.value)}
-      />
-      <label for="team-admin-name">Your name</label>
-      <input
-        id="team-admin-name"
-        name="admin"
-        required
-        maxLength={80}
-        autoComplete="name"
-        value={you}
-        onInput={(e) => setYou(e.currentTarget.value)}
-      />
+      <TextField id="team-name" label="Team name" name="team" maxLength={120} placeholder="e.g. Payments platform" value={name} onValue={setName} />
+      <TextField id="team-admin-name" label="Your name" name="admin" maxLength={80} autoComplete="name" value={you} onValue={setYou} />
       <div class="row">
         <button class="btn btn-primary" type="submit" disabled={cmd.busy || !name.trim() || !you.trim()}>
           Create the team

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks'
 import { ApiError } from '../app/api'
 import { navigate, teamPath } from '../app/router'
-import { ErrorText, useCommand } from '../app/ui'
+import { ErrorText, TextField, useCommand } from '../app/ui'
 import { joinTeam, rememberTeam } from './api'
 
 export function TeamJoinPage({ code }: { code: string }) {
@@ -34,16 +34,7 @@ export function TeamJoinPage({ code }: { code: string }) {
           void join()
         }}
       >
-        <label for="team-member-name">Your name</label>
-        <input
-          id="team-member-name"
-          name="name"
-          required
-          maxLength={80}
-          autoComplete="name"
-          value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
-        />
+        <TextField id="team-member-name" label="Your name" name="name" maxLength={80} autoComplete="name" value={name} onValue={setName} />
         <div class="row">
           <button class="btn btn-primary" type="submit" disabled={busy || !name.trim()}>
             Join the team

@@ -4,20 +4,28 @@ import { useEffect, useState } from 'preact/hooks'
 import { ApiError, errorText } from '../app/api'
 import { navigate, teamPath } from '../app/router'
 import { ACTION_STATUS_LABELS, STATUS_LABELS, TEAM_NO_SESSION, TEAM_ROLE_LABELS } from '../app/texts'
+import { InsightsView } from '../insights/page-insights'
 import { ActionsView, FollowUpColumn } from './team-actions'
 import { forgetTeam, getTeam, rememberTeam, type TeamInfo } from './api'
 import { LinksView } from './team-links'
+import { DeliveryView } from './team-delivery'
+import { IntegrationsView } from './team-integrations'
 import { PeopleView } from './team-people'
 import { NewReview, ReviewsList } from './team-reviews'
 import type { TeamCtx } from './team-context'
 
-type View = 'reviews' | 'actions' | 'people' | 'links'
+type View = 'reviews' | 'actions' | 'people' | 'insights' | 'links' | 'delivery' | 'integrations'
 const VIEWS: [View, string][] = [
   ['reviews', 'Reviews'],
   ['actions', 'Actions'],
   ['people', 'People'],
+  ['insights', 'Insights'],
   ['links', 'Team links'],
+  ['delivery', 'Delivery'],
+  ['integrations', 'Integrations'],
 ]
+// Views only a team admin sees (the server refuses their calls to anyone else too).
+const ADMIN_VIEWS: View[] = ['links', 'delivery', 'integrations']
 
 function Counts({ team }: { team: TeamInfo }) {
   const r = team.counts.reviews
@@ -52,7 +60,7 @@ function Counts({ team }: { team: TeamInfo }) {
 }
 
 function Header({ team, view }: { team: TeamInfo; view: View }) {
-  const views = VIEWS.filter(([v]) => v !== 'links' || team.you.role === 'admin')
+  const views = VIEWS.filter(([v]) => !ADMIN_VIEWS.includes(v) || team.you.role === 'admin')
   return (
     <header class="top">
       <a href="#main" class="skip">
@@ -130,7 +138,7 @@ export function TeamPage({ teamId, view }: { teamId: string; view: string }) {
   }
   if (!team) return <p class="boot">Opening the team…</p>
   const ctx: TeamCtx = { team, version, changed: () => setVersion((n) => n + 1) }
-  const current: View = VIEWS.some(([v]) => v === view) && (view !== 'links' || team.you.role === 'admin') ? (view as View) : 'reviews'
+  const current: View = VIEWS.some(([v]) => v === view) && (!ADMIN_VIEWS.includes(view as View) || team.you.role === 'admin') ? (view as View) : 'reviews'
   return (
     <>
       <Header team={team} view={current} />
@@ -146,7 +154,10 @@ export function TeamPage({ teamId, view }: { teamId: string; view: string }) {
         )}
         {current === 'actions' && <ActionsView ctx={ctx} />}
         {current === 'people' && <PeopleView ctx={ctx} />}
+        {current === 'insights' && <InsightsView ctx={ctx} />}
         {current === 'links' && <LinksView ctx={ctx} />}
+        {current === 'delivery' && <DeliveryView ctx={ctx} />}
+        {current === 'integrations' && <IntegrationsView ctx={ctx} />}
       </main>
     </>
   )

@@ -10,6 +10,23 @@ import { isAdmin, type TeamCtx } from './team-context'
 
 const PAGE = 20
 
+/** One filter of the archive: a choice among ``options`` (value -> label), or any. */
+function FilterSelect(props: { id: string; label: string; value?: string; options: Record<string, string>; onValue: (value: string) => void }) {
+  return (
+    <div>
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value ?? ''} onChange={(e) => props.onValue(e.currentTarget.value)}>
+        <option value="">Any</option>
+        {Object.entries(props.options).map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  )
+}
+
 export function NewReview({ ctx }: { ctx: TeamCtx }) {
   const [title, setTitle] = useState('')
   const [carry, setCarry] = useState(false)
@@ -151,28 +168,8 @@ export function ReviewsList({ ctx }: { ctx: TeamCtx }) {
         <label for="review-search">Search titles and scope</label>
         <input id="review-search" type="search" maxLength={200} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
         <div class="filter-row">
-          <div>
-            <label for="review-status">Status</label>
-            <select id="review-status" value={filters.status ?? ''} onChange={(e) => set('status', e.currentTarget.value)}>
-              <option value="">Any</option>
-              {Object.entries(STATUS_LABELS).map(([v, l]) => (
-                <option key={v} value={v}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="review-kind">Kind</label>
-            <select id="review-kind" value={filters.kind ?? ''} onChange={(e) => set('kind', e.currentTarget.value)}>
-              <option value="">Any</option>
-              {Object.entries(REVIEW_KINDS).map(([v, l]) => (
-                <option key={v} value={v}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect id="review-status" label="Status" value={filters.status} options={STATUS_LABELS} onValue={(v) => set('status', v)} />
+          <FilterSelect id="review-kind" label="Kind" value={filters.kind} options={REVIEW_KINDS} onValue={(v) => set('kind', v)} />
           <div>
             <label for="review-since">Created from</label>
             <input id="review-since" type="date" value={filters.since ?? ''} onChange={(e) => set('since', e.currentTarget.value)} />
