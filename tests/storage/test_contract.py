@@ -279,6 +279,28 @@ async def test_index_put_replaces_remove_and_drop(make_store: BackendFactory) ->
     assert await store.index_count("kept") == 5  # other indexes untouched
 
 
+async def test_index_get_many_answers_in_the_order_asked(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await fill_index(store, "ix")
+    await fill_index(store, "other")
+    await store.index_put("ix", "c", 7.5, {"m": "c", "moved": True})
+    found = await store.index_get_many("ix", ["e", "zz", "c", "a", "e"])
+    assert found == [
+        await store.index_get("ix", "e"),
+        None,
+        IndexEntry("c", 7.5, {"m": "c", "moved": True}),
+        await store.index_get("ix", "a"),
+        await store.index_get("ix", "e"),
+    ]
+    assert found[0] is not None and found[3] is not None
+    assert await store.index_get_many("ix", []) == []
+    assert await store.index_get_many("nothing", ["a"]) == [None]
+    many = [f"m{i:04}" for i in range(1_200)]  # more than one statement's worth
+    for i, member in enumerate(many):
+        await store.index_put("big", member, float(i), {})
+    assert [e.member if e else None for e in await store.index_get_many("big", many)] == many
+
+
 async def test_index_keeps_large_scores_and_unicode(make_store: BackendFactory) -> None:
     store = await opened(make_store)
     created = 1_764_331_200_123.0  # a created_ms: must come back exactly

@@ -192,6 +192,11 @@ class Storage(abc.ABC):
     async def index_get(self, index: str, member: str) -> IndexEntry | None:
         """One member's entry, or None."""
 
+    async def index_get_many(self, index: str, members: list[str]) -> list[IndexEntry | None]:
+        """Several members' entries in one read, in the order asked (None: not there).
+        Backends answer it in one round trip; this fallback asks one at a time."""
+        return [await self.index_get(index, member) for member in members]
+
     @abc.abstractmethod
     async def index_range(
         self,

@@ -450,6 +450,24 @@ class RedisStorage(Storage):
             return None
         return IndexEntry(member, float(score), json.loads(data) if data else {})
 
+    async def index_get_many(self, index: str, members: list[str]) -> list[IndexEntry | None]:
+        if not members:
+            return []
+        scores, summaries = self._index_keys(index)
+
+        async def get() -> tuple[Any, Any]:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zmscore(scores, members)
+                pipe.hmget(summaries, members)
+                found, data = await pipe.execute()
+            return found, data
+
+        found, data = await self.call(get(), "index get many")
+        return [
+            None if score is None else IndexEntry(member, float(score), json.loads(raw or "{}"))
+            for member, score, raw in zip(members, found, data, strict=True)
+        ]
+
     async def index_range(
         self,
         index: str,

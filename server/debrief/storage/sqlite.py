@@ -486,6 +486,21 @@ class SQLiteStorage(Storage):
         )
         return _entry(row) if row else None
 
+    async def index_get_many(self, index: str, members: list[str]) -> list[IndexEntry | None]:
+        found: dict[str, IndexEntry] = {}
+        for start in range(0, len(members), PAGE_ROWS):  # bound the statement's parameters
+            chunk = members[start : start + PAGE_ROWS]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT member, score, data FROM index_entries "
+                f"WHERE idx = ? AND member IN ({marks})"
+            )
+            rows = await self._read(
+                lambda db, q=query, c=chunk: db.execute(q, (index, *c)).fetchall()
+            )
+            found.update((str(row[0]), _entry(row)) for row in rows)
+        return [found.get(member) for member in members]
+
     async def index_range(
         self,
         index: str,

@@ -195,13 +195,22 @@ class Archive:
             )
             total = await self.storage.index_count(index, low=low, high=high)
             return [public_summary(r) for r in rows], total
+        if len(words) == 1 and len(words[0]) <= MAX_PREFIX and not query.status and not query.kind:
+            # One word, no filter: its term index is the answer, paged like the index.
+            term = review_term_index(team_id, words[0])
+            rows = await self.storage.index_range(
+                term, low=low, high=high, offset=query.offset, limit=query.limit, reverse=True
+            )
+            total = await self.storage.index_count(term, low=low, high=high)
+            return await self._summaries(team_id, [r.member for r in rows]), total
         found = await self._matching(team_id, words, query, low, high)
-        shown: list[dict[str, Any]] = []
-        for review_id in found[query.offset : query.offset + query.limit]:
-            entry = await self.storage.index_get(reviews_index(team_id), review_id)
-            if entry is not None:
-                shown.append(public_summary(entry))
-        return shown, len(found)
+        page = found[query.offset : query.offset + query.limit]
+        return await self._summaries(team_id, page), len(found)
+
+    async def _summaries(self, team_id: str, review_ids: list[str]) -> list[dict[str, Any]]:
+        """The index rows of these reviews, in this order, in one read."""
+        entries = await self.storage.index_get_many(reviews_index(team_id), review_ids)
+        return [public_summary(e) for e in entries if e is not None]
 
     async def _matching(
         self, team_id: str, words: list[str], query: ReviewQuery, low: float, high: float
