@@ -10,6 +10,7 @@ import pytest
 
 from support.meeting import Review, open_review
 from support.server import ServerProcess
+from support.teams import new_team, team_review
 
 
 @pytest.fixture
@@ -70,6 +71,12 @@ async def test_an_agenda_saved_as_a_template_starts_another_review(review: Revie
         assert (await other.ok(mod, "GET", ""))["questionnaire"] == ["What surprised you?"]
         # a participant may not save or see them
         assert (await other.call("participant", "GET", "/templates")).status_code == 403
+        # they are the team's: a review of another team neither lists nor applies them
+        elsewhere = await team_review(review.server, await new_team(http, "Search"), "DNS")
+        assert (await elsewhere.ok(mod, "GET", "/templates"))["templates"] == []
+        foreign = await elsewhere.call(mod, "POST", f"/templates/{saved['id']}/apply")
+        assert foreign.status_code == 404 and foreign.json()["error"] == "unknown-template"
+        assert (await elsewhere.call(mod, "DELETE", f"/templates/{saved['id']}")).status_code == 404
         await other.ok(mod, "DELETE", f"/templates/{saved['id']}")
         gone = await other.call(mod, "POST", f"/templates/{saved['id']}/apply")
         assert gone.status_code == 404 and gone.json()["error"] == "unknown-template"

@@ -20,12 +20,39 @@ from debrief.meeting import review as rv
 from debrief.meeting.errors import Conflict, NotFound
 from debrief.meeting.service import now_ms
 from debrief.meeting.values import clean_text
+from debrief.teams.keys import DEFAULT_TEAM_ID, team_of
 
 api = CommandSet("templates")
 
 TEMPLATE = "agenda-template"
-# Records are listed per review; saved templates belong to none, so they share this key.
-LIBRARY = "_templates"
+# Records are listed per review; a saved template belongs to a team's library instead.
+# "_templates" is where templates went before teams: the default team's library reads it.
+LEGACY_LIBRARY = "_templates"
+
+
+def library(team_id: str) -> str:
+    return f"templates:{team_id}"
+
+
+async def team_of_call(call: Call) -> str:
+    return team_of(await call.meeting.review(call.review_id))
+
+
+async def saved_templates(call: Call, team_id: str) -> list[dict[str, Any]]:
+    saved = await call.svc.storage.list_records(TEMPLATE, library(team_id))
+    if team_id == DEFAULT_TEAM_ID:
+        saved = await call.svc.storage.list_records(TEMPLATE, LEGACY_LIBRARY) + saved
+    return saved
+
+
+async def own_template(call: Call, template_id: str) -> dict[str, Any]:
+    """A template of this review's team; 404 for any other (they are the team's own)."""
+    record = await call.svc.storage.get_record(TEMPLATE, template_id)
+    if record is None or str(record.get("team_id") or DEFAULT_TEAM_ID) != await team_of_call(call):
+        raise NotFound("there is no such template", error="unknown-template")
+    return record
+
+
 MAX_TEMPLATES = 200
 MAX_NAME = 80
 
@@ -53,7 +80,8 @@ async def save_template(call: Call, body: SaveTemplate) -> Any:
     name = clean_text(body.name, "name", max_len=MAX_NAME, min_len=1)
     review = await call.meeting.review(call.review_id)
     state = await call.meeting.meeting(call.review_id)
-    saved = await call.svc.storage.list_records(TEMPLATE, LIBRARY)
+    team_id = team_of(review)
+    saved = await saved_templates(call, team_id)
     if len(saved) >= MAX_TEMPLATES:
         raise Conflict(f"at most {MAX_TEMPLATES} templates can be saved", error="templates-full")
     template_id = "tp_" + secrets.token_urlsafe(9)
@@ -63,14 +91,15 @@ async def save_template(call: Call, body: SaveTemplate) -> Any:
         "agenda": ag.agenda_to_list(ag.agenda_from_list(state["agenda"])),
         "questionnaire": list(review.get("questionnaire") or []),
         "created_ms": now_ms(),
+        "team_id": team_id,
     }
-    await call.svc.storage.put_record(TEMPLATE, template_id, record, LIBRARY)
+    await call.svc.storage.put_record(TEMPLATE, template_id, record, library(team_id))
     return summary(record)
 
 
-@api.command("GET", "/templates", "The saved templates", roles=MODERATOR)
+@api.command("GET", "/templates", "The saved templates of this review's team", roles=MODERATOR)
 async def list_templates(call: Call, body: None) -> Any:
-    saved = await call.svc.storage.list_records(TEMPLATE, LIBRARY)
+    saved = await saved_templates(call, await team_of_call(call))
     return {"templates": [summary(r) for r in saved]}
 
 
@@ -78,9 +107,7 @@ async def list_templates(call: Call, body: None) -> Any:
              "questionnaire with a saved template", roles=MODERATOR)  # fmt: skip
 async def apply_saved(call: Call, body: None) -> Any:
     template_id = call.request.path_params["template_id"]
-    record = await call.svc.storage.get_record(TEMPLATE, template_id)
-    if record is None:
-        raise NotFound("there is no such template", error="unknown-template")
+    record = await own_template(call, template_id)
     agenda = ag.agenda_from_list(record.get("agenda"))  # checked again: stored data
     async with call.meeting.lock(call.review_id):
         review = await call.meeting.writable_review(call.review_id)
@@ -94,6 +121,7 @@ async def apply_saved(call: Call, body: None) -> Any:
 @api.command("DELETE", "/templates/{template_id}", "Delete a saved template", roles=MODERATOR)
 async def delete_template(call: Call, body: None) -> Any:
     template_id = call.request.path_params["template_id"]
+    await own_template(call, template_id)
     if not await call.svc.storage.delete_record(TEMPLATE, template_id):
         raise NotFound("there is no such template", error="unknown-template")
     return {"deleted": template_id}
