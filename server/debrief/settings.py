@@ -230,7 +230,7 @@ class Settings:
     due_soon_days: int = field(default_factory=lambda: _env_int("DEBRIEF_DUE_SOON_DAYS", 3))
     nudge_days: int = field(default_factory=lambda: _env_int("DEBRIEF_NUDGE_DAYS", 5))
     start_soon_min: int = field(default_factory=lambda: _env_int("DEBRIEF_START_SOON_MIN", 60))
-    # ISO weekday of each owner's weekly digest (1 = Monday .. 7 = Sunday)
+    # ISO weekday of each owner's weekly digest (1 = Monday .. 7 = Sunday; 0: none)
     digest_day: int = field(default_factory=lambda: _env_int("DEBRIEF_DIGEST_DAY", 1))
     scheduler_tick_s: float = field(
         default_factory=lambda: _env_float("DEBRIEF_SCHEDULER_TICK_S", 60.0)

@@ -6,9 +6,8 @@ it" is checked against everything the server queued, not a wait."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -34,32 +33,14 @@ START = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as sink:
-        yield sink
+def http(mail_http: httpx.AsyncClient) -> httpx.AsyncClient:
+    return mail_http
 
 
 @pytest.fixture
 def receiver() -> Iterator[HttpSink]:
     with HttpSink() as sink:
         yield sink
-
-
-@pytest.fixture
-def mail_server(tmp_path: Path, smtp: SmtpSink) -> Iterator[ServerProcess]:
-    # A long tick: the time-based reminders are test_scheduler.py's; here only events.
-    env = {**smtp.env(), "DEBRIEF_SCHEDULER_TICK_S": "3600", "DEBRIEF_DIGEST_DAY": "8"}
-    proc = ServerProcess(tmp_path / "data", env=env).start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-async def http(mail_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=mail_server.url) as client:
-        yield client
 
 
 async def review_in(server: ServerProcess, team: Team, title: str) -> Review:

@@ -4,9 +4,7 @@ unsubscribe link of every email, which works with no session at all (the API the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,31 +26,14 @@ from support.teams import new_team, team_review
 START = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def mail_server(tmp_path: Path, smtp: SmtpSink) -> Iterator[ServerProcess]:
-    env = {**smtp.env(), "DEBRIEF_SCHEDULER_TICK_S": "3600", "DEBRIEF_DIGEST_DAY": "8"}
-    proc = ServerProcess(tmp_path / "data", env=env).start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture
-async def http(mail_server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=mail_server.url) as client:
-        yield client
-
-
 def token_of(header: str) -> str:
     """The token of a List-Unsubscribe header: <http://host/u/<token>>."""
     return urlsplit(header.strip("<>")).path.rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def http(mail_http: httpx.AsyncClient) -> httpx.AsyncClient:
+    return mail_http
 
 
 async def test_prefs_from_the_personal_link(http: httpx.AsyncClient) -> None:

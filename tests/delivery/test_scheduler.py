@@ -6,12 +6,10 @@ none to a person who turned it off."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from support.delivery_sinks import (
     SmtpSink,
@@ -36,12 +34,6 @@ def day(offset: int) -> str:
 
 def moment(delta: timedelta) -> str:
     return (NOW + delta).isoformat()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    with SmtpSink() as sink:
-        yield sink
 
 
 def start(tmp_path: Path, smtp: SmtpSink, digest_day: int) -> ServerProcess:

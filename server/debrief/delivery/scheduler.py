@@ -46,10 +46,10 @@ DAY_MS = 86_400_000
 
 
 def digest_day(svc: Any) -> int:
-    """ISO weekday of the digest (settings.digest_day, DEBRIEF_DIGEST_DAY); Monday when
-    it is out of 1..7."""
+    """ISO weekday of the digest (settings.digest_day, DEBRIEF_DIGEST_DAY); 0 turns the
+    digest off; Monday for anything else out of 1..7."""
     day = getattr(svc.settings, "digest_day", 1)
-    return day if isinstance(day, int) and 1 <= day <= 7 else 1
+    return day if isinstance(day, int) and 0 <= day <= 7 else 1
 
 
 async def tick(svc: Any, now: datetime) -> None:
