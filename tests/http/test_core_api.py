@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from support.server import ServerProcess
 
@@ -33,19 +34,17 @@ async def test_create_join_and_cookie(server: ServerProcess) -> None:
         assert (await http.post("/api/join", json={"invite": code})).json()["role"] == "observer"
 
 
-async def test_admin_token_guards_review_creation(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("path", "body"), [("/api/reviews", {"title": "x"}),
+                                            ("/api/teams", {"name": "x"})])  # fmt: skip
+async def test_admin_token_guards_creation(tmp_path: Path, path: str, body: dict) -> None:
     server = ServerProcess(tmp_path / "d", env={"DEBRIEF_ADMIN_TOKEN": "s3cret"}).start()
     try:
         async with httpx.AsyncClient(base_url=server.url) as http:
-            refused = await http.post("/api/reviews", json={"title": "x"})
+            refused = await http.post(path, json=body)
             assert refused.status_code == 401 and refused.json()["error"] == "admin-token-required"
-            wrong = await http.post(
-                "/api/reviews", json={"title": "x"}, headers={"Authorization": "Bearer nope"}
-            )
+            wrong = await http.post(path, json=body, headers={"Authorization": "Bearer nope"})
             assert wrong.status_code == 401
-            ok = await http.post(
-                "/api/reviews", json={"title": "x"}, headers={"Authorization": "Bearer s3cret"}
-            )
+            ok = await http.post(path, json=body, headers={"Authorization": "Bearer s3cret"})
             assert ok.status_code == 201
     finally:
         server.stop()

@@ -65,14 +65,22 @@ def base_url(svc: Services, request: Request) -> str:
     return svc.settings.public_url or str(request.base_url).rstrip("/")
 
 
-async def create_review(request: Request) -> Response:
+def creation_refused(request: Request, what: str) -> Response | None:
+    """The rule for creating a review or a team: the per-address rate, and the admin token
+    when the server has one (401 ApiError without it; a 429 answer when too fast)."""
     svc = services(request)
     refused = rate_limits(request).create(peer_ip(request))
     if refused is not None:
         return refused.response()
     admin = svc.settings.admin_token
     if admin and not secrets.compare_digest(bearer_token(request) or "", admin):
-        raise ApiError(401, "admin-token-required", "creating a review needs the admin token")
+        raise ApiError(401, "admin-token-required", f"creating {what} needs the admin token")
+    return None
+
+
+async def create_review(request: Request) -> Response:
+    if (refused := creation_refused(request, "a review")) is not None:
+        return refused
     body = await read_body(request, CreateReview)
     # Reviews made without naming a team belong to the default one.
     created = await start_review(request, body.title, {"team_id": DEFAULT_TEAM_ID})

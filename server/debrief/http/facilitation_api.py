@@ -71,4 +71,3 @@ async def unpark(call: Call, body: None) -> Any:
 @api.command("GET", "/parking-lot", "The parked topics, oldest first", roles=ALL)
 async def parked(call: Call, body: None) -> Any:
     return {"topics": await call.meeting.read(call.review_id, DocName.ROOM, read_parked)}
-

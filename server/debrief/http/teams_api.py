@@ -7,7 +7,6 @@ team command (http/team_commands.py): members read and add, admins administer.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any, Literal
 
@@ -20,7 +19,7 @@ from debrief.auth.names import MAX_NAME
 from debrief.auth.roles import DocName, doc_key
 from debrief.auth.sessions import AuthError
 from debrief.followup import people as pp
-from debrief.http.api import base_url, bearer_token, start_review, with_session_cookie
+from debrief.http.api import base_url, creation_refused, start_review, with_session_cookie
 from debrief.http.carryover_api import CarryOver, carry_over_record
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
@@ -98,13 +97,9 @@ def person_link_url(svc: Services, request: Request, code: str) -> str:
 
 
 async def create_team(request: Request) -> Response:
+    if (refused := creation_refused(request, "a team")) is not None:
+        return refused
     svc = services(request)
-    refused = rate_limits(request).create(peer_ip(request))
-    if refused is not None:
-        return refused.response()
-    admin = svc.settings.admin_token
-    if admin and not secrets.compare_digest(bearer_token(request) or "", admin):
-        raise ApiError(401, "admin-token-required", "creating a team needs the admin token")
     body = await read_body(request, CreateTeam)
     team, links = await svc.teams.create_team(body.name)
     urls = {role: team_link_url(svc, request, link["code"]) for role, link in links.items()}
