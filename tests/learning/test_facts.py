@@ -177,13 +177,13 @@ async def test_migration_to_3_keeps_facts_of_reviews_closed_before(storage: Stor
     await teams.ensure_default_team()
     gids = await closed_review(storage, teams, "r_old")
     await set_schema_version(storage, 2)
-    assert CURRENT_VERSION == 3
-    assert await migrate(storage, teams) == 3 and await schema_version(storage) == 3
+    assert await migrate(storage, teams) == CURRENT_VERSION
+    assert await schema_version(storage) == CURRENT_VERSION
     kept = await facts_store.get(storage, "r_old")
     assert kept is not None and kept["actions"] == gids and len(kept["themes"]) == 4
     before = await facts_store.in_range(storage, DEFAULT_TEAM_ID, 0, float("inf"))
     # run again (a process that died before recording the version): nothing changes
     await set_schema_version(storage, 2)
-    assert await migrate(storage, teams) == 3
+    assert await migrate(storage, teams) == CURRENT_VERSION
     assert await facts_store.in_range(storage, DEFAULT_TEAM_ID, 0, float("inf")) == before
     assert len(await facts_store.followed_in_range(storage, DEFAULT_TEAM_ID, 0, 1e15)) == 2

@@ -134,8 +134,8 @@ async def test_v1_to_v2_and_again(storage: Storage) -> None:
     teams = TeamService(storage, "test-secret", 3600)
     assert await schema_version(storage) == 1
 
-    assert await migrate(storage, teams) == 3
-    assert await schema_version(storage) == 3
+    assert await migrate(storage, teams) == 4
+    assert await schema_version(storage) == 4
     assert await storage.get_record(TEAM, DEFAULT_TEAM_ID) is not None
     for review_id in ("r_closed", "r_live"):
         record = await storage.get_record(REVIEW, review_id)
@@ -167,19 +167,19 @@ async def test_v1_to_v2_and_again(storage: Storage) -> None:
     )
     before = await snapshot(storage)
     assert before["wont"] == ["r_closed.a3"]
-    assert await migrate(storage, teams) == 3
+    assert await migrate(storage, teams) == 4
     assert await snapshot(storage) == before
 
     # even the migration's body run once more (a process that died before recording
     # the version) adds nothing and resets no status
     await set_schema_version(storage, 1)
-    assert await migrate(storage, teams) == 3
+    assert await migrate(storage, teams) == 4
     assert await snapshot(storage) == before
 
 
 async def test_an_empty_store_only_gets_the_default_team(storage: Storage) -> None:
     teams = TeamService(storage, "test-secret", 3600)
-    assert await migrate(storage, teams) == 3
+    assert await migrate(storage, teams) == 4
     assert await storage.get_record(TEAM, DEFAULT_TEAM_ID) is not None
     assert await storage.index_count(reviews_index(DEFAULT_TEAM_ID)) == 0
 
@@ -192,7 +192,7 @@ async def test_processes_starting_at_once_migrate_once(
     await v1_data(storage)
     stores = [storage, await open_store(), await open_store()]
     runs = [migrate(s, TeamService(s, "test-secret", 3600)) for s in stores]
-    assert await asyncio.gather(*runs) == [3, 3, 3]
+    assert await asyncio.gather(*runs) == [4, 4, 4]
     people = [e.data["name"] for e in await storage.index_range(people_index(DEFAULT_TEAM_ID))]
     assert sorted(people) == ["Omar", "Priya N"]
     assert len(await storage.list_records(ACTION_STATE, "r_closed")) == 3

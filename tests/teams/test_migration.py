@@ -52,7 +52,7 @@ from support.yclient import YClient, synced_client
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "previous-release"
 EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text())
-SCHEMA_VERSION = 3  # the version this release migrates to
+SCHEMA_VERSION = 4  # the version this release migrates to
 KINDS = ("closed", "live", "draft")
 OLD_HOST = "https://debrief.example.org"  # invite links were handed out with some host
 

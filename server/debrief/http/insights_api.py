@@ -1,8 +1,8 @@
 """Insights across a team's closed reviews: GET /api/teams/{team_id}/insights.
 
-Reads two indexes of the team, both by close time, and nothing else: the facts of the
-reviews closed in the period and the followed-up state of their actions
-(teams/facts_store.py); learning/insights.py computes the figures. The period is whole
+Reads the team's digests of the period's whole months and edge days and its latest
+timeline rows (teams/rollups.py), and nothing else: a few dozen index rows for any
+period; learning/rollup.py merges them into the figures. The period is whole
 UTC days; without one it is the last 90 days up to today (a rolling quarter: the page
 always shows the latest reviews, also on the first day of a calendar quarter).
 ``figure=<name>`` answers one figure as a download, ``format=csv`` (default) or ``json``.
@@ -22,13 +22,16 @@ from starlette.responses import Response
 from debrief.http.errors import ApiError
 from debrief.http.team_commands import TeamCall, TeamCommandSet
 from debrief.learning import insights as ins
-from debrief.teams import facts_store
+from debrief.learning import rollup
+from debrief.teams import facts_store, rollups
 
 api = TeamCommandSet("insights")
 
 DEFAULT_DAYS = 90
+# Per-review timeline rows in the answer: the latest of the period (the distribution and
+# medians count every review; figure=timeline downloads them all).
+TIMELINE_ROWS_SHOWN = 200
 MAX_DAYS = 3 * 366 + 1  # a period longer than three years says nothing a chart can show
-DAY_MS = 86_400_000
 QUERY = {
     "since": f"first day, YYYY-MM-DD (UTC; default: {DEFAULT_DAYS - 1} days before until)",
     "until": "last day, YYYY-MM-DD (UTC; default: today)",
@@ -64,10 +67,6 @@ def period(params: Any, now: date) -> tuple[date, date]:
     return since, until
 
 
-def _ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
-
-
 @api.command("GET", "/insights",
              "Figures across the team's reviews closed in a period: categories, "
              "follow-through, timeline; one figure as CSV or JSON", query=QUERY)  # fmt: skip
@@ -80,7 +79,6 @@ async def get_insights(call: TeamCall, body: None) -> Any:
         raise ApiError(422, "invalid-query", "format must be csv or json")
     now = today()
     since, until = period(params, now)
-    low, high = _ms(since), _ms(until) + DAY_MS - 1
     storage = call.svc.storage
     key = (call.team_id, since, until, now)
     stamp = await facts_store.stamp(storage, call.team_id)  # before the data: see _touch
@@ -88,13 +86,22 @@ async def get_insights(call: TeamCall, body: None) -> Any:
     if kept is not None and kept[0] == stamp:
         found = kept[1]
     else:
-        facts = await facts_store.in_range(storage, call.team_id, low, high)
-        actions = await facts_store.followed_in_range(storage, call.team_id, low, high)
-        found = ins.compute(facts, actions, since=since, until=until, today=now)
+        found = await figures(storage, call.team_id, since, until, now, TIMELINE_ROWS_SHOWN)
         _keep(key, stamp, found)
     if not figure:
         return found
+    if figure == "timeline" and found["timeline"]["reviews_total"] > TIMELINE_ROWS_SHOWN:
+        found = await figures(storage, call.team_id, since, until, now, None)
     return download(found, figure, fmt)
+
+
+async def figures(
+    storage: Any, team_id: str, since: date, until: date, now: date, rows: int | None
+) -> dict[str, Any]:
+    """The figures of [since, until] from the team's digests (see the module's docstring)."""
+    parts, shown = await rollups.read(storage, team_id, since, until, rows=rows)
+    found = rollup.figures(parts, shown, month_list=ins.months(since, until), today=now)
+    return ins.with_period(found, since, until)
 
 
 # Figures computed lately, per (team, since, until, today), with the team's stamp then:

@@ -22,6 +22,7 @@ from debrief.learning.facts import (
 )
 from debrief.meeting.service import FROZEN_RECAP, REVIEW
 from debrief.storage.base import Storage
+from debrief.teams import rollups
 from debrief.teams.keys import ACTION_STATE, reviews_index, team_of
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def record_closed(storage: Storage, review_id: str) -> dict[str, Any] | No
         await storage.index_put(
             followed_index(team_id), review_id, float(facts["closed_ms"]), followed
         )
+    await rollups.review_closed(storage, team_id, facts)
     await _touch(storage, team_id)
     return facts
 
@@ -89,6 +91,7 @@ async def action_changed(storage: Storage, state: dict[str, Any]) -> None:
             return
         entry = with_action(found.data, review_id, pack(state))
         await storage.index_put(followed_index(team_id), review_id, found.score, entry)
+    await rollups.refresh(storage, team_id, found.score)
     await _touch(storage, team_id)
 
 
@@ -128,7 +131,10 @@ async def followed_in_range(
 
 async def forget(storage: Storage, team_id: str, review_id: str) -> None:
     """Drop a deleted review's facts (the record is grouped by team: purge_review keeps it)."""
+    listed = await storage.index_get(facts_index(team_id), review_id)
     await storage.index_remove(followed_index(team_id), review_id)
     await storage.index_remove(facts_index(team_id), review_id)
     await storage.delete_record(REVIEW_FACTS, review_id)
+    if listed is not None:
+        await rollups.review_forgotten(storage, team_id, review_id, listed.score)
     await _touch(storage, team_id)

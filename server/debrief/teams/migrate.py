@@ -1,5 +1,5 @@
 """Bring stored data forward at startup: schema 1 (before teams) to 2 (teams), then 3
-(the facts of closed reviews).
+(the facts of closed reviews), then 4 (digests of the facts per day and month).
 
 Version 2 puts every review in a team (the default one for reviews made before teams),
 lists it in its team's reviews index, and gives the actions of every closed review a
@@ -28,16 +28,17 @@ from debrief.protocol.errors import is_crdt_failure
 from debrief.protocol.scan import STORED_LIMITS, scan_update
 from debrief.storage.base import Storage, StorageError, StorageUnavailable
 from debrief.storage.schema import schema_version, set_schema_version
-from debrief.teams import facts_store
+from debrief.teams import facts_store, rollups
 from debrief.teams.actions import ActionTracker
-from debrief.teams.keys import DEFAULT_TEAM_ID
+from debrief.teams.keys import DEFAULT_TEAM_ID, TEAM
 from debrief.teams.service import TeamService
 
 log = logging.getLogger(__name__)
 
 TEAMS_VERSION = 2
 FACTS_VERSION = 3  # the facts of closed reviews (learning across reviews, issue 16)
-CURRENT_VERSION = FACTS_VERSION
+ROLLUPS_VERSION = 4  # their digests per day and month (teams/rollups.py)
+CURRENT_VERSION = ROLLUPS_VERSION
 MIGRATION_LOCK = "schema-migration"
 WAIT_FOR_OTHERS_S = 600.0  # how long a process waits for another one's migration
 
@@ -63,6 +64,11 @@ async def migrate(storage: Storage, teams: TeamService) -> int:
                     count = await to_facts(storage)
                     await set_schema_version(storage, FACTS_VERSION)
                     log.info("schema %d: facts kept for %d closed reviews", FACTS_VERSION, count)
+                    version = FACTS_VERSION
+                if version < ROLLUPS_VERSION:
+                    count = await to_rollups(storage)
+                    await set_schema_version(storage, ROLLUPS_VERSION)
+                    log.info("schema %d: %d closed reviews digested", ROLLUPS_VERSION, count)
                 return await schema_version(storage)
         except StorageUnavailable:
             raise
@@ -93,6 +99,15 @@ async def to_facts(storage: Storage) -> int:
             storage, str(review.get("id") or review_id)
         ):
             count += 1
+    return count
+
+
+async def to_rollups(storage: Storage) -> int:
+    """Schema 3 -> 4: every team's digests and timeline rows, from its facts (safe to run
+    again: they are rebuilt whole)."""
+    count = 0
+    async for team_id, _ in storage.all_records(TEAM):
+        count += await rollups.rebuild(storage, team_id)
     return count
 
 
