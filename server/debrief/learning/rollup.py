@@ -9,17 +9,23 @@ A digest is JSON:
 - ``reviews``: how many reviews;
 - ``cat``: {category: [themes, reviews with one, votes]} of the contributing factors;
 - ``tally``: {"t": totals, "k:<kind>": by kind, "o:<owner key>": by owner}, each a tally
-  ``[created, open, in_progress, done, verified, wont_do, {days to done: n},
-  {due date: n}]`` where "done" counts done and verified, the days are kept to 1/1000 of
-  a day, and the due dates are those of open and in-progress actions (what is overdue
-  depends on the day the figures are read, so it is counted then);
+  ``[created, open, in_progress, done, verified, wont_do, past_due, [days to done],
+  [due dates]]`` where "done" counts done and verified, and the days to done are whole
+  tenths of a day (the median is shown to a tenth). The due dates are those of open and
+  in-progress actions: what is overdue depends on the day the figures are read, so it is
+  counted then; a date already past when the digest is made stays past, so those are
+  only counted (past_due);
 - ``names``: {owner key: the name shown (the latest one)};
-- ``resp``, ``esc``: {minutes from first signal to response / escalation: n};
+- ``resp``, ``esc``: [minutes from first signal to response / escalation, in tenths];
 - ``rows``: how many reviews have a timeline figure.
+
+Values are kept as lists, not counts per value: merging is a list extend and a median one
+sort, both done in C, and a list of small ints is the smaller JSON too.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -48,7 +54,7 @@ BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("1 day or more", 1440, float("inf")),
 )
 # Tally slots; a status counts in its slot ("done" and "verified" in DONE too).
-CREATED, OPEN, IN_PROGRESS, DONE, VERIFIED, WONT_DO, DAYS, DUES = range(8)
+CREATED, OPEN, IN_PROGRESS, DONE, VERIFIED, WONT_DO, PAST_DUE, DAYS, DUES = range(9)
 _STATUS_SLOT = {"open": OPEN, "in-progress": IN_PROGRESS, "verified": VERIFIED,
                 "wont-do": WONT_DO}  # fmt: skip
 TOTALS = "t"
@@ -57,10 +63,16 @@ TOTALS = "t"
 # --- building ---------------------------------------------------------------------------
 
 
-def digest(facts: Iterable[Mapping[str, Any]], actions: Iterable[Mapping[str, Any]]) -> dict:
+def digest(
+    facts: Iterable[Mapping[str, Any]],
+    actions: Iterable[Mapping[str, Any]],
+    *,
+    past_before: str = "",
+) -> dict:
     """The digest of some closed reviews (their facts) and of their followed-up actions
     (rows as learning/facts.py ``unpack`` gives them; actions of other reviews are left
-    out)."""
+    out). Due dates before ``past_before`` (today, "YYYY-MM-DD", when the digest is
+    stored) are kept as past ones."""
     found: dict[str, Any] = _empty()
     closed: dict[str, int] = {}
     for f in facts:
@@ -73,16 +85,16 @@ def digest(facts: Iterable[Mapping[str, Any]], actions: Iterable[Mapping[str, An
             for key, name in (("resp", "signal_to_response_min"),
                               ("esc", "signal_to_escalation_min")):  # fmt: skip
                 if row[name] is not None:
-                    _bump(found[key], _key(row[name]))
+                    found[key].append(round(row[name] * 10))
     for a in actions:
         review_id = str(a.get("review_id"))
         if review_id in closed:
-            _add_action(found, a, closed[review_id])
+            _add_action(found, a, closed[review_id], past_before)
     return found
 
 
 def _empty() -> dict[str, Any]:
-    return {"reviews": 0, "cat": {}, "tally": {}, "names": {}, "resp": {}, "esc": {}, "rows": 0}
+    return {"reviews": 0, "cat": {}, "tally": {}, "names": {}, "resp": [], "esc": [], "rows": 0}
 
 
 def _add_categories(cat: dict[str, list[int]], facts: Mapping[str, Any]) -> None:
@@ -99,7 +111,7 @@ def _add_categories(cat: dict[str, list[int]], facts: Mapping[str, Any]) -> None
             counts[1] += 1
 
 
-def _add_action(found: dict[str, Any], a: Mapping[str, Any], closed_ms: int) -> None:
+def _add_action(found: dict[str, Any], a: Mapping[str, Any], closed_ms: int, past: str) -> None:
     status, done_ms = str(a.get("status") or ""), a.get("done_ms")
     days = None
     if isinstance(done_ms, int | float) and status in ("done", "verified"):
@@ -119,21 +131,16 @@ def _add_action(found: dict[str, Any], a: Mapping[str, Any], closed_ms: int) -> 
         if status in ("done", "verified"):
             tally[DONE] += 1
             if days is not None:
-                _bump(tally[DAYS], f"{days:.3f}")
+                tally[DAYS].append(round(days * 10))
         elif status in ("open", "in-progress") and len(due) == 10:
-            _bump(tally[DUES], due)
+            if due < past:
+                tally[PAST_DUE] += 1
+            else:
+                tally[DUES].append(due)
 
 
 def _tally() -> list[Any]:
-    return [0, 0, 0, 0, 0, 0, {}, {}]
-
-
-def _bump(counter: dict[str, int], key: str, n: int = 1) -> None:
-    counter[key] = counter.get(key, 0) + n
-
-
-def _key(value: float) -> str:
-    return repr(float(value))
+    return [0, 0, 0, 0, 0, 0, 0, [], []]
 
 
 def timeline_row(facts: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -162,30 +169,44 @@ def _minutes(start: Any, end: Any) -> float | None:
 
 
 def merge(digests: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One digest of several, given oldest first (an owner's latest name is shown); a
-    stored digest that is not a dict counts as empty."""
+    """One digest of several, given oldest first (an owner's latest name is shown). A stored
+    digest of the wrong shape adds what it can until the first wrong part, and no more."""
     found = _empty()
     for d in digests:
-        if not isinstance(d, Mapping):
-            continue
-        found["reviews"] += _int(d.get("reviews"))
-        found["rows"] += _int(d.get("rows"))
-        for c, counts in _dict(d.get("cat")).items():
-            mine = found["cat"].setdefault(c, [0, 0, 0])
-            for i in range(3):
-                mine[i] += _int(_at(counts, i))
-        for group, tally in _dict(d.get("tally")).items():
-            mine = found["tally"].get(group) or found["tally"].setdefault(group, _tally())
-            for i in range(DAYS):
-                mine[i] += _int(_at(tally, i))
-            for i in (DAYS, DUES):
-                for k, n in _dict(_at(tally, i)).items():
-                    _bump(mine[i], k, _int(n))
-        found["names"].update((k, str(n)) for k, n in _dict(d.get("names")).items())
-        for key in ("resp", "esc"):
-            for k, n in _dict(d.get(key)).items():
-                _bump(found[key], k, _int(n))
+        try:
+            _merge_one(found, d)
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+            found["bad"] = found.get("bad", 0) + 1
     return found
+
+
+def _merge_one(found: dict[str, Any], d: Mapping[str, Any]) -> None:
+    # Numbers are added with +, lists extended only when they are lists: a value of the
+    # wrong type raises TypeError here, before it can reach a figure.
+    found["reviews"] += d["reviews"]
+    found["rows"] += d["rows"]
+    cat = found["cat"]
+    for c, counts in d["cat"].items():
+        mine = cat.get(c) or cat.setdefault(c, [0, 0, 0])
+        mine[0] += counts[0]
+        mine[1] += counts[1]
+        mine[2] += counts[2]
+    tallies = found["tally"]
+    for group, tally in d["tally"].items():
+        mine = tallies.get(group) or tallies.setdefault(group, _tally())
+        for i in range(DAYS):
+            mine[i] += tally[i]
+        mine[DAYS] += _list(tally[DAYS])
+        mine[DUES] += _list(tally[DUES])
+    found["names"].update((k, str(n)) for k, n in d["names"].items())
+    found["resp"] += _list(d["resp"])
+    found["esc"] += _list(d["esc"])
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return value
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -264,11 +285,12 @@ def _trend(parts: Sequence[tuple[str, Mapping[str, Any]]], month_list: list[str]
 def _row(tally: list[Any], today: str) -> dict[str, Any]:
     done, verified = tally[DONE], tally[VERIFIED]
     days = _median(tally[DAYS])
+    late = sum(1 for due in tally[DUES] if isinstance(due, str) and due < today)
     return {
         "created": tally[CREATED], "open": tally[OPEN], "in_progress": tally[IN_PROGRESS],
         "done": done, "verified": verified, "wont_do": tally[WONT_DO],
-        "overdue": sum(n for due, n in tally[DUES].items() if due < today),
-        "median_days_to_done": round(days, 1) if days is not None else None,
+        "overdue": tally[PAST_DUE] + late,
+        "median_days_to_done": round(days / 10, 1) if days is not None else None,
         "verification_rate": round(verified / done, 3) if done else None,
     }  # fmt: skip
 
@@ -297,7 +319,7 @@ def _follow_through(whole: Mapping[str, Any], today: str) -> dict[str, Any]:
 
 
 def _timeline(whole: Mapping[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    resp, esc = whole["resp"], whole["esc"]
+    resp, esc = _numbers(whole["resp"]), _numbers(whole["esc"])
     buckets = [
         {"bucket": label, "low_min": low, "high_min": None if high == float("inf") else high,
          "response": _between(resp, low, high), "escalation": _between(esc, low, high)}
@@ -312,39 +334,33 @@ def _timeline(whole: Mapping[str, Any], rows: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def _between(counter: Mapping[str, int], low: float, high: float) -> int:
-    return sum(n for k, n in counter.items() if low <= _float(k) < high)
+def _numbers(values: list[Any]) -> list[float]:
+    """The values, sorted (a stored value that is not a number is left out)."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(v for v in values if isinstance(v, int | float) and not isinstance(v, bool))
 
 
-def _summary(counter: Mapping[str, int]) -> dict[str, Any]:
-    median = _median(counter)
+def _between(tenths: list[float], low: float, high: float) -> int:
+    """How many of the sorted values (tenths of a minute) are in [low, high) minutes."""
+    return bisect_left(tenths, high * 10) - bisect_left(tenths, low * 10)
+
+
+def _summary(tenths: list[float]) -> dict[str, Any]:
+    median = _median(tenths)
     return {
-        "count": sum(counter.values()),
-        "median_min": round(median, 1) if median is not None else None,
+        "count": len(tenths),
+        "median_min": round(median / 10, 1) if median is not None else None,
     }
 
 
-def _float(key: str) -> float:
-    try:
-        return float(key)
-    except ValueError:
-        return float("nan")  # compares false with everything: counted nowhere
-
-
-def _median(counter: Mapping[str, int]) -> float | None:
-    """The median of values kept as {value: how many} (the mean of the middle two when
-    their number is even)."""
-    values = sorted((v, n) for k, n in counter.items() if (v := _float(k)) == v and n > 0)
-    total = sum(n for _, n in values)
-    if not total:
+def _median(values: list[Any]) -> float | None:
+    """The median (the mean of the middle two when their number is even)."""
+    ordered = _numbers(values)
+    if not ordered:
         return None
-    wanted = (total - 1) // 2, total // 2  # 0-based places of the middle value(s)
-    found: list[float] = []
-    seen = 0
-    for value, n in values:
-        while len(found) < 2 and seen <= wanted[len(found)] < seen + n:
-            found.append(value)
-        seen += n
-        if len(found) == 2:
-            break
-    return (found[0] + found[1]) / 2
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2

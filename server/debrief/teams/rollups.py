@@ -98,7 +98,9 @@ def _digest(facts: list[IndexEntry], followed: list[IndexEntry]) -> dict[str, An
         for packed in e.data.get("actions") or ()
         if isinstance(packed, list)
     ]
-    return rollup.digest((e.data for e in facts), actions)
+    # Due dates already past now stay past: kept as one count (see learning/rollup.py).
+    today = datetime.now(UTC).date().isoformat()
+    return rollup.digest((e.data for e in facts), actions, past_before=today)
 
 
 async def _put_or_drop(
