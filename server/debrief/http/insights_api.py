@@ -23,6 +23,7 @@ from debrief.http.errors import ApiError
 from debrief.http.team_commands import TeamCall, TeamCommandSet
 from debrief.learning import insights as ins
 from debrief.learning import rollup
+from debrief.storage.base import Storage
 from debrief.teams import facts_store, rollups
 
 api = TeamCommandSet("insights")
@@ -90,13 +91,13 @@ async def get_insights(call: TeamCall, body: None) -> Any:
         _keep(key, stamp, found)
     if not figure:
         return found
-    if figure == "timeline" and found["timeline"]["reviews_total"] > TIMELINE_ROWS_SHOWN:
+    if figure == "timeline":  # every row of the period, not only the latest shown
         found = await figures(storage, call.team_id, since, until, now, None)
     return download(found, figure, fmt)
 
 
 async def figures(
-    storage: Any, team_id: str, since: date, until: date, now: date, rows: int | None
+    storage: Storage, team_id: str, since: date, until: date, now: date, rows: int | None
 ) -> dict[str, Any]:
     """The figures of [since, until] from the team's digests (see the module's docstring)."""
     parts, shown = await rollups.read(storage, team_id, since, until, rows=rows)

@@ -26,6 +26,8 @@ export interface Insights {
   }
   timeline: {
     reviews: { review_id: string; title: string; signal_to_response_min: number | null; signal_to_escalation_min: number | null }[]
+    /** Reviews with a timeline figure in the period; `reviews` holds the latest of them. */
+    reviews_total: number
     distribution: { bucket: string; response: number; escalation: number }[]
     response: { count: number; median_min: number | null }
     escalation: { count: number; median_min: number | null }
@@ -99,7 +101,10 @@ function timelinePerReview(d: Insights): Figure {
     ],
     xTitle: 'Review',
     yTitle: 'Minutes',
-    note: 'Reviews whose timeline marks the first signal and the first response or the escalation.',
+    note:
+      rows.length < d.timeline.reviews_total
+        ? `The latest ${rows.length} of the ${d.timeline.reviews_total} reviews whose timeline marks the first signal and the first response or the escalation (the download has them all).`
+        : 'Reviews whose timeline marks the first signal and the first response or the escalation.',
   }
 }
 
