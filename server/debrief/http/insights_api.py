@@ -100,8 +100,8 @@ async def figures(
     storage: Storage, team_id: str, since: date, until: date, now: date, rows: int | None
 ) -> dict[str, Any]:
     """The figures of [since, until] from the team's digests (see the module's docstring)."""
-    parts, shown = await rollups.read(storage, team_id, since, until, rows=rows)
-    found = rollup.figures(parts, shown, month_list=ins.months(since, until), today=now)
+    whole, parts, shown = await rollups.read(storage, team_id, since, until, rows=rows)
+    found = rollup.figures(whole, parts, shown, month_list=ins.months(since, until), today=now)
     return ins.with_period(found, since, until)
 
 

@@ -77,11 +77,11 @@ def compute(
         if month_ is not None:
             actions_of.setdefault(month_, []).append(a)
     parts = [(m, rollup.digest(by_month[m], actions_of.get(m, ()))) for m in sorted(by_month)]
-    return with_period(
-        rollup.figures(parts, timeline(facts), month_list=months(since, until), today=today),
-        since,
-        until,
+    whole = rollup.merge(d for _, d in parts)
+    found = rollup.figures(
+        whole, parts, timeline(facts), month_list=months(since, until), today=today
     )
+    return with_period(found, since, until)
 
 
 def with_period(found: dict[str, Any], since: date, until: date) -> dict[str, Any]:

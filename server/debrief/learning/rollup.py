@@ -225,17 +225,18 @@ def _at(values: Any, i: int) -> Any:
 
 
 def figures(
+    whole: Mapping[str, Any],
     parts: Sequence[tuple[str, Mapping[str, Any]]],
     rows: list[dict[str, Any]],
     *,
     month_list: list[str],
     today: date,
 ) -> dict[str, Any]:
-    """The figures of a period from its digests, each with its month ("YYYY-MM"), and the
-    timeline rows to show (all or the latest: the distribution counts every review).
-    Returns categories, category_trend, follow_through and timeline (learning/insights.py
-    adds the period)."""
-    whole = merge(d for _, d in parts)
+    """The figures of a period: ``whole`` is the merge of its digests, ``parts`` are those
+    digests each with its month ("YYYY-MM"; only their ``cat`` is read, for the trend),
+    ``rows`` the timeline rows to show (all or the latest: the distribution counts every
+    review). Returns categories, category_trend, follow_through and timeline
+    (learning/insights.py adds the period)."""
     return {
         "reviews": whole["reviews"],
         "categories": _categories(whole["cat"]),
