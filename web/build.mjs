@@ -1,28 +1,51 @@
-// Bundles src/app/main.tsx into dist/assets/app.js and copies the page and the styles.
+// Bundles src/app/main.tsx into dist/assets/app.js (+ chunks) and copies the page and the styles.
 // Everything the browser loads comes from this server: no CDN, no outside fonts.
+//
+// Code splitting (ESM): app.js holds what a meeting link needs (the review and its meeting
+// view); the other pages and views, Chart.js and SortableJS are chunks fetched on first use.
+// The chunks app.js imports statically are listed in index.html as modulepreload links,
+// so the browser fetches and compiles them beside app.js instead of after it.
 import { build } from 'esbuild'
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 
 const dist = new URL('./dist/', import.meta.url)
 const assets = new URL('./assets/', dist)
 
 await rm(dist, { recursive: true, force: true })
 await mkdir(assets, { recursive: true })
-await build({
-  entryPoints: ['src/app/main.tsx'],
+const result = await build({
+  entryPoints: { app: 'src/app/main.tsx' },
   bundle: true,
+  splitting: true,
   format: 'esm',
   target: 'es2022',
   minify: true,
   sourcemap: 'linked',
   legalComments: 'linked',
-  outfile: 'dist/assets/app.js',
+  outdir: 'dist/assets',
+  // Chunk names carry a content hash: the server lets browsers keep them (web.py).
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
   jsx: 'automatic',
   jsxImportSource: 'preact',
   logLevel: 'warning',
 })
-await copyFile(new URL('./index.html', import.meta.url), new URL('./index.html', dist))
+
+const outputs = result.metafile.outputs
+const entry = outputs['dist/assets/app.js']
+const preloads = entry.imports
+  .filter((i) => i.kind === 'import-statement')
+  .map((i) => `    <link rel="modulepreload" href="/${i.path.replace(/^dist\//, '')}">`)
+const page = (await readFile(new URL('./index.html', import.meta.url), 'utf8')).replace(
+  '    <!-- modulepreload -->',
+  preloads.join('\n'),
+)
+await writeFile(new URL('./index.html', dist), page)
 await copyFile(new URL('./src/app/styles.css', import.meta.url), new URL('./app.css', assets))
 await copyFile(new URL('./src/app/favicon.svg', import.meta.url), new URL('./favicon.svg', assets))
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`
 const { size } = await stat(new URL('./app.js', assets))
-console.log(`web/dist/assets/app.js: ${(size / 1024).toFixed(1)} KiB`)
+const first = entry.imports.filter((i) => i.kind === 'import-statement').reduce((n, i) => n + outputs[i.path].bytes, size)
+const js = Object.entries(outputs).filter(([p]) => p.endsWith('.js'))
+console.log(`web/dist/assets/app.js: ${kib(size)}; loaded up front with its chunks: ${kib(first)}; all JS: ${kib(js.reduce((n, [, o]) => n + o.bytes, 0))} in ${js.length} files`)

@@ -47,12 +47,19 @@ PAGE_HEADERS = {
 }
 
 
+# Chunks (web/build.mjs) carry a hash of their content in their name: a browser may keep
+# them. app.js, app.css and the favicon keep their names between builds: revalidate those.
+HASHED_DIR = "chunks/"
+CACHE_HASHED = "public, max-age=31536000, immutable"
+
+
 class Assets(StaticFiles):
-    """Built assets; their names do not change between builds, so revalidate."""
+    """Built assets, cached by the browser for good when their name says their content."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        response.headers["Cache-Control"] = "no-cache"
+        hashed = path.startswith(HASHED_DIR) and response.status_code == 200
+        response.headers["Cache-Control"] = CACHE_HASHED if hashed else "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -38,11 +38,13 @@ export async function syncClock(samples = 5): Promise<void> {
 
 let started = false
 
-/** Sample now, then every five minutes and whenever the network comes back. */
+/** Sample once the page is idle (the clock is not needed to show a meeting, only to count
+ *  its timer down to the second), then every five minutes and when the network comes back. */
 export function keepClockSynced(): void {
   if (started) return
   started = true
-  void syncClock()
+  if ('requestIdleCallback' in window) requestIdleCallback(() => void syncClock(), { timeout: 2000 })
+  else setTimeout(() => void syncClock(), 500)
   setInterval(() => void syncClock(3), 5 * 60_000)
   window.addEventListener('online', () => void syncClock(3))
 }

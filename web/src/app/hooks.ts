@@ -1,21 +1,41 @@
 // Preact hooks that re-render when a shared type or the connection changes.
 import { useEffect, useReducer, useState } from 'preact/hooks'
 import type * as Y from 'yjs'
-import type { Review } from './sync'
+import { DOC_NAMES, type Review } from './sync'
 
 /** Re-render whenever `type` or anything inside it changes (local or remote). */
 export function useY(...types: (Y.AbstractType<any> | null | undefined)[]): void {
   const [, bump] = useReducer((n: number) => n + 1, 0)
+  const seen = transactionsOf(types) // what this render read
   useEffect(() => {
     const live = types.filter((t): t is Y.AbstractType<any> => !!t)
     const fn = () => bump(undefined)
     live.forEach((t) => t.observeDeep(fn))
     // Effects run after the first render: a change that arrived in between (the first
-    // sync of a doc, typically) was never observed, so re-read once now.
-    fn()
+    // sync of a doc, typically) was never observed, so re-read then, and only then.
+    if (transactionsOf(types) !== seen) fn()
     return () => live.forEach((t) => t.unobserveDeep(fn))
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, types)
+}
+
+// Transactions per doc since we first looked at it: equal counts mean nothing changed.
+const transactions = new WeakMap<Y.Doc, number>()
+
+function transactionsOf(types: (Y.AbstractType<any> | null | undefined)[]): number {
+  let sum = 0
+  for (const t of types) {
+    const doc = t?.doc
+    if (!doc) continue
+    let count = transactions.get(doc)
+    if (count === undefined) {
+      count = 0
+      transactions.set(doc, 0)
+      doc.on('afterTransaction', () => transactions.set(doc, (transactions.get(doc) ?? 0) + 1))
+    }
+    sum += count
+  }
+  return sum
 }
 
 /** A counter that moves with every change to any of `docs` (0 until the first). */
@@ -46,6 +66,36 @@ export function useSynced(review: Review, doc: 'room' | 'timeline' | 'recap'): b
     return review.onState(() => setSynced(review.synced(doc)))
   }, [review, doc])
   return synced
+}
+
+/** True once every doc of `review` has had its first sync with the server. */
+export function useAllSynced(review: Review): boolean {
+  const room = useSynced(review, 'room')
+  const timeline = useSynced(review, 'timeline')
+  const recap = useSynced(review, 'recap')
+  return room && timeline && recap
+}
+
+/** False until every doc of `review` has synced, or cannot soon (offline, link ended, or
+ *  `patienceMs` passed); then true for good. A view shown once, complete, costs one render
+ *  and one layout, not one of each per doc as the docs arrive. */
+export function useFirstSync(review: Review, patienceMs: number): boolean {
+  const settled = () =>
+    DOC_NAMES.every((d) => review.synced(d)) || review.state() === 'offline' || review.state() === 'ended'
+  const [done, setDone] = useState(settled)
+  useEffect(() => {
+    if (done) return undefined
+    const check = () => settled() && setDone(true)
+    check() // it may have synced between render and subscribe
+    const timer = setTimeout(() => setDone(true), patienceMs)
+    const stop = review.onState(check)
+    return () => {
+      clearTimeout(timer)
+      stop()
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [review, done])
+  return done
 }
 
 /** Ticks every `ms` while `active`; returns a counter to key renders on. */

@@ -4,12 +4,16 @@ import { unlockAudioOnGesture } from './beep'
 import { keepClockSynced } from './clock'
 import { JoinPage } from '../join/page-join'
 import { ReviewPage } from '../review/page-review'
-import { StartPage } from '../start/page-start'
-import { TeamJoinPage } from '../team/page-team-join'
-import { TeamPage } from '../team/page-team'
-import { PersonPage } from '../person/page-person'
-import { UnsubscribePage } from '../unsubscribe/page-unsubscribe'
+import { lazyView } from './lazy'
 import { useRoute } from './router'
+
+// The review (and the invite that leads to it) is in this bundle: a meeting link opens
+// without a second round of fetches. Every other page is a chunk of its own.
+const StartPage = lazyView(() => import('./other-pages').then((m) => m.StartPage))
+const TeamJoinPage = lazyView(() => import('./other-pages').then((m) => m.TeamJoinPage))
+const TeamPage = lazyView(() => import('./other-pages').then((m) => m.TeamPage), 'Opening the team…')
+const PersonPage = lazyView(() => import('./other-pages').then((m) => m.PersonPage), 'Opening your actions…')
+const UnsubscribePage = lazyView(() => import('./other-pages').then((m) => m.UnsubscribePage))
 
 function App() {
   const route = useRoute()

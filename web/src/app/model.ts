@@ -1,5 +1,6 @@
 // Typed, defensive readers for the three shared docs (layout: docs/shared-docs.md).
 import * as Y from 'yjs'
+import { compareText } from './intl'
 
 export interface Phase {
   id: string
@@ -261,7 +262,7 @@ export function readComments(room: Y.Doc): ThemeComment[] {
     const o = obj(v)
     out.push({ id: k, theme_id: str(o.theme_id), text: str(o.text) })
   })
-  return out.sort((a, b) => a.text.localeCompare(b.text)) // no order that could name anyone
+  return out.sort((a, b) => compareText(a.text, b.text)) // no order that could name anyone
 }
 
 export interface ParkedTopic {
@@ -331,7 +332,7 @@ export function readThemes(room: Y.Doc): Theme[] {
       absorbed: arr(o.absorbed).filter((x): x is string => typeof x === 'string'),
     })
   })
-  return out.sort((a, b) => a.title.localeCompare(b.title))
+  return out.sort((a, b) => compareText(a.title, b.title))
 }
 
 export function readVoting(room: Y.Doc): Record<string, Voting> {
@@ -386,7 +387,7 @@ export function readActions(recap: Y.Doc): Action[] {
       created_ms: num(v.get('created_ms')),
     })
   })
-  return out.sort((a, b) => a.created_ms - b.created_ms || a.id.localeCompare(b.id))
+  return out.sort((a, b) => a.created_ms - b.created_ms || compareText(a.id, b.id))
 }
 
 export function newId(prefix: string): string {

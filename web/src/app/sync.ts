@@ -187,6 +187,7 @@ export function openReview(reviewId: string): Review {
       notify()
     },
     close() {
+      if (closed) return
       closed = true
       window.removeEventListener('offline', onOffline)
       window.removeEventListener('online', onOnline)

@@ -2,6 +2,7 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import { errorText } from './api'
+import { formatDateTime } from './intl'
 
 /** Run an async command, tracking busy state and the last error message. */
 export function useCommand(): {
@@ -116,7 +117,7 @@ export function Section({ title, children, id, actions }: { title: string; child
 export function formatLocalTime(iso: string): string {
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return iso
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  return formatDateTime(d)
 }
 
 type TextFieldProps = {

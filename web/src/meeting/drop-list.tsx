@@ -1,13 +1,14 @@
 // A list on the notes board that notes (or themes) can be dragged out of and into, with
 // SortableJS doing the pointer work. One Sortable per list element: created when the
-// list mounts, destroyed when it unmounts; renders never touch it.
+// list mounts, destroyed when it unmounts; renders never touch it. SortableJS is loaded
+// only when a list is movable (the moderator's board), so participants never fetch it.
 //
 // Sortable moves DOM nodes itself, but Preact owns them: each drop is put straight back
 // and only reported. The command it leads to changes the shared room doc, and every
 // screen (this one too) re-renders from that.
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
-import Sortable from 'sortablejs'
+import type Sortable from 'sortablejs'
 
 /** What was dragged. */
 export interface Dragged {
@@ -23,6 +24,16 @@ export const placeKey = (place: Place): string => place ?? ''
 
 /** Controls inside a card that keep their own click (never start a drag). */
 export const INTERACTIVE = 'button, a, input, select, textarea, label'
+
+let sortableModule: Promise<typeof Sortable> | null = null
+const loadSortable = () =>
+  (sortableModule ??= import('sortablejs').then(
+    (m) => m.default,
+    (e: unknown) => {
+      sortableModule = null // offline: try again on the next mount
+      throw e
+    },
+  ))
 
 function draggedOf(item: HTMLElement): Dragged | null {
   const { noteId, themeId } = item.dataset
@@ -91,8 +102,18 @@ export function DropList({ place, holds, acceptsThemes = false, enabled, onDrop,
   useEffect(() => {
     const el = ref.current
     if (!el || !enabled) return
-    const sortable = Sortable.create(el, options(holds, acceptsThemes, (d, to) => report.current(d, to)))
-    return () => sortable.destroy()
+    let sortable: Sortable | null = null
+    let gone = false
+    loadSortable().then(
+      (S) => {
+        if (!gone) sortable = S.create(el, options(holds, acceptsThemes, (d, to) => report.current(d, to)))
+      },
+      () => {}, // not loaded: the keyboard moves (board-moves.tsx) still work
+    )
+    return () => {
+      gone = true
+      sortable?.destroy()
+    }
   }, [enabled, holds, acceptsThemes])
   return (
     <ul ref={ref} class={enabled ? `${className} movable${holds === 'notes' ? ' drop-zone' : ''}` : className} data-drop={placeKey(place)} data-empty={enabled ? empty : undefined} aria-label={label}>

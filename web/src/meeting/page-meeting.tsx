@@ -3,7 +3,8 @@ import { useReview } from '../app/context'
 import { ElmoButton } from '../shared/elmo'
 import { Floor } from './floor'
 import { GroundRules } from '../shared/ground-rules'
-import { useY } from '../app/hooks'
+import { useEffect } from 'preact/hooks'
+import { useAllSynced, useY } from '../app/hooks'
 import { readAgenda, readPhaseId, readReview } from '../app/model'
 import { isNotesPhase, NotesBoard, sectionOfPhase } from './notes-board'
 import { PhaseBar } from '../shared/phase-bar'
@@ -20,6 +21,9 @@ import { OpenActionsPanel } from './open-actions'
 // and results): the factual summary is shown on screen.
 const FACT_PHASES = new Set(['summary', 'goals', 'results'])
 
+/** The performance mark set when the meeting view first shows every doc synced. */
+export const MEETING_READY = 'debrief:meeting-ready'
+
 export function MeetingPage() {
   const { sync, you } = useReview()
   const room = sync.docs.room
@@ -32,8 +36,14 @@ export function MeetingPage() {
   const closed = review.status === 'closed'
   const readOnly = closed || you.role === 'observer'
   const opening = index <= 0 || phaseId === 'opening'
+  // "Usable": the view shows the synced docs. data-ready and the performance mark are what
+  // the browser tests and bench/web_load.py wait for (effects run after the frame is painted).
+  const ready = useAllSynced(sync)
+  useEffect(() => {
+    if (ready) performance.mark(MEETING_READY)
+  }, [ready])
   return (
-    <main class="page meeting" id="main">
+    <main class="page meeting" id="main" data-ready={ready ? 'true' : undefined}>
       <PhaseBar readOnly={readOnly} />
       {phase?.objective && (
         <p class="objective">

@@ -4,19 +4,26 @@ import { ApiError, errorText } from '../app/api'
 import { getReview, type You } from '../app/commands'
 import { Ctx, useReview } from '../app/context'
 import { ElmoBanner } from '../shared/elmo'
-import { useY } from '../app/hooks'
+import { useFirstSync, useY } from '../app/hooks'
+import { prepareIntl } from '../app/intl'
 import { LinkState } from './link-state'
 import { readReview } from '../app/model'
+import { lazyView } from '../app/lazy'
 import { MeetingPage } from '../meeting/page-meeting'
-import { PreparePage } from '../prepare/page-prepare'
-import { PreReadPage } from '../preread/page-preread'
-import { RecapPage } from '../recap/page-recap'
-import { ScribePage } from '../recap/page-scribe'
 import { RefusalNotices } from './refusal-notice'
 import { navigate, reviewPath } from '../app/router'
 import { loadSession, saveSession, type Role } from '../app/session'
 import { openReview } from '../app/sync'
 import { ROLE_LABELS, STATUS_LABELS } from '../app/texts'
+
+// The meeting view is in the main bundle; the others load when first opened.
+const PreparePage = lazyView(() => import('./other-views').then((m) => m.PreparePage))
+const PreReadPage = lazyView(() => import('./other-views').then((m) => m.PreReadPage))
+const ScribePage = lazyView(() => import('./other-views').then((m) => m.ScribePage))
+const RecapPage = lazyView(() => import('./other-views').then((m) => m.RecapPage))
+
+/** How long a review shows "Opening the review…" while its docs are still syncing. */
+const SHOW_UNSYNCED_AFTER_MS = 3000
 
 type View = 'prepare' | 'pre-read' | 'meeting' | 'scribe' | 'recap'
 
@@ -103,8 +110,19 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
   const [you, setYou] = useState<You | null>(null)
   const [status, setStatus] = useState('draft')
   const [error, setError] = useState('')
+  // The docs connect at once, while we ask who I am: the websockets carry the session
+  // cookie themselves, so neither waits for the other (nor for the first paint).
+  const { sync, who } = useMemo(() => {
+    const asked = getReview(reviewId)
+    asked.catch(() => {}) // handled in the effect below
+    return { sync: openReview(reviewId), who: asked }
+  }, [reviewId])
+  useEffect(() => () => sync.close(), [sync])
+  useEffect(prepareIntl, []) // while the docs are on their way
+  // The views appear once the docs are in (or cannot be soon), in one render.
+  const docsIn = useFirstSync(sync, SHOW_UNSYNCED_AFTER_MS)
   useEffect(() => {
-    getReview(reviewId)
+    who
       .then((r) => {
         setYou(r.you)
         setStatus(r.status)
@@ -112,19 +130,18 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
       })
       .catch((e: unknown) => {
         const stored = loadSession(reviewId)
-        if (e instanceof ApiError && e.code === 'network' && stored) setYou(stored)
-        else if (e instanceof ApiError && (e.status === 401 || e.status === 403))
+        if (e instanceof ApiError && e.code === 'network' && stored) return setYou(stored)
+        sync.close() // no session, no review: nothing to keep connected
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403))
           setError('This browser has no session for this review. Open your invite link to join.')
         else if (e instanceof ApiError && e.status === 404) setError('There is no review at this address.')
         else setError(errorText(e))
       })
-  }, [reviewId])
-  const sync = useMemo(() => (you ? openReview(reviewId) : null), [you?.participant_id, reviewId])
-  useEffect(() => () => sync?.close(), [sync])
+  }, [reviewId, sync, who])
   // A doc replaced after a refused write: a new context value makes every view re-read it.
   const [generation, setGeneration] = useState(0)
-  useEffect(() => sync?.onState(() => setGeneration(sync.generation())), [sync])
-  const ctx = useMemo(() => (sync && you ? { id: reviewId, sync, you, generation } : null), [reviewId, sync, you, generation])
+  useEffect(() => sync.onState(() => setGeneration(sync.generation())), [sync])
+  const ctx = useMemo(() => (you ? { id: reviewId, sync, you, generation } : null), [reviewId, sync, you, generation])
 
   if (error) {
     return (
@@ -136,7 +153,7 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
       </main>
     )
   }
-  if (!you || !sync || !ctx) return <p class="boot">Opening the review…</p>
+  if (!you || !ctx || !docsIn) return <p class="boot">Opening the review…</p>
   const allowed = VIEWS[you.role].map(([v]) => v)
   const current: View = allowed.includes(view as View) ? (view as View) : defaultView(you.role, status)
   return (
