@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import isolation, report, runner, servers
+from . import isolation, meeting, report, runner, servers
 from .plan import ServerKind
 from .scenarios import Scenario, default_scenarios, smoke_scenario, with_overrides
 
@@ -38,8 +38,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--scenarios",
         default="all",
         help="comma-separated names (big-200,big-500,big-1000,many,storm,idle,"
-        "awareness,smoke) or 'all'; issue 14's noisy-neighbour, soak and durability run on "
-        "debrief only and are not in 'all'",
+        "awareness,smoke) or 'all'; issue 14's noisy-neighbour, soak and durability and "
+        "issue 15's meeting run on debrief (meeting also on debrief-redis) and are not in 'all'",
     )
     ap.add_argument(
         "--cycles", type=int, default=None, help="soak: connect-write-disconnect cycles"
@@ -102,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json is not None:
         return _render(args.from_json, args.readme)
     names = [n.strip() for n in args.scenarios.split(",")]
+    if meeting.NAME in names:
+        rest = ",".join(n for n in names if n != meeting.NAME)
+        status = (
+            main([*(argv if argv is not None else sys.argv[1:]), "--scenarios", rest])
+            if rest
+            else 0
+        )
+        kinds = [k for k in args.servers.split(",") if k in ("debrief", "debrief-redis")]
+        runs = meeting.run_selected(kinds, args.repeat, args.scale, args.duration, args.out,
+                                    args.profile)  # fmt: skip
+        return max(status, runs)
     special = [n for n in names if n in isolation.NAMES]
     if special:
         rest = ",".join(n for n in names if n not in isolation.NAMES)

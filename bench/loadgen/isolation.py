@@ -58,11 +58,7 @@ def medians(name: str, runs: list[Any]) -> str:
             f"{_median([r.accepted_mib_s for r in runs])} MiB/s"
         )
     if name == "soak":
-        return (
-            f"median of {len(runs)}: {_median([r.kib_per_1000 for r in runs])} KiB per 1,000 "
-            f"cycles; RSS start {_median([r.rss_start_mib for r in runs])} -> end "
-            f"{_median([r.rss_end_mib for r in runs])} MiB"
-        )
+        return soak.medians(runs)
     return (
         f"{len(runs)} runs: lost {sum(r.lost for r in runs)} of {sum(r.seen for r in runs)} "
         f"seen, duplicated {sum(r.duplicated for r in runs)}"

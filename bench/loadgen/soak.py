@@ -9,15 +9,21 @@ round-robin over ``reviews`` reviews (each with ``sessions`` participants, taken
 tests use), so between two visits every room is unloaded and loaded again: the unload path
 is what leaked. The server's RSS is read every ``sample_every`` cycles, and once more at the
 end, when no room and no connection is left.
+
+``run`` soaks twice, each on a fresh server: with growing data (the above: every cycle adds
+a key and a client id, so the docs and the database grow) and with bounded data (each
+participant keeps one client id per review and overwrites its own key). Growth that only
+the first shows comes with the data; growth in the second would be a leak per cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import time
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,7 @@ from .wire import create_update_message
 from .worker import _LOOP_FACTORY, raise_nofile
 
 SYNC, STEP1, STEP2, AUTH = 0, 0, 1, 2
+BOUNDED_IDS = 1_000_000  # client ids of the bounded variant: one per review and participant
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,21 @@ class SoakConfig:
     concurrency: int = 8
     sample_every: int = 1000
     unload_grace_s: float = 0.2
+    # False: every cycle a fresh client id and a new key (the docs and the database grow
+    # with every cycle). True: each participant keeps one client id per review and
+    # overwrites its own key (a tab that reconnects), so the data stops growing after the
+    # first visits: what is left of the slope is not the data.
+    bounded: bool = False
 
     @property
     def title(self) -> str:
+        if self.bounded:
+            data = "bounded data (a kept client id, an overwritten key)"
+        else:
+            data = "growing data (a new client id and key each)"
         return (
             f"Soak: {self.cycles:,} connect-write-disconnect cycles over {self.reviews} reviews, "
-            f"{self.concurrency} at a time"
+            f"{self.concurrency} at a time, {data}"
         )
 
 
@@ -55,6 +71,7 @@ class SoakResult:
     scenario: str = "soak"
     server: str = "debrief"
     title: str = ""
+    bounded: bool = False
     cycles_done: int = 0
     failed_cycles: int = 0
     rss_start_mib: float = 0.0  # after the joins, before the first cycle
@@ -68,6 +85,9 @@ class SoakResult:
     file_shmem_start_mib: float = 0.0
     file_shmem_end_mib: float = 0.0
     kib_per_1000: float | None = None  # slope of RSS over cycles, from the warm sample on
+    # the database and its WAL at the end (the WAL once grew to hundreds of MB)
+    db_mib: float = 0.0
+    wal_mib: float = 0.0
     end_rooms: int | None = None
     end_connections: float | None = None
     samples: list[tuple[int, int]] = field(default_factory=list)  # (cycles, RSS KiB)
@@ -76,6 +96,8 @@ class SoakResult:
     machine_busy_s: float = 0.0  # CPU s the whole machine was busy during the cycles
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    # the same soak with bounded data, on a server of its own (set on the growing run)
+    bounded_run: SoakResult | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,13 +106,14 @@ class SoakResult:
 class _Cycle:
     """One connect-sync-write-confirm-close cycle."""
 
-    def __init__(self, url: str, token: str, key: str) -> None:
+    def __init__(self, url: str, token: str, key: str, client_id: int | None = None) -> None:
         self.url = url
         self.headers = {"Authorization": f"Bearer {token}"}
         self.key = key
+        self.client_id = client_id  # None: a fresh one
 
     async def run(self) -> None:
-        doc: Doc[Any] = Doc()
+        doc: Doc[Any] = Doc() if self.client_id is None else Doc(client_id=self.client_id)
         async with connect(
             self.url,
             additional_headers=self.headers,
@@ -179,10 +202,15 @@ async def _cycles(
             n = next_cycle
             next_cycle += 1
             r = n % len(docs)
-            token = tokens[r][(n // len(docs)) % cfg.sessions]
+            p = (n // len(docs)) % cfg.sessions
+            token = tokens[r][p]
             url = debrief_api.ws_url(target, docs[r])
+            if cfg.bounded:  # the same tab coming back: its id, its key
+                cycle = _Cycle(url, token, f"p:{p}", BOUNDED_IDS + r * cfg.sessions + p)
+            else:
+                cycle = _Cycle(url, token, f"s:{n}")
             try:
-                await _Cycle(url, token, f"s:{n}").run()
+                await cycle.run()
             except Exception as exc:
                 res.failed_cycles += 1
                 why = f"{type(exc).__name__}: {exc}"[:120]
@@ -201,9 +229,28 @@ async def _cycles(
 
 
 def run(cfg: SoakConfig, log_dir: Path) -> SoakResult:
+    """The soak with growing data, then with bounded data on a fresh server: growth in
+    the first that the second does not show comes with the data, not with the cycles."""
+    res = run_one(replace(cfg, bounded=False), log_dir)
+    res.bounded_run = bounded = run_one(replace(cfg, bounded=True), log_dir)
+    # the caller shows and judges res.errors only: a failed bounded soak fails the run
+    failed = [e for e in bounded.errors if e.startswith("run failed")]
+    res.errors[:0] = [f"run failed (bounded data): {e}" for e in failed]
+    res.errors += [f"bounded data: {e}" for e in bounded.errors if e not in failed]
+    return res
+
+
+def _file_mib(folder: Path | None, name: str) -> float:
+    try:
+        return (folder / name).stat().st_size / 2**20 if folder else 0.0
+    except OSError:
+        return 0.0
+
+
+def run_one(cfg: SoakConfig, log_dir: Path) -> SoakResult:
     raise_nofile(65536)
     started = time.monotonic()
-    res = SoakResult(title=cfg.title)
+    res = SoakResult(title=cfg.title, bounded=cfg.bounded)
     env = {"DEBRIEF_UNLOAD_GRACE": str(cfg.unload_grace_s)}
     server = servers.start("debrief", log_dir, env=env)
     try:
@@ -228,6 +275,8 @@ def run(cfg: SoakConfig, log_dir: Path) -> SoakResult:
         res.peak_rss_mib = end.hwm_kib / 1024
         warm = max(1, cfg.cycles // 10)
         res.kib_per_1000 = _slope_kib_per_1000([s for s in res.samples if s[0] >= warm])
+        res.db_mib = _file_mib(server.data_dir, "debrief.sqlite3")
+        res.wal_mib = _file_mib(server.data_dir, "debrief.sqlite3-wal")
         if not server.alive():
             res.errors.insert(0, server.exits())
     except Exception as exc:
@@ -239,6 +288,13 @@ def run(cfg: SoakConfig, log_dir: Path) -> SoakResult:
 
 
 def summary(r: SoakResult) -> str:
+    text = f"growing data: {_summary_one(r)}"
+    if r.bounded_run is not None:
+        text += f"\n     bounded data: {_summary_one(r.bounded_run)}"
+    return text
+
+
+def _summary_one(r: SoakResult) -> str:
     slope = "-" if r.kib_per_1000 is None else f"{r.kib_per_1000:.0f}"
     return (
         f"{r.cycles_done} cycles ({r.failed_cycles} failed, {r.cycles_per_s:.0f}/s): RSS "
@@ -246,6 +302,33 @@ def summary(r: SoakResult) -> str:
         f"{r.rss_end_mib:.1f} at the end (rooms {r.end_rooms}, connections "
         f"{r.end_connections}); {slope} KiB per 1,000 cycles; anon {r.anon_start_mib:.1f} -> "
         f"{r.anon_end_mib:.1f}, file+shmem {r.file_shmem_start_mib:.1f} -> "
-        f"{r.file_shmem_end_mib:.1f} MiB; peak {r.peak_rss_mib:.0f} MiB, "
+        f"{r.file_shmem_end_mib:.1f} MiB; peak {r.peak_rss_mib:.0f} MiB; database "
+        f"{r.db_mib:.1f} MiB, WAL {r.wal_mib:.1f} MiB; "
         f"server CPU {r.server_cpu_s:.0f} s, {r.wall_s:.0f} s wall"
     )
+
+
+def medians(runs: list[SoakResult]) -> str:
+    """The median slope and RSS of each variant over ``runs``."""
+
+    def line(rs: list[SoakResult]) -> str:
+        return (
+            f"{_median([r.kib_per_1000 for r in rs])} KiB per 1,000 cycles; RSS start "
+            f"{_median([r.rss_start_mib for r in rs])} -> end "
+            f"{_median([r.rss_end_mib for r in rs])} MiB; WAL at the end "
+            f"{_median([r.wal_mib for r in rs])} MiB"
+        )
+
+    text = f"median of {len(runs)}: growing data {line(runs)}"
+    bounded = [r.bounded_run for r in runs if r.bounded_run is not None]
+    if bounded:
+        text += f"; bounded data {line(bounded)}"
+    return text
+
+
+def _median(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "-"
+    spread = f" ({min(known):.1f}-{max(known):.1f})" if len(known) > 1 else ""
+    return f"{statistics.median(known):.1f}{spread}"

@@ -148,3 +148,33 @@ def test_team_scale_seeds_a_team_and_times_every_cross_review_view(
     for r in run.results:
         assert (r.errors, r.first_error) == (0, ""), r.call
         assert r.requests > 0 and r.p99_ms is not None, r.call
+
+
+@pytest.mark.parametrize("kind", ["debrief", "debrief-redis"])
+def test_meeting_scenario_every_command_reaches_every_client(kind: str, tmp_path: Path) -> None:
+    """bench `meeting` (issue 15) at a tiny size: notes against the floor, then a meeting
+    per review with every person holding the three docs; every command's change reaches
+    every client's `room` doc, and every client has all notes of a reveal."""
+    from loadgen import meeting
+
+    if servers.available(kind) is not None:
+        pytest.skip(f"{kind} cannot run here")
+    cfg = meeting.MeetingConfig(
+        throughput_reviews=2, throughput_people=3, connections=4, warmup_s=0.2,
+        throughput_s=0.5, seen_reviews=3, people=4, rate_hz=4.0, seen_s=1.5,
+        reveal_reviews=2, reveal_notes=12, reveal_gap_s=0.1, drain_s=10.0,
+    )  # fmt: skip
+    result = meeting.run(kind, cfg, tmp_path / "logs")
+
+    assert result.errors == []
+    assert result.ours.per_s > 0 and result.ours.non_2xx == 0 and result.ours.errors == []
+    assert result.floor.per_s > 0 and result.floor.non_2xx == 0 and result.floor.errors == []
+    assert result.connected == cfg.seen_reviews * cfg.people
+    seen = result.seen
+    assert seen.expected > 0 and seen.received == seen.expected  # every change, every client
+    assert set(seen.seen_by_all) == {"note", "timer", "phase"}
+    assert set(seen.http) == {"note", "vote", "timer", "phase"}
+    assert all(key.split()[1].startswith("2") for key in seen.statuses), seen.statuses
+    reveal = result.reveal
+    assert reveal.received == reveal.expected == cfg.reveal_reviews * cfg.people
+    assert reveal.seen_by_all["reveal"].samples == cfg.reveal_reviews

@@ -25,7 +25,7 @@ from debrief.http.api import bearer_token, cookie_token
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
-from debrief.meeting.service import MeetingService
+from debrief.meeting.service import MeetingService, closed_refusal, is_frozen
 from debrief.services import Services, services
 
 ALL = tuple(Role)
@@ -44,6 +44,15 @@ class Call:
     meeting: MeetingService
     session: Session
     review_id: str
+    review: dict[str, Any]  # as the endpoint read it, once per request
+
+    def writable_review(self) -> dict[str, Any]:
+        """The review read for this request, refusing (409) when it is closed. An early
+        refusal only: a change that must not land after a close checks again under the
+        review's lock (or in `MeetingService.edit`)."""
+        if is_frozen(self.review):
+            raise closed_refusal()
+        return self.review
 
     @property
     def role(self) -> Role:
@@ -207,7 +216,7 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
             return session
         review_id = request.path_params["review_id"]
         meeting = meeting_service(request)
-        await meeting.review(review_id)  # 404 for an unknown review
+        review = await meeting.review(review_id)  # 404 for an unknown review
         if session.review_id != review_id:
             raise ApiError(403, "other-review", "this session belongs to another review")
         if session.role not in command.roles:
@@ -216,7 +225,7 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
                 403, "forbidden", f"a {session.role} cannot do this; it needs: {allowed}"
             )
         body = await command_body(request, command.body)
-        call = Call(request, svc, meeting, session, review_id)
+        call = Call(request, svc, meeting, session, review_id, review)
         async with command_gate(meeting, command, review_id):
             result = await command.handler(call, body)
         return answer(result, command.status)

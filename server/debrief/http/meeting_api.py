@@ -86,7 +86,7 @@ async def change_agenda(
     call: Call, edit: Callable[[list[ag.Phase]], list[ag.Phase]], template: str | None = None
 ) -> Any:
     """Apply a pure agenda edit; a removed current phase leaves the meeting between phases."""
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
 
     def change(doc: Doc) -> dict[str, Any]:
         state = meeting_state(doc)
@@ -171,7 +171,7 @@ async def reorder(call: Call, body: PhaseOrder) -> Any:
 @api.command("POST", "/phase", "Go to a phase (forward or back); loads its time box",
              roles=MODERATOR, body=GoToPhase)  # fmt: skip
 async def go_to_phase(call: Call, body: GoToPhase) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     auto_start = bool(review["settings"].get("auto_start_timer"))
 
     def change(doc: Doc) -> dict[str, Any]:
@@ -191,7 +191,7 @@ async def go_to_phase(call: Call, body: GoToPhase) -> Any:
 
 async def change_timer(call: Call, step: Callable[[tm.TimerState, int, int], tm.TimerState]) -> Any:
     """Run one timer transition in server time; `step(state, now, phase_box_ms)`."""
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
 
     def change(doc: Doc) -> dict[str, Any]:
         state = meeting_state(doc)

@@ -97,7 +97,7 @@ class VoteBody(BaseModel):
 @api.command("POST", "/notes", "Write a note (private until its section is revealed)",
              roles=ATTENDEES, body=NewNote, status=201)  # fmt: skip
 async def submit_note(call: Call, body: NewNote) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     notes = NoteService(call.meeting, call.svc.settings.max_review_notes)
     record = await notes.submit(review, call.session, body.kind, body.text)
     return own_view(record)
@@ -111,7 +111,7 @@ async def my_notes(call: Call, body: None) -> Any:
 
 @api.command("PATCH", "/notes/{note_id}", "Edit your note", roles=ATTENDEES, body=NoteEdit)
 async def edit_note(call: Call, body: NoteEdit) -> Any:
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
     note_id = call.request.path_params["note_id"]
     record = await NoteService(call.meeting).edit(call.review_id, call.session, note_id, body.text)
     return own_view(record)
@@ -119,7 +119,7 @@ async def edit_note(call: Call, body: NoteEdit) -> Any:
 
 @api.command("DELETE", "/notes/{note_id}", "Delete your note", roles=ATTENDEES)
 async def delete_note(call: Call, body: None) -> Any:
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
     note_id = call.request.path_params["note_id"]
     await NoteService(call.meeting).delete(call.review_id, call.session, note_id)
     return {"deleted": note_id}
@@ -128,14 +128,14 @@ async def delete_note(call: Call, body: None) -> Any:
 @api.command("POST", "/reveal", "Reveal a section's notes: shuffled, without authors",
              roles=MODERATOR, body=SectionBody)  # fmt: skip
 async def reveal(call: Call, body: SectionBody) -> Any:
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
     count = await NoteService(call.meeting).reveal(call.review_id, body.section)
     return {"section": body.section, "revealed": count}
 
 
 @api.command("GET", "/questionnaire", "The prompts and your own answers", roles=ALL)
 async def get_questionnaire(call: Call, body: None) -> Any:
-    review = await call.meeting.review(call.review_id)
+    review = call.review
     mine = await NoteService(call.meeting).mine(call.review_id, call.session)
     answers = [own_view(r) for r in mine if r["kind"] == QUESTIONNAIRE]
     return {"prompts": review["questionnaire"], "answers": answers}
@@ -144,7 +144,7 @@ async def get_questionnaire(call: Call, body: None) -> Any:
 @api.command("PUT", "/questionnaire", "Answer the prompts privately (revealed anonymously)",
              roles=ATTENDEES, body=Answers)  # fmt: skip
 async def answer_questionnaire(call: Call, body: Answers) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     answers = {a.prompt: a.text for a in body.answers}
     if len(answers) != len(body.answers):
         raise ValidationError("each prompt may be answered once per request", field="answers")
@@ -168,7 +168,7 @@ def _theme(doc: Doc, theme_id: str) -> dict[str, Any]:
 
 
 async def edit_themes(call: Call, change: Any) -> Any:
-    await call.meeting.writable_review(call.review_id)
+    call.writable_review()
     return await call.meeting.edit_returning(call.review_id, DocName.ROOM, change)
 
 
@@ -217,7 +217,7 @@ async def delete_theme(call: Call, body: None) -> Any:
         return {"deleted": theme_id, "section": section}
 
     done = await edit_themes(call, change)
-    review = await call.meeting.review(call.review_id)
+    review = call.review
     await VotingService(call.meeting).refresh(review, done["section"])  # drop its count
     return done
 
@@ -272,9 +272,7 @@ async def merge_themes(call: Call, body: Merge) -> Any:
         return target
 
     merged = await edit_themes(call, change)
-    await VotingService(call.meeting).refresh(
-        await call.meeting.review(call.review_id), merged["section"]
-    )
+    await VotingService(call.meeting).refresh(call.review, merged["section"])
     return merged
 
 
@@ -284,7 +282,7 @@ async def merge_themes(call: Call, body: Merge) -> Any:
 @api.command("POST", "/voting/open", "Open voting in a section", roles=MODERATOR,
              body=SectionBody)  # fmt: skip
 async def open_voting(call: Call, body: SectionBody) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     voting = await VotingService(call.meeting).set_open(review, body.section, True)
     return {"section": body.section, "voting": voting}
 
@@ -292,7 +290,7 @@ async def open_voting(call: Call, body: SectionBody) -> Any:
 @api.command("POST", "/voting/close", "Close voting in a section (counts become visible)",
              roles=MODERATOR, body=SectionBody)  # fmt: skip
 async def close_voting(call: Call, body: SectionBody) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     voting = await VotingService(call.meeting).set_open(review, body.section, False)
     return {"section": body.section, "voting": voting}
 
@@ -300,19 +298,19 @@ async def close_voting(call: Call, body: SectionBody) -> Any:
 @api.command("POST", "/votes", "Put one of your votes on a note or theme", roles=ATTENDEES,
              body=VoteBody)  # fmt: skip
 async def cast_vote(call: Call, body: VoteBody) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     return await VotingService(call.meeting).cast(review, call.participant_id, body.target, True)
 
 
 @api.command("POST", "/votes/retract", "Take one of your votes back", roles=ATTENDEES,
              body=VoteBody)  # fmt: skip
 async def retract_vote(call: Call, body: VoteBody) -> Any:
-    review = await call.meeting.writable_review(call.review_id)
+    review = call.writable_review()
     return await VotingService(call.meeting).cast(review, call.participant_id, body.target, False)
 
 
 @api.command("GET", "/votes/mine", "Your own votes and how many you have left",
              roles=ATTENDEES)  # fmt: skip
 async def my_votes(call: Call, body: None) -> Any:
-    review = await call.meeting.review(call.review_id)
+    review = call.review
     return await VotingService(call.meeting).mine(review, call.participant_id)

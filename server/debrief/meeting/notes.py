@@ -88,7 +88,7 @@ class NoteService:
             if len(records) >= self.max_per_review:
                 raise Conflict(f"this review holds {self.max_per_review} notes, as many as it "
                                "takes", error="review-notes-full")  # fmt: skip
-            state = await self.meeting.meeting(review_id)
+            revealed = await self.meeting.revealed(review_id, kind)
             record = {
                 "id": "n_" + secrets.token_urlsafe(9),
                 "review_id": review_id,
@@ -98,14 +98,14 @@ class NoteService:
                 "text": note_text(text),
                 "prompt": prompt,
                 "anonymous": bool(review["settings"].get("anonymous", True)),
-                "revealed": bool(state["revealed"].get(kind)),
+                "revealed": revealed,
                 "created_ms": now_ms(),
             }
             await self.storage.put_record(NOTE, record["id"], record, review_id)
             if record["revealed"]:  # its section is open: shown with others' changes (held.py)
                 self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
-            else:
-                await self._count(review_id, kind)
+            else:  # the records read above, and this one
+                await self._count(review_id, kind, [*records, record])
         return record
 
     async def edit(self, review_id: str, session: Session, note_id: str, text: str) -> Any:
@@ -126,7 +126,7 @@ class NoteService:
             if record["revealed"]:
                 self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
             else:
-                await self._count(review_id, record["kind"])
+                await self._count(review_id, record["kind"], await self.records(review_id))
 
     async def reveal(self, review_id: str, section: str) -> int:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
@@ -152,7 +152,7 @@ class NoteService:
                 meeting["revealed"] = {**meeting_state(doc)["revealed"], section: True}
                 doc.get("note_counts", type=Map)[section] = 0
 
-            await self.meeting.edit(review_id, DocName.ROOM, change)
+            await self.meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)
             for record in hidden:
                 record["revealed"] = True
                 await self.storage.put_record(NOTE, record["id"], record, review_id)
@@ -184,16 +184,14 @@ class NoteService:
             if r["kind"] == QUESTIONNAIRE
         ]  # fmt: skip
 
-    async def _count(self, review_id: str, section: str) -> None:
-        """Others learn only how many hidden notes a section holds."""
-        count = sum(
-            1 for r in await self.records(review_id)
-            if r["kind"] == section and not r.get("revealed")
-        )  # fmt: skip
+    async def _count(self, review_id: str, section: str, records: list[dict[str, Any]]) -> None:
+        """Others learn only how many hidden notes a section holds (``records``: the
+        review's notes as they are now, read under the review's lock)."""
+        count = sum(1 for r in records if r["kind"] == section and not r.get("revealed"))
 
         def change(doc: Doc) -> None:
             counts = doc.get("note_counts", type=Map)
             if counts.get(section) != count:
                 counts[section] = count
 
-        await self.meeting.edit(review_id, DocName.ROOM, change)
+        await self.meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)

@@ -62,4 +62,4 @@ async def publish_locked(meeting: MeetingService, review_id: str) -> None:
             visible = counts_visible(voting.get(section), hide)
             VotingService.write_counts(doc, section, raw, visible)
 
-    await meeting.edit(review_id, DocName.ROOM, change)
+    await meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)

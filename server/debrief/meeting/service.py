@@ -209,21 +209,34 @@ class MeetingService:
         change: Callable[[Doc], None],
         *,
         allow_closed: bool = False,
+        checked_under_lock: bool = False,
     ) -> None:
         """Run `change` on a doc durably; it must validate before its first write.
 
         A closed review's docs refuse every change (409) but closing's own: a command
         that checked the review before another process closed it still cannot write.
+        A caller holding the review's lock that found it writable under that lock says
+        ``checked_under_lock`` (close takes the lock too: one storage read less).
         """
-        if not allow_closed and is_frozen(await self.storage.get_record(REVIEW, review_id)):
+        check = not (allow_closed or checked_under_lock)
+        if check and is_frozen(await self.storage.get_record(REVIEW, review_id)):
             raise closed_refusal()
         async with self.rooms.borrow(doc_key(review_id, doc)) as room:
             await room.edit(change)
 
-    async def edit_returning(self, review_id: str, doc: DocName, change: Callable[[Doc], T]) -> T:
+    async def edit_returning(
+        self,
+        review_id: str,
+        doc: DocName,
+        change: Callable[[Doc], T],
+        *,
+        checked_under_lock: bool = False,
+    ) -> T:
         """`edit` for changes that compute a result (e.g. the new timer state)."""
         box: list[T] = []
-        await self.edit(review_id, doc, lambda d: box.append(change(d)))
+        await self.edit(
+            review_id, doc, lambda d: box.append(change(d)), checked_under_lock=checked_under_lock
+        )
         return box[0]
 
     async def read(self, review_id: str, doc: DocName, reader: Callable[[Doc], T]) -> T:
@@ -232,6 +245,15 @@ class MeetingService:
 
     async def meeting(self, review_id: str) -> dict[str, Any]:
         return await self.read(review_id, DocName.ROOM, meeting_state)
+
+    async def revealed(self, review_id: str, section: str) -> bool:
+        """Whether ``section``'s notes are revealed (one key, not the whole meeting map)."""
+
+        def read(doc: Doc) -> bool:
+            revealed = doc.get("meeting", type=Map).get("revealed")
+            return isinstance(revealed, dict) and bool(revealed.get(section))
+
+        return await self.read(review_id, DocName.ROOM, read)
 
     async def flush(self, review_id: str) -> None:
         """Make every queued client update of the review's docs durable and visible."""

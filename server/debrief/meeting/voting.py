@@ -89,7 +89,9 @@ class VotingService:
         async with self.meeting.lock(review_id):
             await self.meeting.writable_review(review_id)  # close holds this lock too
             raw = await self.storage.tally(ballot(review_id, section))
-            return await self.meeting.edit_returning(review_id, DocName.ROOM, change)
+            return await self.meeting.edit_returning(
+                review_id, DocName.ROOM, change, checked_under_lock=True
+            )
 
     async def cast(self, review: Mapping[str, Any], voter: str, target: str, up: bool) -> Any:
         """One vote on (or off) `target`; returns the voter's own votes in that section."""

@@ -1,0 +1,86 @@
+"""The floor for issue 15: the least a "post a note" endpoint can do on our stack.
+
+A bare Starlette endpoint that checks a bearer token and inserts one SQLite row (WAL,
+synchronous=NORMAL, as Debrief's store), served by uvicorn with the options `debrief serve`
+uses (its httptools protocol with the header deadline, the same websocket settings). The
+meeting bench drives it with the same load generator as Debrief's command path, in the
+same run, so the ratio (ours / floor) carries from one machine to the next.
+
+    python bench/loadgen/floor_app.py --port P --data DIR --tokens FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from debrief.http.slowloris import header_deadline_protocol
+
+FLOOR_PATH = "/floor/notes"
+
+
+def create_app(db_path: Path, tokens: set[str]) -> Starlette:
+    db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, owner TEXT, body TEXT, ms INT)"
+    )
+
+    async def post_note(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if token not in tokens:
+            return JSONResponse({"error": "unauthenticated"}, status_code=401)
+        body = await request.body()
+        cur = db.execute(
+            "INSERT INTO notes (owner, body, ms) VALUES (?, ?, ?)",
+            (token[:16], body.decode(), time.time_ns() // 1_000_000),
+        )
+        return JSONResponse({"id": cur.lastrowid}, status_code=201)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route(FLOOR_PATH, post_note, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--tokens", type=Path, required=True, help="JSON list of valid tokens")
+    args = ap.parse_args()
+    tokens = set(json.loads(args.tokens.read_text()))
+    app = create_app(args.data / "floor.sqlite3", tokens)
+    config = uvicorn.Config(  # as debrief/cli.py serve
+        app,
+        host=args.host,
+        port=args.port,
+        http=header_deadline_protocol(10.0),
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()
+
+
+if __name__ == "__main__":
+    main()
