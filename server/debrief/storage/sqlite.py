@@ -113,7 +113,17 @@ END;
 # Rows read per step by whole-store passes (all_records).
 PAGE_ROWS = 500
 
+BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_EVERY_S = 1.0
+# A PASSIVE checkpoint copies the WAL into the database but never starts the log over:
+# SQLite does that only when a write begins with every frame copied and no reader in the
+# log, which steady writes and reads never leave room for. The WAL then grows without end
+# (hundreds of MB in the soak), and with it the WAL index every connection maps. Past
+# this many frames (16 MiB of 4 KiB pages) a TRUNCATE checkpoint holds writes back,
+# waits for readers and empties it; at most WAL_TRUNCATE_WAIT_MS of waiting, else it
+# gives up until the next round, so a long reader (a backup) cannot stall writes.
+WAL_TRUNCATE_FRAMES = 4096
+WAL_TRUNCATE_WAIT_MS = 50
 # Free space a full disk must have again before writes are taken (else: flapping).
 FREE_TO_RECOVER = 4 * 1024 * 1024
 CLOSE_WAIT_S = 2.0  # a connection stuck on a frozen disk is left to the daemon thread
@@ -141,7 +151,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=5000")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return db
 
 
@@ -170,9 +180,12 @@ class SQLiteStorage(Storage):
         self._appends = GroupCommit(self._append_batch, immediate=True)
         self._checkpointer: asyncio.Task[None] | None = None
         self._held: int | None = None  # the shared lock on lock_path(path)
+        self._scope: str | None = None
 
     def lock_scope(self) -> str:
-        return str(self.path.resolve()) if self._on_disk else str(id(self))
+        if self._scope is None:  # resolved once: every command's lock asks for it
+            self._scope = str(self.path.resolve()) if self._on_disk else str(id(self))
+        return self._scope
 
     @property
     def _on_disk(self) -> bool:
@@ -310,7 +323,7 @@ class SQLiteStorage(Storage):
         if thread is None:
             return
         try:
-            await thread.run(lambda db: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+            await thread.run(_checkpoint)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
 
@@ -610,6 +623,18 @@ def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> lis
     # AUTOINCREMENT numbers the rows of one connection's transaction consecutively.
     first = int(last) - len(batch) + 1
     return list(range(first, int(last) + 1))
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    """PASSIVE, and TRUNCATE when the log is long (see WAL_TRUNCATE_FRAMES)."""
+    [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    if frames < WAL_TRUNCATE_FRAMES:
+        return
+    db.execute(f"PRAGMA busy_timeout={WAL_TRUNCATE_WAIT_MS}")
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _and_mark_read(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
