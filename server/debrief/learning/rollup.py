@@ -203,6 +203,15 @@ def _merge_one(found: dict[str, Any], d: Mapping[str, Any]) -> None:
     found["esc"] += _list(d["esc"])
 
 
+def sorted_lists(merged: dict[str, Any]) -> dict[str, Any]:
+    """A merged digest with its value lists sorted in place (one that is kept and merged
+    again: the figures sort its lists with the few values added, a nearly sorted run)."""
+    for tally in merged["tally"].values():
+        tally[DAYS] = _numbers(tally[DAYS])
+    merged["resp"], merged["esc"] = _numbers(merged["resp"]), _numbers(merged["esc"])
+    return merged
+
+
 def _list(value: Any) -> list[Any]:
     if type(value) is not list:
         raise TypeError("not a list")

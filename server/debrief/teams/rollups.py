@@ -182,17 +182,16 @@ async def read(
     )
     if first_whole < after_whole:
         # Whole months in the middle; the days before and after them at the edges.
+        day = timedelta(days=1)
         before, months, after, shown = await asyncio.gather(
-            storage.index_range(days_index(team_id), low=low, high=ms_of(first_whole) - 1),
+            _days(storage, team_id, since, first_whole - day),
             _whole_months(storage, team_id, first_whole, after_whole),
-            storage.index_range(days_index(team_id), low=ms_of(after_whole), high=high),
+            _days(storage, team_id, after_whole, until),
             timeline,
         )
         merged, month_parts = months
     else:
-        before, shown = await asyncio.gather(
-            storage.index_range(days_index(team_id), low=low, high=high), timeline
-        )
+        before, shown = await asyncio.gather(_days(storage, team_id, since, until), timeline)
         after, merged, month_parts = [], None, []
     edges = [(e.member[:7], e.data) for e in before], [(e.member[:7], e.data) for e in after]
     in_order = [d for _, d in edges[0]] + ([merged] if merged else []) + [d for _, d in edges[1]]
@@ -202,13 +201,44 @@ async def read(
     return rollup.merge(in_order), [*edges[0], *month_parts, *edges[1]], listed
 
 
-# Per process: decoded month digests by (team, month) and merges of whole-month ranges by
-# (team, first month, month after), each with the stamps it was read under.
-MONTHS_KEPT, RANGES_KEPT = 1_000, 16
+# Per process, each with the stamp(s) it was read under: decoded month digests by (team,
+# month), merges of whole-month ranges by (team, first month, month after), and the decoded
+# day digests of a month by (team, month) for the edges of periods.
+MONTHS_KEPT, RANGES_KEPT, MONTH_DAYS_KEPT = 1_000, 16, 24
+_month_days: OrderedDict[tuple[str, str], tuple[str, list[IndexEntry]]] = OrderedDict()
 _months: OrderedDict[tuple[str, str], tuple[str, Mapping[str, Any]]] = OrderedDict()
 _ranges: OrderedDict[tuple[str, date, date], tuple[tuple[tuple[str, str], ...], Any]] = (
     OrderedDict()
 )
+
+
+async def _days(storage: Storage, team_id: str, first: date, last: date) -> list[IndexEntry]:
+    """The day digests of [first, last], read whole months at a time and kept per month
+    while its stamp stays (the stamp moves whenever any of its days is digested again)."""
+    if first > last:
+        return []
+    months = [first.replace(day=1)]
+    while months[-1] < last.replace(day=1):
+        months.append(_next_month(months[-1]))
+    stamps = await storage.index_range(
+        stamps_index(team_id), low=ms_of(months[0]), high=ms_of(months[-1])
+    )
+    tokens = {e.member: str(e.data.get("v") or "") for e in stamps}
+    low, high = ms_of(first), ms_of(last) + DAY_MS - 1
+    found: list[IndexEntry] = []
+    for month in months:
+        name, hit = f"{month:%Y-%m}", _month_days.get((team_id, f"{month:%Y-%m}"))
+        token = tokens.get(name, "")
+        if token and hit is not None and hit[0] == token:
+            entries = hit[1]
+        else:
+            entries = await storage.index_range(
+                days_index(team_id), low=ms_of(month), high=ms_of(_next_month(month)) - 1
+            )
+            if token:
+                _keep(_month_days, (team_id, name), (token, entries), MONTH_DAYS_KEPT)
+        found += [e for e in entries if low <= e.score <= high]
+    return found
 
 
 async def _whole_months(
@@ -239,7 +269,7 @@ async def _whole_months(
                 _keep(_months, (team_id, month), (token, local[month]), MONTHS_KEPT)
     digests = [(m, local[m]) for m, _ in tokens]
     found = (
-        rollup.merge(d for _, d in digests) if digests else None,
+        rollup.sorted_lists(rollup.merge(d for _, d in digests)) if digests else None,
         [(m, {"cat": d.get("cat")}) for m, d in digests],
     )
     if all(t for _, t in tokens):
