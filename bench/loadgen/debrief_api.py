@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
@@ -12,27 +13,27 @@ from .plan import DocRef, Target
 DOC = "timeline"  # participants may write it
 
 
-def create_reviews(target: Target, count: int, prefix: str) -> list[DocRef]:
-    """Create ``count`` reviews; each becomes one benchmark doc (its ``timeline``).
-
-    Over a scale-out cluster the reviews are created on its processes in turn.
-    """
-    docs: list[DocRef] = []
+def post_reviews(target: Target, count: int, prefix: str) -> list[dict[str, Any]]:
+    """``POST /api/reviews`` ``count`` times (titles "<prefix> <i>"), on the processes of a
+    scale-out cluster in turn; returns the answers (id, invites, ...) in order."""
+    created: list[dict[str, Any]] = []
     with httpx.Client(timeout=30) as http:
         for i in range(count):
             url = f"{target.for_client(i).http_base}/api/reviews"
             resp = http.post(url, json={"title": f"{prefix} {i}"})
             if resp.status_code != 201:
                 raise RuntimeError(f"POST /api/reviews -> {resp.status_code}: {resp.text[:200]}")
-            body = resp.json()
-            docs.append(
-                DocRef(
-                    name=f"{body['id']}/{DOC}",
-                    review_id=body["id"],
-                    invite=body["invites"]["participant"],
-                )
-            )
-    return docs
+            created.append(resp.json())
+    return created
+
+
+def create_reviews(target: Target, count: int, prefix: str) -> list[DocRef]:
+    """Create ``count`` reviews; each becomes one benchmark doc (its ``timeline``)."""
+    return [
+        DocRef(name=f"{body['id']}/{DOC}", review_id=body["id"],
+               invite=body["invites"]["participant"])
+        for body in post_reviews(target, count, prefix)
+    ]  # fmt: skip
 
 
 async def join_all(

@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 
 from . import procstat, profiling, servers
+from .debrief_api import post_reviews
 from .meeting_gen import GenPlan, HammerResult, MeetingReview, SeenResult, gen_main
 from .plan import ServerKind, Target
 from .runner import _recv_all, percentile, stop_workers
@@ -223,24 +224,11 @@ class FloorServer:
 def create_reviews(target: Target, count: int, first_index: int = 0) -> list[MeetingReview]:
     """``count`` reviews with their participant and moderator links, created on the
     processes of a cluster in turn."""
-    out: list[MeetingReview] = []
-    with httpx.Client(timeout=30) as http:
-        for i in range(count):
-            url = f"{target.for_client(i).http_base}/api/reviews"
-            resp = http.post(url, json={"title": f"bench meeting {first_index + i}"})
-            if resp.status_code != 201:
-                raise RuntimeError(f"POST /api/reviews -> {resp.status_code}: {resp.text[:200]}")
-            body = resp.json()
-            invites = body["invites"]
-            out.append(
-                MeetingReview(
-                    review_id=body["id"],
-                    participant_invite=invites["participant"],
-                    moderator_invite=invites["moderator"],
-                    index=i,
-                )
-            )
-    return out
+    return [
+        MeetingReview(review_id=body["id"], participant_invite=body["invites"]["participant"],
+                      moderator_invite=body["invites"]["moderator"], index=i)
+        for i, body in enumerate(post_reviews(target, count, f"bench meeting {first_index}/"))
+    ]  # fmt: skip
 
 
 def _plans(
