@@ -190,5 +190,9 @@ async def test_a_bad_stored_digest_fails_alone(storage: Storage) -> None:
     await storage.index_put(rollups.days_index(TEAM), "2027-01-10", ms(date(2027, 1, 10)),
                             {"reviews": "many", "cat": [1], "tally": {"t": "x"},
                              "resp": {"abc": 2}, "names": 5})  # fmt: skip
+    await storage.index_put(rollups.timeline_index(TEAM), "r_odd", ms(date(2027, 1, 10)),
+                            {"title": 5})  # fmt: skip
     found = await figures(storage, TEAM, date(2025, 11, 1), date(2027, 1, 31), TODAY, None)
     assert found["reviews"] == len(facts)
+    columns, rows = ins.table(found, "timeline")  # the download takes a row of any shape
+    assert [None, 5] == rows[-1][:2] and len(rows[-1]) == len(columns)

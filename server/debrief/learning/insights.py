@@ -122,7 +122,8 @@ def table(insights: Mapping[str, Any], figure: str) -> tuple[list[str], list[lis
     if figure == "timeline":
         cols = ["review_id", "title", "closed_ms", "first_signal_ms", "signal_to_response_min",
                 "signal_to_escalation_min"]  # fmt: skip
-        return cols, [[r[k] for k in cols] for r in insights["timeline"]["reviews"]]
+        rows_ = [r for r in insights["timeline"]["reviews"] if isinstance(r, dict)]
+        return cols, [[r.get(k) for k in cols] for r in rows_]  # stored rows: any shape
     if figure == "timeline-distribution":
         cols = ["bucket", "low_min", "high_min", "response", "escalation"]
         return cols, [[b[k] for k in cols] for b in insights["timeline"]["distribution"]]
