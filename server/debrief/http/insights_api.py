@@ -81,6 +81,8 @@ async def get_insights(call: TeamCall, body: None) -> Any:
     now = today()
     since, until = period(params, now)
     storage = call.svc.storage
+    if figure == "timeline":  # every row of the period, not only the latest shown
+        return download(await figures(storage, call.team_id, since, until, now, None), figure, fmt)
     key = (call.team_id, since, until, now)
     stamp = await facts_store.stamp(storage, call.team_id)  # before the data: see _touch
     kept = _KEPT.get(key)
@@ -91,8 +93,6 @@ async def get_insights(call: TeamCall, body: None) -> Any:
         _keep(key, stamp, found)
     if not figure:
         return found
-    if figure == "timeline":  # every row of the period, not only the latest shown
-        found = await figures(storage, call.team_id, since, until, now, None)
     return download(found, figure, fmt)
 
 
