@@ -19,6 +19,7 @@ the first shows comes with the data; growth in the second would be a leak per cy
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 import time
@@ -85,6 +86,9 @@ class SoakResult:
     file_shmem_start_mib: float = 0.0
     file_shmem_end_mib: float = 0.0
     kib_per_1000: float | None = None  # slope of RSS over cycles, from the warm sample on
+    # the same slope over each third of the cycles: growth that levels off (caches filling
+    # up to their bound) falls from third to third, a leak per cycle does not
+    kib_per_1000_by_third: list[float | None] = field(default_factory=list)
     # the database and its WAL at the end (the WAL once grew to hundreds of MB)
     db_mib: float = 0.0
     wal_mib: float = 0.0
@@ -178,6 +182,14 @@ def _slope_kib_per_1000(samples: list[tuple[int, int]]) -> float | None:
     if var == 0:
         return None
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var * 1000
+
+
+def _slopes_by_third(samples: list[tuple[int, int]], cycles: int) -> list[float | None]:
+    edges = [0, cycles // 3, 2 * cycles // 3, cycles]
+    return [
+        _slope_kib_per_1000([s for s in samples if lo <= s[0] <= hi])
+        for lo, hi in itertools.pairwise(edges)
+    ]
 
 
 async def _cycles(
@@ -275,6 +287,7 @@ def run_one(cfg: SoakConfig, log_dir: Path) -> SoakResult:
         res.peak_rss_mib = end.hwm_kib / 1024
         warm = max(1, cfg.cycles // 10)
         res.kib_per_1000 = _slope_kib_per_1000([s for s in res.samples if s[0] >= warm])
+        res.kib_per_1000_by_third = _slopes_by_third(res.samples, cfg.cycles)
         res.db_mib = _file_mib(server.data_dir, "debrief.sqlite3")
         res.wal_mib = _file_mib(server.data_dir, "debrief.sqlite3-wal")
         if not server.alive():
@@ -296,11 +309,13 @@ def summary(r: SoakResult) -> str:
 
 def _summary_one(r: SoakResult) -> str:
     slope = "-" if r.kib_per_1000 is None else f"{r.kib_per_1000:.0f}"
+    thirds = " / ".join("-" if k is None else f"{k:.0f}" for k in r.kib_per_1000_by_third)
     return (
         f"{r.cycles_done} cycles ({r.failed_cycles} failed, {r.cycles_per_s:.0f}/s): RSS "
         f"{r.rss_start_mib:.1f} MiB at start, {r.rss_warm_mib:.1f} after the first tenth, "
         f"{r.rss_end_mib:.1f} at the end (rooms {r.end_rooms}, connections "
-        f"{r.end_connections}); {slope} KiB per 1,000 cycles; anon {r.anon_start_mib:.1f} -> "
+        f"{r.end_connections}); {slope} KiB per 1,000 cycles ({thirds} by third); "
+        f"anon {r.anon_start_mib:.1f} -> "
         f"{r.anon_end_mib:.1f}, file+shmem {r.file_shmem_start_mib:.1f} -> "
         f"{r.file_shmem_end_mib:.1f} MiB; peak {r.peak_rss_mib:.0f} MiB; database "
         f"{r.db_mib:.1f} MiB, WAL {r.wal_mib:.1f} MiB; "
