@@ -6,6 +6,7 @@ generator and the server agree on the protocol and that every update reaches eve
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -111,6 +112,28 @@ def test_soak_scenario_cycles_and_leaves_no_room_or_connection(tmp_path: Path) -
     assert result.end_connections == 0
     assert len(result.samples) >= 3
     assert result.kib_per_1000 is not None
+    assert len(result.kib_per_1000_by_third) == 3
+
+
+def test_soak_through_the_heap_probe_writes_where_the_memory_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loadgen import soak
+
+    out = tmp_path / "heap.jsonl"
+    monkeypatch.setenv("DEBRIEF_BENCH_EXE", str(ROOT / "bench" / "heap-probe"))
+    monkeypatch.setenv("HEAP_PROBE_OUT", str(out))
+    monkeypatch.setenv("HEAP_PROBE_EVERY", "0.2")
+    cfg = soak.SoakConfig(cycles=40, reviews=4, sessions=2, concurrency=4, sample_every=20)
+    result = soak.run_one(cfg, tmp_path / "logs")
+
+    assert result.errors == [] and result.cycles_done == 40
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines, "the probe wrote nothing"
+    last = lines[-1]
+    assert last["rss_kib"] > 0 and last["heap_in_use"] > 0 and last["objects"] > 0
+    assert last["sqlite"] > 0  # the storage is open: its page caches hold something
+    assert "dict" in last["types"]
 
 
 def test_durability_scenario_loses_nothing_seen_across_kill_9(tmp_path: Path) -> None:
