@@ -67,6 +67,10 @@ class RoomManager:
         while True:
             unloading = self._unloading.get(key)
             if unloading is not None:
+                if unloading.done() and self._unloading.get(key) is unloading:
+                    # its done-callback (which forgets it) is still queued, and awaiting a
+                    # done task does not yield: without this the loop spins here forever
+                    del self._unloading[key]
                 await asyncio.shield(unloading)
                 continue
             room = self.rooms.get(key)
