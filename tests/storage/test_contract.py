@@ -201,6 +201,39 @@ async def test_lock_is_exclusive(make_store: BackendFactory) -> None:
     assert await stores[0].get_record("counter", "c") == {"n": 40}
 
 
+async def test_lock_reading_reads_under_the_lock(make_store: BackendFactory) -> None:
+    """The records yielded by lock_reading are what the previous holder left, on any
+    process; missing ones are None, and the lock is exclusive like lock()."""
+    stores = [await opened(make_store), await opened(make_store)]
+    await stores[0].put_record("counter", "c", {"n": 0})
+
+    async def bump(store: Storage) -> None:
+        keys = [("counter", "c"), ("counter", "missing")]
+        async with store.lock_reading("review:r1", keys) as (record, missing):
+            assert record is not None and missing is None
+            await asyncio.sleep(0)
+            await store.put_record("counter", "c", {"n": record["n"] + 1})
+
+    await asyncio.gather(*(bump(stores[i % 2]) for i in range(40)))
+    assert await stores[0].get_record("counter", "c") == {"n": 40}
+
+
+async def test_put_records_writes_all_and_lists_them(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    await store.put_record("note", "n0", {"v": 0}, "r1")
+    await store.put_records(
+        [
+            ("note", "n1", {"v": 1}, "r1"),
+            ("tally", "r1", {"n": 2}, "r1"),
+            ("note", "n0", {"v": 9}, "r1"),
+        ]
+    )
+    assert await store.list_records("note", "r1") == [{"v": 9}, {"v": 1}]  # n0 keeps its place
+    assert await store.get_record("tally", "r1") == {"n": 2}
+    await store.purge_review("r1")
+    assert await store.get_record("tally", "r1") is None
+
+
 # --- sorted indexes --------------------------------------------------------------------
 
 

@@ -103,6 +103,15 @@ class Storage(abc.ABC):
             if entry[1] == 0 and _LOCAL_LOCKS.get(key) is entry:
                 del _LOCAL_LOCKS[key]
 
+    @contextlib.asynccontextmanager
+    async def lock_reading(
+        self, name: str, keys: list[tuple[str, str]]
+    ) -> AsyncIterator[list[dict[str, Any] | None]]:
+        """``lock(name)``, yielding the records (kind, id) of ``keys`` as read once the lock
+        is held (None: missing). Shared backends take the lock and read in one round trip."""
+        async with self.lock(name):
+            yield [await self.get_record(kind, record_id) for kind, record_id in keys]
+
     def lock_scope(self) -> str:
         """What the in-process locks are shared over (SQLite: the database file)."""
         return str(id(self))
@@ -140,6 +149,12 @@ class Storage(abc.ABC):
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
         """Create or replace a record."""
+
+    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+        """Create or replace several records (kind, id, data, review_id) all at once: a
+        reader or a crash sees all of them or none. This fallback writes one at a time."""
+        for kind, record_id, data, review_id in records:
+            await self.put_record(kind, record_id, data, review_id)
 
     @abc.abstractmethod
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:

@@ -69,6 +69,17 @@ return 0
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 10.0
 
+# A review's records of one kind in creation order, in one round trip (not the ids, then
+# the records).
+LIST_RECORDS = """
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for i, id in ipairs(ids) do
+  out[i] = redis.call('HGET', ARGV[1] .. id, 'data') or false
+end
+return out
+"""
+
 PUT_RECORD = """
 local old = redis.call('HGET', KEYS[1], 'review')
 if old and old ~= '' and old ~= ARGV[2] then
@@ -212,6 +223,7 @@ class RedisStorage(Storage):
             ("retract_vote", RETRACT_VOTE),
             ("unlock", UNLOCK),
             ("index_range", INDEX_RANGE),
+            ("list_records", LIST_RECORDS),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -242,18 +254,49 @@ class RedisStorage(Storage):
         Tasks of this process queue on a local lock first, so contention inside one
         process costs no Redis round trips; across processes we poll with backoff.
         """
+        async with self._held(name, []):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def lock_reading(
+        self, name: str, keys: list[tuple[str, str]]
+    ) -> AsyncIterator[list[dict[str, Any] | None]]:
+        record_keys = [self._record_key(kind, record_id) for kind, record_id in keys]
+        async with self._held(name, record_keys) as rows:
+            yield [None if raw is None else json.loads(raw) for raw in rows]
+
+    @contextlib.asynccontextmanager
+    async def _held(self, name: str, record_keys: list[str]) -> AsyncIterator[list[Any]]:
+        """Hold lock ``name``; yields the data of ``record_keys`` as read right after the
+        SET NX that took the lock, in the same round trip."""
         async with self._local_lock(name):
             key = f"{self.prefix}lock:{name}"
             token = secrets.token_hex(8)
             deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
             pause = 0.002
-            while not await self.call(self.client.set(key, token, nx=True, px=LOCK_TTL_MS), "lock"):
+
+            async def attempt() -> tuple[Any, list[Any]]:
+                if not record_keys:
+                    return await self.client.set(key, token, nx=True, px=LOCK_TTL_MS), []
+                # Commands of one connection run in order: the HGETs see what every
+                # earlier holder wrote before it let go.
+                async with self.client.pipeline(transaction=False) as pipe:
+                    pipe.set(key, token, nx=True, px=LOCK_TTL_MS)
+                    for record_key in record_keys:
+                        pipe.hget(record_key, "data")
+                    taken, *rows = await pipe.execute()
+                return taken, rows
+
+            while True:
+                taken, rows = await self.call(attempt(), "lock")
+                if taken:
+                    break
                 if asyncio.get_running_loop().time() > deadline:
                     raise StorageError(f"redis: lock {name} is busy")
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.05)
             try:
-                yield
+                yield rows
             finally:
                 with contextlib.suppress(StorageError):
                     await self.call(self._scripts["unlock"](keys=[key], args=[token]), "unlock")
@@ -343,6 +386,20 @@ class RedisStorage(Storage):
             f"put {kind}",
         )
 
+    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+        async def put() -> None:
+            # MULTI/EXEC; EVAL, not EVALSHA: a pipeline's scripts cost a SCRIPT EXISTS
+            # round trip first, and a NOSCRIPT (Redis restarted) cannot fail half of it
+            async with self.client.pipeline(transaction=True) as pipe:
+                for kind, record_id, data, review_id in records:
+                    pipe.eval(
+                        PUT_RECORD, 2, self._record_key(kind, record_id), f"{self.prefix}seq",
+                        json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
+                    )  # fmt: skip
+                await pipe.execute()
+
+        await self.call(put(), "put records")
+
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         raw = await self.call(
             self.client.hget(self._record_key(kind, record_id), "data"), f"get {kind}"
@@ -363,21 +420,13 @@ class RedisStorage(Storage):
         return bool(done)
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
-        ids = await self.call(
-            self.client.zrange(self._index_prefix(kind) + review_id, 0, -1), f"list {kind}"
+        rows = await self.call(
+            self._scripts["list_records"](
+                keys=[self._index_prefix(kind) + review_id], args=[self._record_key(kind, "")]
+            ),
+            f"list {kind}",
         )
-        if not ids:
-            return []
-
-        async def fetch() -> list[Any]:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for record_id in ids:
-                    pipe.hget(self._record_key(kind, text(record_id)), "data")
-                found: list[Any] = await pipe.execute()
-            return found
-
-        rows = await self.call(fetch(), f"list {kind}")
-        return [json.loads(raw) for raw in rows if raw is not None]
+        return [json.loads(raw) for raw in rows if raw]
 
     # --- ballots -------------------------------------------------------------------
 

@@ -110,6 +110,11 @@ END;
 # Every statement above is IF NOT EXISTS: a data directory of an older release opens
 # and gains the newer tables (the record-level migrations live in teams/migrate.py).
 
+PUT_RECORD = (
+    "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, review_id = excluded.review_id"
+)
+
 # Rows read per step by whole-store passes (all_records).
 PAGE_ROWS = 500
 
@@ -383,14 +388,20 @@ class SQLiteStorage(Storage):
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
         row = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
-        await self._write(
-            lambda db: db.execute(
-                "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, "
-                "review_id = excluded.review_id",
-                row,
-            )
-        )
+        await self._write(lambda db: db.execute(PUT_RECORD, row))
+
+    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+        now = time.time_ns()
+        rows = [
+            (kind, record_id, review_id, now + i, json.dumps(data))
+            for i, (kind, record_id, data, review_id) in enumerate(records)
+        ]
+
+        def put(db: sqlite3.Connection) -> None:
+            with _transaction(db):
+                db.executemany(PUT_RECORD, rows)
+
+        await self._write(put)
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         row = await self._read(
