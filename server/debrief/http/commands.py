@@ -9,15 +9,18 @@ or a ready Response.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
+from starlette._utils import get_route_path
+from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Mount, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
 from debrief.auth.roles import Role
 from debrief.auth.sessions import AuthError, Session
@@ -25,7 +28,13 @@ from debrief.http.api import bearer_token, cookie_token
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
-from debrief.meeting.service import MeetingService, closed_refusal, is_frozen
+from debrief.meeting.service import (
+    GateHeld,
+    MeetingService,
+    closed_refusal,
+    gate_held,
+    is_frozen,
+)
 from debrief.services import Services, services
 
 ALL = tuple(Role)
@@ -123,6 +132,52 @@ class CommandSet:
         return [Route(c.path, endpoint(c), methods=[c.method]) for c in self.commands]
 
 
+REVIEW_PATH = "/api/reviews/{review_id}"
+_CHOSEN = "debrief.command_route"  # scope key: the route CommandRoutes matched
+
+
+class CommandRoutes(Mount):
+    """Every command route (all under /api/reviews/{review_id}) as one route that finds
+    the few sharing the path's next segment in a dict: Starlette's router tries its
+    routes one by one, ~140 regular expressions before a command otherwise. A Mount of
+    the routes (as listed, e.g. for the schema); the matching is its own."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        super().__init__(REVIEW_PATH, routes=routes)
+        self._by_segment: dict[str, list[Route]] = {}
+        for route in routes:
+            if not route.path.startswith(REVIEW_PATH):
+                raise ValueError(f"{route.path} is not a command path")
+            segment = route.path[len(REVIEW_PATH) :].lstrip("/").split("/", 1)[0]
+            if segment.startswith("{"):
+                raise ValueError(f"{route.path}: a command's first segment must be literal")
+            self._by_segment.setdefault(segment, []).append(route)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        parts = get_route_path(scope).split("/", 5)  # "", api, reviews, id, segment, ...
+        if parts[1:3] != ["api", "reviews"] or len(parts) < 4:
+            return Match.NONE, {}
+        found: tuple[Match, Scope] = (Match.NONE, {})
+        for route in self._by_segment.get(parts[4] if len(parts) > 4 else "", ()):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return match, {**child, _CHOSEN: route}
+            if match is Match.PARTIAL and found[0] is Match.NONE:  # wrong method: 405
+                found = (match, {**child, _CHOSEN: route})
+        return found
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_CHOSEN].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self.routes:  # absolute paths: not the Mount's own joining
+            with contextlib.suppress(NoMatchFound):
+                return route.url_path_for(name, **path_params)
+        raise NoMatchFound(name, path_params)
+
+
 def same_origin(svc: Services, request: Request) -> bool:
     """Whether a browser request comes from our own pages (Origin, else Referer)."""
     source = request.headers.get("origin") or request.headers.get("referer")
@@ -197,15 +252,29 @@ async def authenticate(svc: Services, request: Request) -> Session:
     return await or_unauthenticated(svc.sessions.authenticate(token))
 
 
-def command_gate(
-    meeting: MeetingService, command: Command, review_id: str
-) -> contextlib.AbstractAsyncContextManager[Any]:
+def takes_gate(command: Command) -> bool:
     """Changes share the review's gate and close takes it alone, so a command is either
     done before a close or sees the closed review (409); reads need no gate. An
     exclusive command takes the gate itself (closing.close), at the right moment."""
-    if command.exclusive or command.method in SAFE_METHODS:
-        return contextlib.nullcontext()
-    return meeting.gate.shared(review_id)
+    return not (command.exclusive or command.method in SAFE_METHODS)
+
+
+@contextlib.asynccontextmanager
+async def gate_for(call: Call, read_at: int) -> AsyncIterator[None]:
+    """Hold the review's gate (shared) for the handler. The review was read before it,
+    when the gate had seen ``read_at`` exclusive sections: read again only if a close may
+    have run since. Inside, the handler's checks trust that read (GateHeld)."""
+    meeting = call.meeting
+    async with meeting.gate.shared(call.review_id):
+        if meeting.gate.exclusive_runs != read_at:
+            call.review = await meeting.review(call.review_id)
+        held = GateHeld(call.review_id, call.review)
+        token = gate_held.set(held)
+        try:
+            yield
+        finally:
+            held.live = False
+            gate_held.reset(token)
 
 
 def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
@@ -216,6 +285,7 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
             return session
         review_id = request.path_params["review_id"]
         meeting = meeting_service(request)
+        read_at = meeting.gate.exclusive_runs
         review = await meeting.review(review_id)  # 404 for an unknown review
         if session.review_id != review_id:
             raise ApiError(403, "other-review", "this session belongs to another review")
@@ -226,7 +296,10 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
             )
         body = await command_body(request, command.body)
         call = Call(request, svc, meeting, session, review_id, review)
-        async with command_gate(meeting, command, review_id):
+        if takes_gate(command):
+            async with gate_for(call, read_at):
+                result = await command.handler(call, body)
+        else:
             result = await command.handler(call, body)
         return answer(result, command.status)
 

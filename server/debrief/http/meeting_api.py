@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from debrief.auth.roles import DocName
 from debrief.http.commands import ALL, MODERATOR, Call, CommandSet
 from debrief.meeting import agenda as ag
 from debrief.meeting import timer as tm
-from debrief.meeting.service import meeting_state, now_ms
+from debrief.meeting.service import meeting_state, meeting_value, now_ms
 
 api = CommandSet("meeting")
 
@@ -77,9 +78,19 @@ def _agenda(doc: Doc) -> list[ag.Phase]:
     return ag.agenda_from_list(meeting_state(doc)["agenda"])
 
 
-def _box_ms(agenda: list[ag.Phase], phase_id: str | None) -> int:
-    phase = next((p for p in agenda if p.id == phase_id), None)
-    return phase.minutes * 60_000 if phase else 0
+def _phases_with_id(doc: Doc, phase_id: str | None) -> list[ag.Phase]:
+    """The agenda's phase ``phase_id`` (a list of one, or none), parsing only that one: a
+    timer step or a phase change needs one phase, not the whole agenda."""
+    agenda = meeting_value(doc, "agenda")
+    if phase_id is None or not isinstance(agenda, list):
+        return []
+    found = (p for p in agenda if isinstance(p, dict) and p.get("id") == phase_id)
+    return [ag.Phase.from_dict(p) for p in itertools.islice(found, 1)]
+
+
+def _box_ms(doc: Doc, phase_id: str | None) -> int:
+    phases = _phases_with_id(doc, phase_id)
+    return phases[0].minutes * 60_000 if phases else 0
 
 
 async def change_agenda(
@@ -175,8 +186,7 @@ async def go_to_phase(call: Call, body: GoToPhase) -> Any:
     auto_start = bool(review["settings"].get("auto_start_timer"))
 
     def change(doc: Doc) -> dict[str, Any]:
-        agenda = _agenda(doc)
-        phase = ag.get_phase(agenda, body.phase_id)
+        phase = ag.get_phase(_phases_with_id(doc, body.phase_id), body.phase_id)
         now = now_ms()
         state = tm.reset(phase.minutes * 60_000)
         if auto_start:
@@ -194,10 +204,9 @@ async def change_timer(call: Call, step: Callable[[tm.TimerState, int, int], tm.
     call.writable_review()
 
     def change(doc: Doc) -> dict[str, Any]:
-        state = meeting_state(doc)
         now = now_ms()
-        current = tm.TimerState.from_dict(state["timer"])
-        fresh = step(current, now, _box_ms(_agenda(doc), state["phase_id"]))
+        current = tm.TimerState.from_dict(meeting_value(doc, "timer"))
+        fresh = step(current, now, _box_ms(doc, meeting_value(doc, "phase_id")))
         doc.get("meeting", type=Map)["timer"] = fresh.to_dict()
         return {"timer": tm.view(fresh, now)}
 

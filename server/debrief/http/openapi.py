@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from debrief import __version__
 from debrief.auth.roles import Role
@@ -45,7 +45,7 @@ from debrief.http import (
 )
 from debrief.http.actions_api import LintRequest
 from debrief.http.api import CreateReview, JoinReview
-from debrief.http.commands import Command
+from debrief.http.commands import Command, CommandRoutes
 from debrief.http.team_commands import TeamCommand, token_scope
 from debrief.http.teams_api import CreateTeam, JoinTeam
 
@@ -569,8 +569,10 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(_SCHEMA)
 
 
-# Public routes first: /api/agenda/templates etc. must not be shadowed.
-meeting_routes: list[Route] = [
+# Public routes first: /api/agenda/templates etc. must not be shadowed (the commands,
+# all under /api/reviews/{review_id}, shadow none of them, and go first: the most used).
+meeting_routes: list[Route | Mount] = [
+    CommandRoutes([route for s in COMMAND_SETS for route in s.routes()]),
     Route("/api/openapi.json", openapi, methods=["GET"]),
     *meeting_api.public_routes,
     *actions_api.public_routes,
@@ -579,5 +581,4 @@ meeting_routes: list[Route] = [
     *followup_api.public_routes,
     *teams_api.public_routes,  # before the team commands: "join" is not a team id
     *[route for s in TEAM_COMMAND_SETS for route in s.routes()],
-    *[route for s in COMMAND_SETS for route in s.routes()],
 ]

@@ -33,6 +33,9 @@ class _State:
 class ReviewGate:
     def __init__(self) -> None:
         self._states: dict[str, _State] = {}
+        # Exclusive sections ended so far, on any review: a command that read its review
+        # before taking the gate and finds this unchanged once in knows no close ran since.
+        self.exclusive_runs = 0
 
     def _state(self, review_id: str) -> _State:
         found = self._states.get(review_id)
@@ -81,6 +84,7 @@ class ReviewGate:
         try:
             yield
         finally:
+            self.exclusive_runs += 1
             async with state.changed:
                 state.writing = False
                 state.changed.notify_all()

@@ -19,6 +19,7 @@ from debrief.auth.roles import DocName
 from debrief.auth.sessions import Session
 
 from .errors import Conflict, NotFound, ValidationError
+from .note_tally import NOTE_TALLY, NoteTally
 from .note_view import QUESTIONNAIRE, check_section, public_note
 from .publication import publish_locked
 from .service import NOTE, MeetingService, meeting_state, now_ms
@@ -77,15 +78,15 @@ class NoteService:
         prompt: int | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         review_id = review["id"]
-        async with self.meeting.lock(review_id):
-            # Checked again under the lock: close (maybe in another process) holds it too.
-            await self.meeting.writable_review(review_id)
-            records = await self.records(review_id)
+        # Checked again under the lock: close (maybe in another process) holds it too.
+        tally_key = (NOTE_TALLY, review_id)
+        async with self.meeting.locked_reading(review_id, [tally_key]) as (_, (found,)):
+            tally = await self._tally(review_id, found)
             owner = session.participant_id
-            if sum(1 for r in records if r["owner"] == owner) >= MAX_NOTES_PER_PERSON:
+            if tally.owners.get(owner, 0) >= MAX_NOTES_PER_PERSON:
                 raise Conflict(f"at most {MAX_NOTES_PER_PERSON} notes per person",
                                error="too-many-notes")  # fmt: skip
-            if len(records) >= self.max_per_review:
+            if tally.total >= self.max_per_review:
                 raise Conflict(f"this review holds {self.max_per_review} notes, as many as it "
                                "takes", error="review-notes-full")  # fmt: skip
             revealed = await self.meeting.revealed(review_id, kind)
@@ -101,16 +102,26 @@ class NoteService:
                 "revealed": revealed,
                 "created_ms": now_ms(),
             }
-            await self.storage.put_record(NOTE, record["id"], record, review_id)
+            tally.add(record)
+            await self.storage.put_records([
+                (NOTE, record["id"], record, review_id),
+                (*tally_key, tally.to_record(), review_id),
+            ])  # fmt: skip
             if record["revealed"]:  # its section is open: shown with others' changes (held.py)
                 self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
-            else:  # the records read above, and this one
-                await self._count(review_id, kind, [*records, record])
+            else:
+                await self._show_count(review_id, kind, tally.hidden.get(kind, 0))
         return record
 
+    async def _tally(self, review_id: str, found: Mapping[str, Any] | None) -> NoteTally:
+        """The review's tally as read under its lock, else counted from its notes."""
+        kept = NoteTally.from_record(found)
+        if kept is not None:
+            return kept
+        return NoteTally.counting(await self.records(review_id))
+
     async def edit(self, review_id: str, session: Session, note_id: str, text: str) -> Any:
-        async with self.meeting.lock(review_id):
-            await self.meeting.writable_review(review_id)
+        async with self.meeting.locked_writable(review_id):
             record = await self.own_record(review_id, session, note_id)
             record = {**record, "text": note_text(text)}
             await self.storage.put_record(NOTE, note_id, record, review_id)
@@ -119,20 +130,24 @@ class NoteService:
         return record
 
     async def delete(self, review_id: str, session: Session, note_id: str) -> None:
-        async with self.meeting.lock(review_id):
-            await self.meeting.writable_review(review_id)
+        async with self.meeting.locked_writable(review_id):
             record = await self.own_record(review_id, session, note_id)
+            # the tally goes first: without it the next note counts afresh (note_tally.py)
+            await self.storage.delete_record(NOTE_TALLY, review_id)
             await self.storage.delete_record(NOTE, note_id)
             if record["revealed"]:
                 self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
             else:
-                await self._count(review_id, record["kind"], await self.records(review_id))
+                tally = NoteTally.counting(await self.records(review_id))
+                await self._show_count(
+                    review_id, record["kind"], tally.hidden.get(record["kind"], 0)
+                )
 
     async def reveal(self, review_id: str, section: str) -> int:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
         check_section(section)
-        async with self.meeting.lock(review_id):
-            review = await self.meeting.writable_review(review_id)
+        tally_key = (NOTE_TALLY, review_id)
+        async with self.meeting.locked_reading(review_id, [tally_key]) as (review, (found,)):
             await publish_locked(self.meeting, review_id)  # whatever was held goes out first
             questions = [q for q in review.get("questionnaire") or () if isinstance(q, str)]
             hidden = [
@@ -155,7 +170,15 @@ class NoteService:
             await self.meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)
             for record in hidden:
                 record["revealed"] = True
-                await self.storage.put_record(NOTE, record["id"], record, review_id)
+            revealed: list[tuple[str, str, dict[str, Any], str | None]]
+            revealed = [(NOTE, r["id"], r, review_id) for r in hidden]
+            tally = NoteTally.from_record(found)
+            if tally is not None:  # the tally follows, in the same step
+                tally.hidden[section] = 0
+                revealed.append((*tally_key, tally.to_record(), review_id))
+            await self.storage.put_records(revealed)
+            if tally is None and found is not None:  # a bad one: the next note recounts
+                await self.storage.delete_record(NOTE_TALLY, review_id)
         return len(hidden)
 
     async def answer_questionnaire(
@@ -184,10 +207,9 @@ class NoteService:
             if r["kind"] == QUESTIONNAIRE
         ]  # fmt: skip
 
-    async def _count(self, review_id: str, section: str, records: list[dict[str, Any]]) -> None:
-        """Others learn only how many hidden notes a section holds (``records``: the
-        review's notes as they are now, read under the review's lock)."""
-        count = sum(1 for r in records if r["kind"] == section and not r.get("revealed"))
+    async def _show_count(self, review_id: str, section: str, count: int) -> None:
+        """Others learn only how many hidden notes a section holds (``count``: as counted
+        under the review's lock)."""
 
         def change(doc: Doc) -> None:
             counts = doc.get("note_counts", type=Map)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pycrdt import Doc, Map
@@ -59,6 +61,25 @@ PUBLIC_REVIEW_KEYS = (
     "schedule",
     "attendees",
 )
+
+
+@dataclass
+class GateHeld:
+    """The review as a command read it, while that command holds the review's gate.
+
+    In one process only close changes a review's status, and close takes the gate alone:
+    while a command holds it (``live``), the review it read inside it cannot be closed,
+    so a backend used by this process alone need not read it again to check. Set by the
+    command frame (http/commands.py) for the task running the command; ``live`` is
+    cleared when the command leaves the gate (tasks it started see that too).
+    """
+
+    review_id: str
+    review: dict[str, Any]
+    live: bool = True
+
+
+gate_held: ContextVar[GateHeld | None] = ContextVar("debrief_gate_held", default=None)
 
 
 def now_ms() -> int:
@@ -117,9 +138,25 @@ def idle_speaking() -> dict[str, Any]:
     return {"active": False, "order": [], "index": 0, "current": None, "skipped": []}
 
 
+MEETING_KEYS = frozenset(initial_meeting())
+
+
 def meeting_state(doc: Doc) -> dict[str, Any]:
     """The `meeting` map as plain data (defaults filled in for keys never written)."""
-    return {**initial_meeting(), **doc.get("meeting", type=Map).to_py()}
+    state: dict[str, Any] = doc.get("meeting", type=Map).to_py() or {}
+    if MEETING_KEYS <= state.keys():  # the usual case: no default agenda to build
+        return state
+    return {**initial_meeting(), **state}
+
+
+def meeting_value(doc: Doc, key: str) -> Any:
+    """One key of the `meeting` map (its default if never written), without copying the
+    rest of the map (the agenda above all)."""
+    value = doc.get("meeting", type=Map).get(key)
+    return initial_meeting()[key] if value is None and key not in MEETING_NULLABLE else value
+
+
+MEETING_NULLABLE = frozenset(k for k, v in initial_meeting().items() if v is None)
 
 
 class MeetingService:
@@ -156,6 +193,46 @@ class MeetingService:
             return await self.initialize(record)
         return full_review(record)
 
+    def held_review(self, review_id: str) -> dict[str, Any] | None:
+        """The review as this command read it under the review's gate, when that still
+        tells whether it is closed (see GateHeld); None: read it from storage."""
+        held = gate_held.get()
+        if held is None or not held.live or held.review_id != review_id or self.storage.shared:
+            return None
+        return held.review
+
+    @contextlib.asynccontextmanager
+    async def locked_writable(self, review_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Hold the review's lock; yields the review, refusing (409) when it is closed.
+
+        Checked under the lock, which close holds too (in any process), so a change made
+        inside lands before a close or not at all. The review comes from the command's own
+        read when that is still good (`held_review`), else with the lock's round trip."""
+        async with self.locked_reading(review_id, []) as (review, _):
+            yield review
+
+    @contextlib.asynccontextmanager
+    async def locked_reading(
+        self, review_id: str, keys: list[tuple[str, str]]
+    ) -> AsyncIterator[tuple[dict[str, Any], list[dict[str, Any] | None]]]:
+        """`locked_writable`, yielding also the records (kind, id) of ``keys`` as read
+        under the lock (on a shared backend in the lock's own round trip)."""
+        held = self.held_review(review_id)
+        if held is not None:
+            async with self.lock(review_id):
+                if is_frozen(held):
+                    raise closed_refusal()
+                yield held, [await self.storage.get_record(kind, i) for kind, i in keys]
+            return
+        name = f"review:{review_id}"
+        async with self.storage.lock_reading(name, [(REVIEW, review_id), *keys]) as found:
+            if found[0] is None:
+                raise NotFound("there is no review with this id", error="unknown-review")
+            review = full_review(found[0])
+            if is_frozen(review):
+                raise closed_refusal()
+            yield review, found[1:]
+
     async def initialize(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Store the full review and write the starting state of the `room` doc."""
         review = full_review(record)
@@ -177,6 +254,9 @@ class MeetingService:
     async def save_review(self, review: dict[str, Any]) -> None:
         """Store the review, then show its public fields to everyone."""
         await self.storage.put_record(REVIEW, review["id"], review, review["id"])
+        held = gate_held.get()
+        if held is not None and held.review_id == review["id"]:
+            held.review = review  # what the rest of this command reads
         await self.edit(review["id"], DocName.ROOM, lambda doc: write_review(doc, review))
         await self.review_saved(review)
 
@@ -195,7 +275,7 @@ class MeetingService:
 
     async def writable_review(self, review_id: str) -> dict[str, Any]:
         """The review, refusing (409) when it is closed."""
-        review = await self.review(review_id)
+        review = self.held_review(review_id) or await self.review(review_id)
         if is_frozen(review):
             raise closed_refusal()
         return review
@@ -218,9 +298,12 @@ class MeetingService:
         A caller holding the review's lock that found it writable under that lock says
         ``checked_under_lock`` (close takes the lock too: one storage read less).
         """
-        check = not (allow_closed or checked_under_lock)
-        if check and is_frozen(await self.storage.get_record(REVIEW, review_id)):
-            raise closed_refusal()
+        if not (allow_closed or checked_under_lock):
+            review = self.held_review(review_id)
+            if review is None:
+                review = await self.storage.get_record(REVIEW, review_id)
+            if is_frozen(review):
+                raise closed_refusal()
         async with self.rooms.borrow(doc_key(review_id, doc)) as room:
             await room.edit(change)
 

@@ -86,8 +86,7 @@ class VotingService:
             self.write_counts(doc, section, raw, counts_visible(fresh, hide))
             return fresh
 
-        async with self.meeting.lock(review_id):
-            await self.meeting.writable_review(review_id)  # close holds this lock too
+        async with self.meeting.locked_writable(review_id):  # close holds this lock too
             raw = await self.storage.tally(ballot(review_id, section))
             return await self.meeting.edit_returning(
                 review_id, DocName.ROOM, change, checked_under_lock=True
@@ -101,8 +100,7 @@ class VotingService:
         name = ballot(review_id, section)
         # Under the review's lock, which close holds too (across processes): a vote
         # either lands before the close or is refused, never after it.
-        async with self.meeting.lock(review_id):
-            await self.meeting.writable_review(review_id)
+        async with self.meeting.locked_writable(review_id):
             if up and not await self.storage.cast_vote(name, voter, target, limit):
                 raise Conflict(f"you have used all {limit} of your votes in this section",
                                error="vote-limit")  # fmt: skip

@@ -1,0 +1,56 @@
+"""How many notes a review holds: in all, per author, and hidden per section.
+
+Kept in one record per review and written with the note it counts in one step
+(`Storage.put_records`), under the review's lock, so that a new note reads this one small
+record instead of every note of the review. Whatever changes notes otherwise (a delete)
+drops the record; the next note counts the review's notes afresh, as a review whose
+notes predate the tally does once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+NOTE_TALLY = "note-tally"  # record kind; its id is the review's
+
+
+@dataclass
+class NoteTally:
+    total: int = 0
+    owners: dict[str, int] = field(default_factory=dict)  # participant id -> notes
+    hidden: dict[str, int] = field(default_factory=dict)  # section -> unrevealed notes
+
+    @classmethod
+    def counting(cls, records: Iterable[Mapping[str, Any]]) -> NoteTally:
+        tally = cls()
+        for record in records:
+            tally.add(record)
+        return tally
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any] | None) -> NoteTally | None:
+        """The stored tally, or None when there is none or it is not of this shape (then
+        the caller counts afresh: a bad record costs a recount, never the review)."""
+        if not isinstance(data, Mapping):
+            return None
+        total, owners, hidden = data.get("total"), data.get("owners"), data.get("hidden")
+        if not (
+            type(total) is int
+            and isinstance(owners, dict)
+            and isinstance(hidden, dict)
+            and all(type(n) is int for n in (*owners.values(), *hidden.values()))
+        ):
+            return None
+        return cls(total, dict(owners), dict(hidden))
+
+    def to_record(self) -> dict[str, Any]:
+        return {"total": self.total, "owners": self.owners, "hidden": self.hidden}
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.total += 1
+        owner = record["owner"]
+        self.owners[owner] = self.owners.get(owner, 0) + 1
+        if not record.get("revealed"):
+            self.hidden[record["kind"]] = self.hidden.get(record["kind"], 0) + 1

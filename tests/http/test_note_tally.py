@@ -1,0 +1,71 @@
+"""A review's note tally (meeting/note_tally.py) counts what the notes are, whatever happened.
+
+A new note reads one small tally record instead of every note of its review; a delete drops
+the tally and the next note counts afresh, and a stored tally of the wrong shape is counted
+afresh too, never a 500. The caps (per review, per person) are what the tally feeds, so each
+check here is a cap refusing at exactly the right note.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from support.api import create_review, join
+from support.server import ServerProcess
+
+CAP = "5"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path / "data", env={"DEBRIEF_MAX_REVIEW_NOTES": CAP}).start()
+    yield proc
+    proc.stop()
+
+
+async def _write(http: httpx.AsyncClient, base: str, token: str, text: str) -> httpx.Response:
+    note = {"kind": "worked-well", "text": text}
+    return await http.post(f"{base}/notes", json=note, headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_delete_and_a_bad_stored_tally_recount(server: ServerProcess) -> None:
+    review = await create_review(server.url)
+    base = f"{server.url}/api/reviews/{review['id']}"
+    token = (await join(server.url, review["invites"]["participant"]))["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient() as http:
+        made = [(await _write(http, base, token, f"note {i}")).json()["id"] for i in range(4)]
+        gone = await http.delete(f"{base}/notes/{made[0]}", headers=auth)
+        assert gone.status_code in (200, 204), gone.text
+        # 3 notes left: two more fit under the cap of 5, not one and not three
+        assert (await _write(http, base, token, "after delete 1")).status_code == 201
+        assert (await _write(http, base, token, "after delete 2")).status_code == 201
+        full = await _write(http, base, token, "one too many")
+        assert full.status_code == 409 and full.json()["error"] == "review-notes-full"
+        second = await http.delete(f"{base}/notes/{made[1]}", headers=auth)
+        assert second.status_code in (200, 204), second.text
+
+    server.stop()
+    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
+        changed = db.execute(
+            "UPDATE records SET data = ? WHERE kind = 'note-tally' AND id = ?",
+            (json.dumps({"total": "many", "owners": [], "hidden": None}), review["id"]),
+        ).rowcount
+        if changed == 0:  # the delete dropped it: store a bad one as a corrupt write would
+            db.execute(
+                "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, 0, ?)",
+                ("note-tally", review["id"], review["id"], json.dumps({"total": 0})),
+            )
+    server.start()
+
+    async with httpx.AsyncClient() as http:
+        # 4 notes stored: the bad tally (claiming 0 or nonsense) is ignored, the notes counted
+        assert (await _write(http, base, token, "after restart")).status_code == 201
+        full = await _write(http, base, token, "one too many again")
+        assert full.status_code == 409 and full.json()["error"] == "review-notes-full"
