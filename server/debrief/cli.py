@@ -15,6 +15,7 @@ import uvicorn
 from debrief import diagnostics, doctor
 from debrief.app import SHUTDOWN_STEP_S, create_app
 from debrief.http.slowloris import header_deadline_protocol
+from debrief.http.ws_protocol import LeanWebSocketProtocol
 from debrief.settings import Settings
 from debrief.storage import backup
 from debrief.teams import operator
@@ -133,8 +134,9 @@ def serve(args: argparse.Namespace) -> None:
         port=settings.port,
         # uvicorn's httptools protocol, with a deadline for request headers (slow-loris).
         http=header_deadline_protocol(settings.header_timeout_s),
-        # The sans-I/O protocol is what the fan-out fast path writes through.
-        ws="websockets-sansio",
+        # uvicorn's sans-I/O websocket protocol, slimmed for idle connections
+        # (http/ws_protocol.py); the fan-out fast path writes through it.
+        ws=LeanWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         # Compression would run once per peer per frame, undoing encode-once fan-out.
         ws_per_message_deflate=False,

@@ -5,9 +5,10 @@ expired"), 4403 session of another review, 4404 unknown review or doc, 4429 too 
 connections for this session (settings.sockets_per_session, on this process),
 1002 malformed frame (also a presence state too large or nested too deeply),
 1003 text frame, 1008 presence flood (more client ids or presence messages than a
-browser sends: settings.presence_*), 1009 frame too big (uvicorn's websockets layer
-enforces the size), 1011 storage failure, 1013 too slow. A server-side close that has
-not completed within settings.peer_close_timeout_s drops the connection (rooms/peer.py).
+browser sends: settings.presence_*), 1009 frame too big (our websocket protocol,
+http/ws_protocol.py, enforces the size), 1011 storage failure or no answer to a
+ping, 1013 too slow. A server-side close that has not completed within
+settings.peer_close_timeout_s drops the connection (rooms/peer.py).
 A browser whose Origin is not ours is refused with HTTP 403 before the handshake.
 A connection that has not sent its request headers within settings.header_timeout_s
 is dropped before it gets here (http/slowloris.py).
@@ -21,19 +22,20 @@ import logging
 import re
 import socket
 import struct
-import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import urlparse
 
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import REVIEW, bearer_token, cookie_token
+from debrief.http.session_deadlines import SessionDeadlines
 from debrief.http.session_sockets import SessionSockets
+from debrief.http.ws_protocol import LeanWebSocketProtocol
 from debrief.meeting.service import is_frozen
 from debrief.protocol import ProtocolError, QueryAwareness, SyncStep2, SyncUpdate, parse_frame
 from debrief.protocol.awareness import PresenceFlood, PresenceLimits
@@ -44,7 +46,6 @@ from debrief.storage.base import StorageError
 
 log = logging.getLogger(__name__)
 
-CLOSE_SESSION_EXPIRED = 4401
 CLOSE_POLICY = 1008
 CLOSE_TOO_MANY_SOCKETS = 4429
 # Presence tokens (rooms/peer.py) a query for every presence costs: its answer can be
@@ -54,7 +55,8 @@ LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a res
 
 
 class WebSocketTransport:
-    """The Peer's view of a Starlette websocket."""
+    """The Peer's view of a Starlette websocket (under an ASGI server whose socket we
+    cannot write to: each peer then gets a queue and a drain task, rooms/peer.py)."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
@@ -68,33 +70,39 @@ class WebSocketTransport:
             await self.websocket.close(code, reason)
 
     def abort(self) -> None:
-        """Nothing to do: without uvicorn's protocol the ASGI server owns the socket
+        """Nothing to do: without our own protocol the ASGI server owns the socket
         (the peer's close still gives up waiting after its timeout)."""
 
 
-class RawFrameTransport(WebSocketTransport):
-    """Writes pre-encoded frames straight to uvicorn's socket (see rooms/peer.py).
+class RawFrameTransport:
+    """Writes pre-encoded frames straight to the connection's socket (see rooms/peer.py).
 
-    uvicorn's sans-I/O websockets protocol serialises each frame and writes it to the
-    asyncio transport synchronously; we do the same with bytes encoded once for every
-    peer. Control frames (ping, close) still go through uvicorn; frames are written
-    whole, so they never interleave mid-frame.
+    Our websocket protocol (http/ws_protocol.py) serialises each frame and writes it
+    to the asyncio transport synchronously; we do the same with bytes encoded once for
+    every peer. Control frames (ping, close) still go through the protocol; frames are
+    written whole, so they never interleave mid-frame.
     """
 
-    def __init__(self, websocket: WebSocket, protocol: WebSocketsSansIOProtocol) -> None:
-        super().__init__(websocket)
+    __slots__ = ("_fd", "protocol")
+
+    def __init__(self, protocol: LeanWebSocketProtocol) -> None:
         self.protocol = protocol
         self._fd = -1
 
+    async def send(self, data: bytes) -> None:
+        await self.protocol.send({"type": "websocket.send", "bytes": data})
+
     async def close(self, code: int, reason: str) -> None:
         protocol = self.protocol
-        if not protocol.writable.is_set() and not protocol.disconnected:
-            # uvicorn holds the close frame until the client has read what is buffered,
-            # which a stalled client never does. Tell our receive loop at once, as
-            # uvicorn does when the frame goes out, so the room drops the peer now; the
-            # peer's close timeout then aborts the connection (rooms/peer.py).
-            protocol.queue.put_nowait({"type": "websocket.disconnect", "code": code})
-        await super().close(code, reason)
+        if protocol.close_sent or protocol.disconnected:
+            return
+        if not protocol.writable:
+            # The protocol holds the close frame until the client has read what is
+            # buffered, which a stalled client never does. Tell our receive loop at
+            # once, as the protocol does when the frame goes out, so the room drops the
+            # peer now; the peer's close timeout then aborts the connection.
+            protocol.push({"type": "websocket.disconnect", "code": code})
+        await protocol.send({"type": "websocket.close", "code": code, "reason": reason})
 
     def abort(self) -> None:
         protocol = self.protocol
@@ -107,7 +115,7 @@ class RawFrameTransport(WebSocketTransport):
             # would hold them (and the socket) for minutes of retries.
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
-        transport.abort()  # drops the buffer; connection_lost follows: uvicorn cleans up
+        transport.abort()  # drops the buffer; connection_lost follows and cleans up
 
     def write_wire(self, wire: bytes) -> bool:
         protocol = self.protocol
@@ -145,7 +153,7 @@ class DocSockets:
 
     Around Starlette's router and middleware because a websocket lives for the whole
     meeting and every layer's frame and closures live with it: ~4 KiB of each idle
-    connection. Here, too, ``send`` is still uvicorn's bound method, whose owner
+    connection. Here, too, ``send`` is still the protocol's bound method, whose owner
     writes to the socket (see RawFrameTransport).
     """
 
@@ -154,22 +162,36 @@ class DocSockets:
         self.gate = Gate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            match = DOC_SOCKET_PATH.fullmatch(scope["path"])
-            if match is not None:
-                scope["app"] = self.app
-                scope["path_params"] = match.groupdict()
-                await doc_endpoint(WebSocket(scope, receive, send), protocol_of(send), self.gate)
-                return
-        await self.app(scope, receive, send)
+        endpoint = self.direct_websocket(scope, receive, send)
+        if endpoint is not None:
+            await endpoint
+        else:
+            await self.app(scope, receive, send)
+
+    def direct_websocket(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> Coroutine[Any, Any, None] | None:
+        """The endpoint's coroutine for a doc socket, else None. Our websocket protocol
+        runs it as the connection's task itself (http/ws_protocol.py): no frame of
+        this class or of the server's lives on with each connection."""
+        if scope["type"] != "websocket":
+            return None
+        match = DOC_SOCKET_PATH.fullmatch(scope["path"])
+        if match is None:
+            return None
+        scope["app"] = self.app
+        scope["path_params"] = match.groupdict()
+        return doc_endpoint(WebSocket(scope, receive, send), protocol_of(send), self.gate)
 
 
 class Gate:
-    """What the doc sockets of one app share: the sockets each session has open, and
-    the presence limits every peer points to (one object, built from the settings)."""
+    """What the doc sockets of one app share: the sockets each session has open, when
+    their sessions expire, and the presence limits every peer points to (one object,
+    built from the settings)."""
 
     def __init__(self) -> None:
         self.sockets = SessionSockets()
+        self.deadlines = SessionDeadlines()
         self._presence: PresenceLimits | None = None
 
     def presence(self, svc: Services) -> PresenceLimits:
@@ -185,34 +207,26 @@ class Gate:
         return self._presence
 
 
-def protocol_of(send: Send) -> WebSocketsSansIOProtocol | None:
+def protocol_of(send: Send) -> LeanWebSocketProtocol | None:
     owner = getattr(send, "__self__", None)
-    return owner if isinstance(owner, WebSocketsSansIOProtocol) else None
+    return owner if isinstance(owner, LeanWebSocketProtocol) else None
 
 
 def transport_for(
-    websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None
-) -> WebSocketTransport:
+    websocket: WebSocket, protocol: LeanWebSocketProtocol | None
+) -> WebSocketTransport | RawFrameTransport:
     if protocol is not None and protocol.transport is not None:
-        return RawFrameTransport(websocket, protocol)
+        return RawFrameTransport(protocol)
     return WebSocketTransport(websocket)
 
 
-def forget_handshake(websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None) -> None:
-    """Free what only the handshake needed once the connection is open.
-
-    uvicorn keeps the parsed request and response, and the scope its list of headers,
-    for as long as the connection lives; so does the frame of websockets' request
-    parser. That is ~6 KiB of each idle client, and nothing reads them after the
-    handshake (admission has already looked at the headers). Emptied in place,
-    since several objects share them.
+def forget_handshake(websocket: WebSocket) -> None:
+    """Free what only the handshake needed once the connection is open: the scope's
+    list of headers lives as long as the connection, and nothing reads it after the
+    handshake (admission has already looked at the headers). Emptied in place, since
+    several objects share it. (Our protocol keeps neither request nor response.)
     """
     websocket.scope["headers"].clear()
-    if protocol is not None and protocol.handshake_complete:
-        request = getattr(protocol, "request", None)
-        if request is not None:
-            request.headers.clear()
-        protocol.response = None  # type: ignore[assignment]
 
 
 def origin_allowed(svc: Services, websocket: WebSocket) -> bool:
@@ -248,7 +262,7 @@ async def authenticate(svc: Services, websocket: WebSocket) -> Session | None:
 
 async def doc_endpoint(
     websocket: WebSocket,
-    protocol: WebSocketsSansIOProtocol | None = None,
+    protocol: LeanWebSocketProtocol | None = None,
     gate: Gate | None = None,
 ) -> None:
     svc = services(websocket)
@@ -257,28 +271,31 @@ async def doc_endpoint(
     if admitted is None:
         return
     room, peer, expires_at = admitted
-    # One timer per connection (~330 bytes with its bound method): the session may end
-    # while the socket is open.
-    expiry = asyncio.get_running_loop().call_later(
-        max(0.0, expires_at - time.time()), peer.close, CLOSE_SESSION_EXPIRED, "session expired"
+    # Our protocol's receive is a plain function returning a future (no frame per idle
+    # connection); Starlette's wrapper is for the other ASGI servers.
+    receive: Callable[[], Awaitable[Any]] = (
+        websocket.receive if protocol is None else protocol.receive
     )
+    del websocket  # this frame lives as long as the connection
+    # The session may end while the socket is open (4401 "session expired").
+    deadline = gate.deadlines.add(expires_at, peer)
     try:
         peer.start()
         room.add_peer(peer)
         svc.metrics.connections.inc()
         try:
-            await relay(svc, websocket, room, peer)
+            await relay(svc, receive, room, peer)
         finally:
             svc.metrics.connections.dec()
             svc.rooms.release(room, peer)
             await peer.stop()
     finally:
-        expiry.cancel()
+        gate.deadlines.discard(deadline, peer)
         gate.sockets.release(peer.session_id)
 
 
 async def admit(
-    svc: Services, websocket: WebSocket, protocol: WebSocketsSansIOProtocol | None, gate: Gate
+    svc: Services, websocket: WebSocket, protocol: LeanWebSocketProtocol | None, gate: Gate
 ) -> tuple[Room, Peer, float] | None:
     """Check the caller and open the doc's room; None after refusing the connection.
     Else the room, the peer (a socket counted for its session until the caller
@@ -335,7 +352,7 @@ def session_expires_at(svc: Services, session: Session) -> float:
 async def open_peer(
     svc: Services,
     websocket: WebSocket,
-    protocol: WebSocketsSansIOProtocol | None,
+    protocol: LeanWebSocketProtocol | None,
     gate: Gate,
     session: Session,
     review: dict[str, Any],
@@ -343,7 +360,7 @@ async def open_peer(
 ) -> tuple[Room, Peer] | None:
     review_id = session.review_id
     await websocket.accept()
-    forget_handshake(websocket, protocol)
+    forget_handshake(websocket)
     try:
         room = await svc.rooms.acquire(doc_key(review_id, doc))
     except (RoomFailed, StorageError) as exc:
@@ -365,8 +382,9 @@ async def open_peer(
     return room, peer
 
 
-async def relay(svc: Services, websocket: WebSocket, room: Room, peer: Peer) -> None:
-    receive = websocket.receive
+async def relay(
+    svc: Services, receive: Callable[[], Awaitable[Any]], room: Room, peer: Peer
+) -> None:
     bytes_in = svc.metrics.bytes_in
     limits = svc.rooms.write_limits
     while True:
