@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable
@@ -187,6 +188,24 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def no_maintenance_notifications() -> dict[str, Any]:
+    """Pool options that keep redis-py's check of a pooled connection before reuse.
+
+    redis-py 8 turns maintenance notifications (planned-failover events of managed
+    Redis) on by default, and while they are on its pool skips the check that a
+    connection it hands out is still open. After a Redis restart the first command on
+    each connection that sat idle across it then failed ("Connection closed by server");
+    we never retry, so that was a reconnecting client's first update failing its room
+    (1011). We use no such events: off, and stale connections are replaced again.
+    Older redis-py has neither the option nor the skip.
+    """
+    if "maint_notifications_config" not in inspect.signature(aioredis.ConnectionPool).parameters:
+        return {}
+    from redis.maint_notifications import MaintNotificationsConfig
+
+    return {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+
+
 class RedisStorage(Storage):
     shared = True  # several processes serve the same reviews
 
@@ -209,6 +228,7 @@ class RedisStorage(Storage):
             "retry": Retry(NoBackoff(), 0),
             "max_connections": 64,
             "timeout": 5.0,  # waiting for a free pooled connection
+            **no_maintenance_notifications(),
         }
         pool = aioredis.BlockingConnectionPool.from_url(self.url, **{**settings, **options})
         return aioredis.Redis(connection_pool=pool)
