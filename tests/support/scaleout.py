@@ -50,8 +50,12 @@ class Cluster:
         ]
 
     def start(self) -> Cluster:
-        with ThreadPoolExecutor(len(self.servers)) as pool:  # they boot side by side
-            list(pool.map(ServerProcess.start, self.servers))
+        try:
+            with ThreadPoolExecutor(len(self.servers)) as pool:  # they boot side by side
+                list(pool.map(ServerProcess.start, self.servers))
+        except BaseException:
+            self.stop()  # one that booted (or is booting) must not outlive the test
+            raise
         return self
 
     def stop(self) -> None:

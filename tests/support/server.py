@@ -96,7 +96,7 @@ class ServerProcess:
         self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 60.0) -> None:
         """Poll the health endpoint until the server answers (or died)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
