@@ -15,7 +15,6 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
-from starlette._utils import get_route_path
 from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -136,6 +135,16 @@ REVIEW_PATH = "/api/reviews/{review_id}"
 _CHOSEN = "debrief.command_route"  # scope key: the route CommandRoutes matched
 
 
+def route_path(scope: Scope) -> str:
+    """The request path below the app's ``root_path`` (what routes match against).
+    Starlette has this only as a private helper, which a minor release may move."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
+
+
 class CommandRoutes(Mount):
     """Every command route (all under /api/reviews/{review_id}) as one route that finds
     the few sharing the path's next segment in a dict: Starlette's router tries its
@@ -156,7 +165,7 @@ class CommandRoutes(Mount):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        parts = get_route_path(scope).split("/", 5)  # "", api, reviews, id, segment, ...
+        parts = route_path(scope).split("/", 5)  # "", api, reviews, id, segment, ...
         if parts[1:3] != ["api", "reviews"] or len(parts) < 4:
             return Match.NONE, {}
         found: tuple[Match, Scope] = (Match.NONE, {})
