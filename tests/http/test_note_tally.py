@@ -53,15 +53,13 @@ async def test_delete_and_a_bad_stored_tally_recount(server: ServerProcess) -> N
 
     server.stop()
     with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
-        changed = db.execute(
-            "UPDATE records SET data = ? WHERE kind = 'note-tally' AND id = ?",
-            (json.dumps({"total": "many", "owners": [], "hidden": None}), review["id"]),
-        ).rowcount
-        if changed == 0:  # the delete dropped it: store a bad one as a corrupt write would
-            db.execute(
-                "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, 0, ?)",
-                ("note-tally", review["id"], review["id"], json.dumps({"total": 0})),
-            )
+        # a tally of the wrong shape, as a corrupt write would leave (the delete above
+        # dropped the real one): it claims no notes at all
+        db.execute(
+            "INSERT OR REPLACE INTO records (kind, id, review_id, created, data) "
+            "VALUES ('note-tally', ?, ?, 0, ?)",
+            (review["id"], review["id"], json.dumps({"total": 0, "owners": []})),
+        )
     server.start()
 
     async with httpx.AsyncClient() as http:

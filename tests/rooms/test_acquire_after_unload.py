@@ -32,8 +32,7 @@ async def test_acquire_right_after_an_unload_finished(storage: SQLiteStorage) ->
         return None
 
     done = asyncio.get_running_loop().create_task(finished())
-    await asyncio.sleep(0)
-    assert done.done()
+    await done
     rooms._unloading["r1/room"] = done  # as _start_unload leaves it, callback not yet run
     again = await asyncio.wait_for(rooms.acquire("r1/room"), 10)
     assert again is not first
