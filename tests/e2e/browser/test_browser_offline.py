@@ -10,6 +10,12 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from conftest import PHONE, SCRIBE_NOTES, People, Review, go_to_meeting, moderator_prepared
 
 
+OWN_PRESENCE_CLOCK = """() => {
+  const awareness = window.debrief.providers.room.awareness
+  return awareness.meta.get(awareness.clientID).clock
+}"""
+
+
 def add_event(page: Page, text: str) -> None:
     page.get_by_role("button", name="Add an event").click()
     page.get_by_label("What happened").fill(text)
@@ -37,6 +43,10 @@ def test_edits_made_offline_arrive_after_reconnect(
     ben = people.join("participant-online", review.invites["participant"], "Ben")
     sam = people.join("scribe", review.invites["scribe"], "Sam")
     consoles = {p.label: warnings_of(p.page) for p in (mod, ana, ben, sam)}
+    # Sam stays on the recap page, yet is announced at once: other Yjs clients only take a
+    # state whose clock is above 0, and a fresh awareness sits at 0 until it renews (15 s).
+    sam.page.wait_for_function("() => window.debrief !== undefined")
+    assert sam.page.evaluate(OWN_PRESENCE_CLOCK) >= 1
     for p in (ana, ben):
         go_to_meeting(p)
     expect(ana.page.locator(".link-state")).to_have_attribute("data-state", "online")

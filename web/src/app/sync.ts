@@ -90,6 +90,8 @@ export function openReview(reviewId: string): Review {
       // Presence lives on the room doc only: these connections send none, so a refusal
       // on them can only be about a write.
       provider.awareness.setLocalState(null)
+    } else {
+      announcePresence(provider)
     }
     provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {
       const reason = deniedReason(decoder)
@@ -203,6 +205,23 @@ export function openReview(reviewId: string): Review {
   // copy of what the server already sends them, so exposing them reveals nothing new.
   exposed().debrief = review
   return review
+}
+
+/** Say we are here on the room doc, from whichever page of the review is open.
+ *
+ * A fresh awareness holds its state at clock 0, and Yjs clients only take a state whose
+ * clock is above the one they know (0 for a stranger): without a first change, others would
+ * not see us until the awareness renews itself, 15 s later. On every reconnect we announce
+ * ourselves afresh (a newer clock): the server may still hold our old connection (a network
+ * that dropped without a goodbye), and it hands our presence to the new one only for
+ * something newer than what it has. */
+function announcePresence(provider: WebsocketProvider): void {
+  const awareness = provider.awareness
+  const announce = () => awareness.setLocalState({ ...(awareness.getLocalState() ?? {}), here: true })
+  announce()
+  provider.on('status', ({ status }: { status: string }) => {
+    if (status === 'connected') announce()
+  })
 }
 
 function exposed(): { debrief?: Review } {

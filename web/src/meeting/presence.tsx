@@ -33,14 +33,7 @@ export function Presence() {
   const awareness = provider.awareness
   const [here, setHere] = useState<Here[]>([])
   useEffect(() => {
-    awareness.setLocalState({ here: true })
-    // On every reconnect, announce ourselves afresh (a newer clock): the server may still
-    // hold our old connection (a network that dropped without a goodbye), and it hands
-    // our presence to the new one only for something newer than what it has.
-    const announce = ({ status }: { status: string }) => {
-      if (status === 'connected') awareness.setLocalState({ ...(awareness.getLocalState() ?? {}), here: true })
-    }
-    provider.on('status', announce)
+    // Announcing ourselves is sync.ts's job (every page of the review does it); here we read.
     const me = { id: you.participant_id, name: you.name, role: you.role }
     const update = () =>
       setHere(readPresence(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID, me))
@@ -48,7 +41,6 @@ export function Presence() {
     awareness.on('change', update)
     return () => {
       awareness.off('change', update)
-      provider.off('status', announce)
     }
   }, [provider, awareness, you])
   const anonymous = here.filter((h) => !h.name).length
