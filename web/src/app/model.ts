@@ -387,7 +387,7 @@ export function readActions(recap: Y.Doc): Action[] {
       created_ms: num(v.get('created_ms')),
     })
   })
-  return out.sort((a, b) => a.created_ms - b.created_ms || compareText(a.id, b.id))
+  return out.sort((a, b) => a.created_ms - b.created_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 export function newId(prefix: string): string {

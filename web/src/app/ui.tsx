@@ -1,6 +1,6 @@
 // Small shared pieces: command buttons with busy/error state, copy buttons, notices.
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { errorText } from './api'
 import { formatDateTime } from './intl'
 
@@ -112,6 +112,14 @@ export function Section({ title, children, id, actions }: { title: string; child
       {children}
     </section>
   )
+}
+
+/** Renders `children` only after the frame that first shows its parent has been painted:
+ *  for what sits below the fold, so the part people act on first appears sooner. */
+export function AfterFirstPaint({ children }: { children: ComponentChildren }) {
+  const [shown, setShown] = useState(false)
+  useEffect(() => setShown(true), []) // Preact runs effects once the frame is painted
+  return shown ? <>{children}</> : null
 }
 
 export function formatLocalTime(iso: string): string {

@@ -16,6 +16,7 @@ import { FactSheet } from './fact-sheet'
 import { DiscussionPanel } from './discussion'
 import { FacilitatorPrompt, ParkingLot } from './facilitation'
 import { OpenActionsPanel } from './open-actions'
+import { AfterFirstPaint } from '../app/ui'
 
 // Phases about the facts (the incident template's summary, the project templates' goals
 // and results): the factual summary is shown on screen.
@@ -65,7 +66,10 @@ export function MeetingPage() {
             <>
               <DiscussionPanel readOnly={readOnly} section={sectionOfPhase(phaseId)} />
               <NotesBoard readOnly={readOnly} />
-              <TimelineLane editable={!readOnly} />
+              {/* Below the board: drawn a frame later, so the notes come first. */}
+              <AfterFirstPaint>
+                <TimelineLane editable={!readOnly} />
+              </AfterFirstPaint>
             </>
           ) : (
             <>

@@ -2,6 +2,7 @@
 // (name, role, id) from the session, so nobody can pose as someone else.
 import { useEffect, useState } from 'preact/hooks'
 import { useReview } from '../app/context'
+import { compareText } from '../app/intl'
 import { ROLE_LABELS } from '../app/texts'
 
 interface Here {
@@ -24,7 +25,7 @@ function readPresence(states: Map<number, Record<string, unknown>>, ownClient: n
     })
   })
   const order = ['moderator', 'scribe', 'participant', 'observer']
-  return [...seen.values()].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role) || a.name.localeCompare(b.name))
+  return [...seen.values()].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role) || compareText(a.name, b.name))
 }
 
 export function Presence() {

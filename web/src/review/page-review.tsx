@@ -5,7 +5,6 @@ import { getReview, type You } from '../app/commands'
 import { Ctx, useReview } from '../app/context'
 import { ElmoBanner } from '../shared/elmo'
 import { useFirstSync, useY } from '../app/hooks'
-import { prepareIntl } from '../app/intl'
 import { LinkState } from './link-state'
 import { readReview } from '../app/model'
 import { lazyView } from '../app/lazy'
@@ -118,7 +117,6 @@ export function ReviewPage({ reviewId, view }: { reviewId: string; view: string 
     return { sync: openReview(reviewId), who: asked }
   }, [reviewId])
   useEffect(() => () => sync.close(), [sync])
-  useEffect(prepareIntl, []) // while the docs are on their way
   // The views appear once the docs are in (or cannot be soon), in one render.
   const docsIn = useFirstSync(sync, SHOW_UNSYNCED_AFTER_MS)
   useEffect(() => {
