@@ -218,6 +218,25 @@ async def test_lock_reading_reads_under_the_lock(make_store: BackendFactory) -> 
     assert await stores[0].get_record("counter", "c") == {"n": 40}
 
 
+async def test_get_records_reads_each_key_in_order(make_store: BackendFactory) -> None:
+    """Several kinds at once, in the order asked, None where nothing is stored; what
+    another process wrote is there."""
+    stores = [await opened(make_store), await opened(make_store)]
+    await stores[0].put_record("session", "s1", {"role": "scribe"})
+    await stores[1].put_record("review", "r1", {"title": "Outage"})
+    keys = [("review", "r1"), ("session", "gone"), ("session", "s1"), ("review", "s1")]
+    for store in stores:
+        assert await store.get_records(keys) == [
+            {"title": "Outage"},
+            None,
+            {"role": "scribe"},
+            None,  # the id of a record of another kind
+        ]
+        assert await store.get_records([]) == []
+    await stores[1].delete_record("session", "s1")
+    assert await stores[0].get_records([("session", "s1")]) == [None]
+
+
 async def test_put_records_writes_all_and_lists_them(make_store: BackendFactory) -> None:
     store = await opened(make_store)
     await store.put_record("note", "n0", {"v": 0}, "r1")

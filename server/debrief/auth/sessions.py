@@ -231,7 +231,16 @@ class SessionService:
         return self._ids.sign(session_id)
 
     async def authenticate(self, token: str | None) -> Session:
-        record = await self.storage.get_record(SESSION, self._ids.unsign(token))
+        return self.session_from(await self.storage.get_record(SESSION, self.session_id(token)))
+
+    def session_id(self, token: str | None) -> str:
+        """The session id signed into ``token`` (AuthError when there is none, or it is
+        expired or forged): for a caller that reads the session with other records."""
+        return self._ids.unsign(token)
+
+    @staticmethod
+    def session_from(record: dict[str, Any] | None) -> Session:
+        """The session of a stored record; AuthError when it is gone."""
         if record is None:
             raise AuthError("this session has ended")
         return Session.from_record(record)

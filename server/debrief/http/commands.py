@@ -22,12 +22,13 @@ from starlette.routing import Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from debrief.auth.roles import Role
-from debrief.auth.sessions import AuthError, Session
+from debrief.auth.sessions import SESSION, AuthError, Session
 from debrief.http.api import bearer_token, cookie_token
 from debrief.http.errors import ApiError, read_body
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.meeting.service import (
+    REVIEW,
     GateHeld,
     MeetingService,
     closed_refusal,
@@ -253,12 +254,33 @@ def answer(result: Any, status: int) -> Response:
     return JSONResponse(result, status_code=status)
 
 
-async def authenticate(svc: Services, request: Request) -> Session:
+@dataclass(slots=True)
+class Admitted:
+    """The caller's session and the review it names, read in one storage call."""
+
+    session: Session
+    review_record: dict[str, Any] | None
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+
+async def admit(svc: Services, request: Request, review_id: str) -> Admitted:
+    """Authenticate the caller (401 as ApiError) and read the review with its session."""
     token = bearer_token(request)
     if token is None:
-        review_id = request.path_params.get("review_id", "")
         token = refuse_cross_site(svc, request, cookie_token(request.cookies, review_id))
-    return await or_unauthenticated(svc.sessions.authenticate(token))
+    sessions = svc.sessions
+    try:
+        session_id = sessions.session_id(token)
+        session_record, review_record = await svc.storage.get_records(
+            [(SESSION, session_id), (REVIEW, review_id)]
+        )
+        session = sessions.session_from(session_record)
+    except AuthError as exc:
+        raise ApiError(401, "unauthenticated", str(exc)) from exc
+    return Admitted(session, review_record)
 
 
 def takes_gate(command: Command) -> bool:
@@ -289,13 +311,14 @@ async def gate_for(call: Call, read_at: int) -> AsyncIterator[None]:
 def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         svc = services(request)
-        session = await limited_session(request, lambda: authenticate(svc, request))
-        if isinstance(session, Response):
-            return session
         review_id = request.path_params["review_id"]
         meeting = meeting_service(request)
         read_at = meeting.gate.exclusive_runs
-        review = await meeting.review(review_id)  # 404 for an unknown review
+        admitted = await limited_session(request, lambda: admit(svc, request, review_id))
+        if isinstance(admitted, Response):
+            return admitted
+        session = admitted.session
+        review = await meeting.review_from(review_id, admitted.review_record)  # 404: unknown
         if session.review_id != review_id:
             raise ApiError(403, "other-review", "this session belongs to another review")
         if session.role not in command.roles:

@@ -186,7 +186,10 @@ class MeetingService:
     # --- reviews -------------------------------------------------------------------
 
     async def review(self, review_id: str) -> dict[str, Any]:
-        record = await self.storage.get_record(REVIEW, review_id)
+        return await self.review_from(review_id, await self.storage.get_record(REVIEW, review_id))
+
+    async def review_from(self, review_id: str, record: dict[str, Any] | None) -> dict[str, Any]:
+        """The review of a stored record the caller read itself (NotFound when None)."""
         if record is None:
             raise NotFound("there is no review with this id", error="unknown-review")
         if "settings" not in record:  # created by the core API: fill in the room doc once

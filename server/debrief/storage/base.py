@@ -160,6 +160,12 @@ class Storage(abc.ABC):
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """The record, or None."""
 
+    async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        """The records of (kind, record_id) ``keys``, each or None, in one storage call
+        where the backend can (a command reads its session and its review so). This
+        fallback reads one at a time."""
+        return [await self.get_record(kind, record_id) for kind, record_id in keys]
+
     @abc.abstractmethod
     async def delete_record(self, kind: str, record_id: str) -> bool:
         """Delete; True when it existed."""

@@ -429,6 +429,16 @@ class RedisStorage(Storage):
         found: dict[str, Any] = json.loads(raw)
         return found
 
+    async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        async def read() -> list[Any]:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for kind, record_id in keys:
+                    pipe.hget(self._record_key(kind, record_id), "data")
+                return list(await pipe.execute())
+
+        rows = await self.call(read(), "get records")  # one round trip for all of them
+        return [None if raw is None else json.loads(raw) for raw in rows]
+
     async def delete_record(self, kind: str, record_id: str) -> bool:
         done = await self.call(
             self._scripts["delete_record"](

@@ -411,6 +411,18 @@ class SQLiteStorage(Storage):
         )
         return json.loads(row[0]) if row else None
 
+    async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        def read(db: sqlite3.Connection) -> list[Any]:
+            return [
+                db.execute(
+                    "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+                ).fetchone()
+                for kind, record_id in keys
+            ]
+
+        rows = await self._read(read)  # one hop to the reader thread for all of them
+        return [json.loads(row[0]) if row else None for row in rows]
+
     async def delete_record(self, kind: str, record_id: str) -> bool:
         cursor = await self._write(
             lambda db: db.execute(
