@@ -14,6 +14,7 @@ import uvicorn
 
 from debrief import diagnostics, doctor
 from debrief.app import SHUTDOWN_STEP_S, create_app
+from debrief.gc_schedule import GcSchedule
 from debrief.http.slowloris import header_deadline_protocol
 from debrief.http.ws_protocol import LeanWebSocketProtocol
 from debrief.settings import Settings
@@ -152,6 +153,8 @@ def serve(args: argparse.Namespace) -> None:
     # handler in place that re-raise is a no-op and a clean stop exits 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     diagnostics.install()
+    if settings.gc_freeze:
+        GcSchedule(settings.gc_thaw_s).install()
     BoundedShutdownServer(config).run()
 
 

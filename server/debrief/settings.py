@@ -181,6 +181,10 @@ class Settings:
     # --- Candour: changes after a reveal are held and published together ---
     # A lone held change goes out after a random wait in this range (seconds); two
     # people's changes, a reveal or a close publish at once (meeting/held.py).
+    # Full garbage collections: freeze their survivors, thaw every this many seconds
+    # (gc_schedule.py); DEBRIEF_GC_FREEZE=0 leaves Python's collector as it is.
+    gc_freeze: bool = field(default_factory=lambda: os.environ.get("DEBRIEF_GC_FREEZE", "1") != "0")
+    gc_thaw_s: float = field(default_factory=lambda: _env_float("DEBRIEF_GC_THAW_S", 600.0))
     hold_min_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MIN", 20.0))
     hold_max_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MAX", 60.0))
     # --- Delivery (issue 13): email, webhooks, reminders ---
