@@ -9,7 +9,6 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 
 from conftest import PHONE, SCRIBE_NOTES, People, Review, go_to_meeting, moderator_prepared
 
-
 OWN_PRESENCE_CLOCK = """() => {
   const awareness = window.debrief.providers.room.awareness
   return awareness.meta.get(awareness.clientID).clock
