@@ -86,14 +86,50 @@ class RedisLink:
                 log.warning("presence of %s not published: %s", self.room.key, exc)
 
     async def close(self) -> None:
-        if self.relay.links.get(self.room.key) is self:
-            del self.relay.links[self.room.key]
+        self.relay.links.discard(self)
         if self._sender is not None:
             with contextlib.suppress(Exception):
                 await self._sender
 
 
 TAILERS = 16
+
+
+class LinkTable:
+    """The attached rooms by doc key, and apart for each tailer: a tailer's loop reads
+    only its own rooms' streams, without going over every room of the process (it runs
+    once per message that arrives)."""
+
+    def __init__(self) -> None:
+        self._all: dict[str, RedisLink] = {}
+        self._by_tailer: list[dict[str, RedisLink]] = [{} for _ in range(TAILERS)]
+
+    def get(self, key: str) -> RedisLink | None:
+        return self._all.get(key)
+
+    def add(self, link: RedisLink) -> None:
+        key = link.room.key
+        self.discard_key(key)
+        self._all[key] = link
+        self._by_tailer[tailer_of(key)][key] = link
+
+    def discard(self, link: RedisLink) -> None:
+        """Drop ``link`` if it is still the one attached for its room."""
+        if self._all.get(link.room.key) is link:
+            self.discard_key(link.room.key)
+
+    def discard_key(self, key: str) -> None:
+        if self._all.pop(key, None) is not None:
+            self._by_tailer[tailer_of(key)].pop(key, None)
+
+    def of_tailer(self, tailer: int) -> list[RedisLink]:
+        return list(self._by_tailer[tailer].values())
+
+    def values(self) -> list[RedisLink]:
+        return list(self._all.values())
+
+    def __len__(self) -> int:
+        return len(self._all)
 
 
 def tailer_of(doc_key: str) -> int:
@@ -109,7 +145,7 @@ class RedisRelay:
         self.node = storage.node_id
         self.node_ttl_s = node_ttl_s
         self.block_ms = block_ms
-        self.links: dict[str, RedisLink] = {}
+        self.links = LinkTable()
         prefix = storage.prefix
         self._alive_prefix = f"{prefix}node:"
         # Several tailers, each blocking on the streams of its share of the docs: an
@@ -172,7 +208,7 @@ class RedisRelay:
                 link.nodes.add(node)
                 room.remote_awareness(node, entries)
         # registered first: the woken tailer must find it when it starts over
-        self.links[room.key] = link
+        self.links.add(link)
         try:
             await self.storage.call(wake(), f"attach {room.key}")
         except BaseException:
@@ -187,7 +223,7 @@ class RedisRelay:
         backoff = 0.05
         try:
             while True:
-                reading = [link for key, link in self.links.items() if tailer_of(key) == tailer]
+                reading = self.links.of_tailer(tailer)
                 wake_key = self._wake_keys[tailer]
                 streams: dict[Any, Any] = {wake_key: self._wake_positions[tailer]}
                 targets: dict[str, RedisLink] = {}
@@ -226,7 +262,7 @@ class RedisRelay:
             log.error("lost redis while reading %d docs: %s", len(reading), exc)
         for link in reading:
             if self.links.get(link.room.key) is link:
-                del self.links[link.room.key]
+                self.links.discard(link)
                 link.room.fail(f"lost redis: {exc}")
 
     def _dispatch(self, link: RedisLink, entries: list[Any]) -> None:
