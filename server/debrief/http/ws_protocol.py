@@ -183,11 +183,17 @@ class LeanWebSocketProtocol(asyncio.Protocol):
         self.disconnected = True
         # Unblock any send waiting for the buffer to drain: it never will now.
         self.resume_writing()
-        if self.close_timer is not None:
-            self.close_timer.cancel()
-            self.close_timer = None
+        self._cancel_close_timer()
         if exc is None:
             self.transport.close()
+
+    def _cancel_close_timer(self) -> bool:
+        """Stop waiting for the peer's answer to our close; True if we were waiting."""
+        timer, self.close_timer = self.close_timer, None
+        if timer is None:
+            return False
+        timer.cancel()
+        return True
 
     def eof_received(self) -> None:
         pass
@@ -219,9 +225,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         self.stop_keepalive()
         if self.close_sent:
-            if self.close_timer is not None:
-                self.close_timer.cancel()
-                self.close_timer = None
+            self._cancel_close_timer()
             self.transport.close()
             return
         if self.handshake_complete:
@@ -362,9 +366,7 @@ class LeanWebSocketProtocol(asyncio.Protocol):
     def handle_close(self) -> None:
         if self.close_sent:
             # The peer echoed our close frame: the closing handshake is complete.
-            if self.close_timer is not None:
-                self.close_timer.cancel()
-                self.close_timer = None
+            if self._cancel_close_timer():
                 self.transport.close()
             return
         if not self.transport.is_closing():
