@@ -29,6 +29,11 @@ class AuthError(Exception):
     """Credentials missing, invalid, expired or revoked."""
 
 
+# Tokens already verified, kept so that a client's every request does not check its
+# token's signature again (an HMAC and two base64 decodes, ~20 µs per command).
+VERIFIED_TOKENS = 4096
+
+
 class SignedIds:
     """Ids signed into tokens with an expiry; a salt of each kind's own keeps one kind's
     token from passing as another's. The texts say why a token is refused."""
@@ -39,6 +44,9 @@ class SignedIds:
         self._serializer = URLSafeTimedSerializer(secret, salt=salt)
         self.ttl_s = ttl_s
         self.missing, self.expired, self.invalid = missing, expired, invalid
+        # token -> (its id, when it expires): only tokens whose signature was checked;
+        # the oldest entry goes first once it is full
+        self._verified: dict[str, tuple[str, float]] = {}
 
     def sign(self, value: str) -> str:
         token: str = self._serializer.dumps(value)
@@ -48,13 +56,26 @@ class SignedIds:
         """The id in ``token``; AuthError when there is none, it expired or is forged."""
         if not token:
             raise AuthError(self.missing)
+        known = self._verified.get(token)
+        if known is not None:
+            value, expires_at = known
+            if time.time() <= expires_at:
+                return value
+            del self._verified[token]
+            raise AuthError(self.expired)
         try:
-            value = self._serializer.loads(token, max_age=self.ttl_s)
+            found, signed_at = self._serializer.loads(
+                token, max_age=self.ttl_s, return_timestamp=True
+            )
         except SignatureExpired as exc:
             raise AuthError(self.expired) from exc
         except BadSignature as exc:
             raise AuthError(self.invalid) from exc
-        return str(value)
+        value = str(found)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (value, signed_at.timestamp() + self.ttl_s)
+        return value
 
 
 class ReviewFull(Exception):
