@@ -7,6 +7,7 @@ spread over N processes gets up to N times a limit: still bounded, and nothing t
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -152,6 +153,12 @@ def client_ip(conn: HTTPConnection, trust_proxy: bool) -> str:
         hops = [h for h in hops if h]
         if hops:
             host = hops[-1]
+    return address_key(host)
+
+
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of a limit
+def address_key(host: str) -> str:
+    """What the limits count ``host`` under: the address, an IPv6 host by its /64."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
