@@ -47,7 +47,7 @@ from debrief.storage.base import (
 )
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.health import DEFAULT_STALL_S
-from debrief.storage.sqlite_thread import ConnectionThread
+from debrief.storage.sqlite_thread import ConnectionThread, settled
 from debrief.tasks import cancel_and_wait
 
 T = TypeVar("T")
@@ -208,7 +208,7 @@ class SQLiteStorage(Storage):
         future = writer.run(_and_mark_read, fn, *args)
         future.add_done_callback(_retrieve)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.health.stall_s)
+            return await settled(future, self.health.stall_s)
         except TimeoutError:
             stalled = self.health.lagging()  # drops the writes queued behind this one
             if future.done() and not future.cancelled():
@@ -228,7 +228,7 @@ class SQLiteStorage(Storage):
         future.add_done_callback(_retrieve)
         try:
             # bounded too: a 503 rather than a request that hangs with the disk
-            return await asyncio.wait_for(asyncio.shield(future), self.health.stall_s)
+            return await settled(future, self.health.stall_s)
         except TimeoutError:
             reason = f"storage is stalled: a read has not finished for {self.health.stall_s} s"
             raise StorageUnavailable(reason, "stalled") from None
@@ -286,7 +286,7 @@ class SQLiteStorage(Storage):
         probe = writer.run(_probe_write, self.path.parent, need)
         probe.add_done_callback(_retrieve)
         try:
-            return await asyncio.wait_for(asyncio.shield(probe), self.health.stall_s)
+            return await settled(probe, self.health.stall_s)
         except (TimeoutError, sqlite3.Error, OSError):
             return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import sqlite3
 import threading
@@ -19,6 +20,35 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 Connect = Callable[[], sqlite3.Connection]
+
+
+def _wake(waiter: asyncio.Future[None], *_: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def settled(future: asyncio.Future[T], timeout: float) -> T:
+    """What ``future`` settles with, waiting at most ``timeout`` (TimeoutError after).
+
+    ``asyncio.wait_for(asyncio.shield(future), timeout)`` at about half its cost: one
+    waiter and one timer, no task. As with it, ``future`` goes on when the wait ends
+    early, by the timeout or by the caller's cancellation: a job already handed to a
+    thread runs anyway, and its outcome is still there for whoever looks.
+    """
+    if not future.done():
+        loop = future.get_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        wake = functools.partial(_wake, waiter)
+        future.add_done_callback(wake)
+        timer = loop.call_later(timeout, wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            future.remove_done_callback(wake)
+        if not future.done():
+            raise TimeoutError
+    return future.result()
 
 
 class _Job(Generic[T]):
@@ -96,7 +126,7 @@ class ConnectionThread:
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._jobs.put(None)
         with contextlib.suppress(TimeoutError, sqlite3.Error):
-            await asyncio.wait_for(asyncio.shield(future), timeout)
+            await settled(future, timeout)
 
     def _serve(self) -> None:
         while True:
