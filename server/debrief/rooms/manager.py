@@ -56,7 +56,7 @@ class RoomManager:
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
-        self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self._unload_timers: dict[str, tuple[Room, asyncio.TimerHandle]] = {}
         self._keepalive: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -75,7 +75,9 @@ class RoomManager:
                 continue
             room = self.rooms.get(key)
             if room is not None and room.failed is None:
-                self._cancel_unload(key)
+                # a pending unload is not cancelled: when due, it sees the room in use,
+                # or used since (_unload_due)
+                room.idle_since = asyncio.get_running_loop().time()
                 return room
             if room is not None:  # failed: drop it and load afresh
                 await self._unload(room)
@@ -133,22 +135,36 @@ class RoomManager:
         self._schedule_unload(room)
 
     def _schedule_unload(self, room: Room) -> None:
+        """Unload ``room`` once it has had no peer and no borrower for the grace period.
+
+        A timer already pending is kept, not moved: each HTTP command borrows a room,
+        and re-arming a timer per command cost more than the command's own doc read.
+        When due, the timer looks at how long the room has been idle (`_unload_due`)."""
         if room.peers or room.borrowers or self.rooms.get(room.key) is not room:
             return
-        self._cancel_unload(room.key)
         loop = asyncio.get_running_loop()
-        self._unload_timers[room.key] = loop.call_later(
-            self.unload_grace_s, self._start_unload, room
-        )
+        room.idle_since = loop.time()
+        pending = self._unload_timers.get(room.key)
+        if pending is not None and pending[0] is room:
+            return
+        if pending is not None:  # an earlier room of the same doc's (failed, dropped)
+            pending[1].cancel()
+        timer = loop.call_later(self.unload_grace_s, self._unload_due, room)
+        self._unload_timers[room.key] = (room, timer)
 
-    def _cancel_unload(self, key: str) -> None:
-        timer = self._unload_timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _start_unload(self, room: Room) -> None:
-        self._unload_timers.pop(room.key, None)
+    def _unload_due(self, room: Room) -> None:
+        pending = self._unload_timers.get(room.key)
+        if pending is not None and pending[0] is room:
+            del self._unload_timers[room.key]
         if room.peers or room.borrowers or room.key in self._unloading:
+            return  # in use again: its next release schedules the unload anew
+        if self.rooms.get(room.key) is not room:
+            return
+        loop = asyncio.get_running_loop()
+        left = room.idle_since + self.unload_grace_s - loop.time()
+        if left > 0:  # used in between, idle again since: wait out the rest
+            timer = loop.call_later(left, self._unload_due, room)
+            self._unload_timers[room.key] = (room, timer)
             return
         task = asyncio.get_running_loop().create_task(self._unload(room))
         self._unloading[room.key] = task
@@ -182,7 +198,7 @@ class RoomManager:
     async def shutdown(self) -> None:
         """Close every peer (1012: clients reconnect to a sibling), flush every room."""
         await cancel_and_wait(self._keepalive)
-        for timer in self._unload_timers.values():
+        for _room, timer in self._unload_timers.values():
             timer.cancel()
         self._unload_timers.clear()
         for room in list(self.rooms.values()):

@@ -105,6 +105,7 @@ class Room(RoomPresence, StorageRefusals):
         self.awareness = AwarenessRegistry()
         self.peers: set[Peer] = set()
         self.borrowers = 0  # HTTP commands using the room without a connection
+        self.idle_since = 0.0  # loop time at which the last peer or borrower let go
         self.failed: str | None = None
         self.position = "0"
         self.limits = limits
