@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
-from debrief.auth.sessions import SessionService
+from debrief.auth.sessions import SESSION, SessionService
 from debrief.delivery.scheduler import Scheduler
 from debrief.delivery.worker import Worker
 from debrief.http import api
@@ -20,6 +20,8 @@ from debrief.http.limits import BodyLimit
 from debrief.http.openapi import meeting_routes
 from debrief.http.web import web_routes
 from debrief.http.websocket import DocSockets
+from debrief.meeting.note_tally import NOTE_TALLY
+from debrief.meeting.service import REVIEW
 from debrief.metrics import Metrics
 from debrief.rooms import RoomManager
 from debrief.rooms.relay import Relay
@@ -39,7 +41,13 @@ def make_storage(settings: Settings) -> Storage:
         return RedisStorage(settings.redis_url, prefix=settings.redis_prefix)
     from debrief.storage.sqlite import SQLiteStorage
 
-    return SQLiteStorage(settings.data_dir / "debrief.sqlite3", stall_s=settings.storage_stall_s)
+    return SQLiteStorage(
+        settings.data_dir / "debrief.sqlite3",
+        stall_s=settings.storage_stall_s,
+        # read by every command (its caller's session and its review) or every note, and
+        # written only by the server itself (the operator's command writes team records)
+        cached_kinds=(SESSION, REVIEW, NOTE_TALLY),
+    )
 
 
 def make_relay(settings: Settings, storage: Storage) -> Relay | None:

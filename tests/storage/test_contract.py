@@ -22,6 +22,12 @@ def sqlite_factory(tmp_path: Path) -> BackendFactory:
     return lambda: SQLiteStorage(path)
 
 
+def sqlite_cached_factory(tmp_path: Path) -> BackendFactory:
+    """Every kind of record kept in memory once read (the server keeps a few hot kinds)."""
+    path = tmp_path / "contract.sqlite3"
+    return lambda: SQLiteStorage(path, cached_kinds=None)
+
+
 def redis_factory(tmp_path: Path) -> BackendFactory:
     from debrief.storage.redis import RedisStorage
 
@@ -29,7 +35,11 @@ def redis_factory(tmp_path: Path) -> BackendFactory:
     return lambda: RedisStorage("redis://127.0.0.1:6379/0", prefix=prefix)
 
 
-FACTORIES = {"sqlite": sqlite_factory, "redis": redis_factory}
+FACTORIES = {
+    "sqlite": sqlite_factory,
+    "sqlite-cached": sqlite_cached_factory,
+    "redis": redis_factory,
+}
 
 
 @pytest.fixture(params=list(FACTORIES))

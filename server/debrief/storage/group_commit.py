@@ -1,8 +1,9 @@
-"""Group commit: appends made while a commit is in flight ride together in the next.
+"""Group commit: writes made while a commit is in flight ride together in the next.
 
-Both backends use it: SQLite turns a batch into one transaction, Redis into one
-pipeline. Batches are committed one at a time in the order they were queued, so
-appends to one doc keep their order.
+Both backends use it for doc appends: SQLite turns a batch into one transaction, Redis
+into one pipeline. SQLite also batches record writes (one statement for a batch).
+Batches are committed one at a time in the order they were queued, so appends to one
+doc keep their order; each item of a batch gets its own result, or the batch's error.
 
 ``immediate`` is for a commit that costs no round trip (SQLite's writer thread): an
 append that finds nothing in flight is handed to it at once by its caller, with no
@@ -17,35 +18,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from debrief.storage.base import StorageError
 
-CommitBatch = Callable[[list[tuple[str, bytes]]], Awaitable[list[str]]]
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
-class GroupCommit:
-    def __init__(self, commit: CommitBatch, *, immediate: bool = False) -> None:
+class GroupCommit(Generic[Item, Result]):
+    """``commit(items)`` must return one result per item, in order, once all are durable."""
+
+    def __init__(
+        self, commit: Callable[[list[Item]], Awaitable[list[Result]]], *, immediate: bool = False
+    ) -> None:
         self._commit = commit
         self._immediate = immediate
-        self._queue: list[tuple[str, bytes, asyncio.Future[str]]] = []
-        self._busy = False  # a commit is in flight: new appends queue behind it
+        self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._busy = False  # a commit is in flight: new writes queue behind it
         self._task: asyncio.Task[None] | None = None
 
-    async def append(self, key: str, update: bytes) -> str:
-        """Commit ``update`` for ``key``; return its position once it is durable."""
+    async def write(self, item: Item) -> Result:
+        """Commit ``item``; its result once it is durable. A result that is an exception
+        (the commit found this item alone at fault) is raised for this item only."""
         if self._immediate and not self._busy:
             self._busy = True
             try:
-                return (await self._commit_batch([(key, update)]))[0]
+                result = (await self._commit_batch([item]))[0]
+                if isinstance(result, BaseException):
+                    raise result
+                return result
             finally:
                 self._busy = False
                 self._start_queued()
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.append((key, update, future))
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
         self._start_queued()
         return await future
 
-    async def _commit_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
+    async def _commit_batch(self, batch: list[Item]) -> list[Result]:
         try:
             return await self._commit(batch)
         except StorageError:
@@ -62,17 +73,20 @@ class GroupCommit:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                pairs = [(key, update) for key, update, _ in batch]
                 try:
-                    positions = await self._commit_batch(pairs)
+                    results = await self._commit_batch([item for item, _ in batch])
                 except StorageError as error:
-                    for _, _, future in batch:
+                    for _, future in batch:
                         if not future.done():
                             future.set_exception(error)
                     continue
-                for (_, _, future), position in zip(batch, positions, strict=True):
-                    if not future.done():
-                        future.set_result(position)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
         finally:
             self._busy = False
 

@@ -357,7 +357,7 @@ class RedisStorage(Storage):
         return StoredDoc(bytes(data) if data is not None else None, updates, position)
 
     async def append_update(self, key: str, update: bytes) -> str:
-        return await self._appends.append(key, update)
+        return await self._appends.write((key, update))
 
     async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
         """One pipeline per batch: one round trip per loop turn, order kept per doc."""

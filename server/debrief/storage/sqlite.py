@@ -30,11 +30,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ from debrief.storage.base import (
 )
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.health import DEFAULT_STALL_S
+from debrief.storage.record_cache import RecordCache, cache_for
 from debrief.storage.sqlite_thread import ConnectionThread, settled
 from debrief.tasks import cancel_and_wait
 
@@ -110,10 +112,27 @@ END;
 # Every statement above is IF NOT EXISTS: a data directory of an older release opens
 # and gains the newer tables (the record-level migrations live in teams/migrate.py).
 
-PUT_RECORD = (
-    "INSERT INTO records (kind, id, review_id, created, data) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, review_id = excluded.review_id"
-)
+# A row of the records table as written: (kind, id, review_id, created, data).
+RecordRow = tuple[str, str, str | None, int, str]
+# Rows per statement when writes are batched (5 variables a row; SQLite allows 32,766).
+ROWS_PER_STATEMENT = 500
+
+
+@functools.lru_cache(maxsize=64)
+def _put_records_sql(rows: int) -> str:
+    """One upsert of ``rows`` records: a statement is atomic, and one step of SQLite
+    however many rows (each step hands Python's GIL back and forth between threads)."""
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO records (kind, id, review_id, created, data) VALUES {values} "
+        "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data, review_id = excluded.review_id"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _append_sql(rows: int) -> str:
+    return "INSERT INTO doc_updates (doc, data) VALUES " + ", ".join(["(?, ?)"] * rows)
+
 
 # Rows read per step by whole-store passes (all_records).
 PAGE_ROWS = 500
@@ -176,13 +195,27 @@ def _transaction(db: sqlite3.Connection, mode: str = "") -> Any:
 
 
 class SQLiteStorage(Storage):
-    def __init__(self, path: str | Path, *, stall_s: float = DEFAULT_STALL_S) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        stall_s: float = DEFAULT_STALL_S,
+        cached_kinds: Collection[str] | None = (),
+    ) -> None:
+        """``cached_kinds``: the kinds of record read from memory once read or written
+        (record_cache.py; None: every kind). Only for kinds no other process writes."""
         self.path = Path(path)
+        self._cached_kinds = None if cached_kinds is None else frozenset(cached_kinds)
         self.health.stall_s = stall_s
         self._writer: ConnectionThread | None = None
         self._reader: ConnectionThread | None = None  # the writer's, in memory
         self._checkpoints: ConnectionThread | None = None  # none in memory
         self._appends = GroupCommit(self._append_batch, immediate=True)
+        # Record writes of concurrent commands share one statement and one commit.
+        self._record_writes = GroupCommit(self._put_rows_batch, immediate=True)
+        # This process makes every write (shared is False): hot records answer from memory
+        # (open takes the cache of the file, shared with its other backends in this process)
+        self._cache = RecordCache()
         self._checkpointer: asyncio.Task[None] | None = None
         self._held: int | None = None  # the shared lock on lock_path(path)
         self._scope: str | None = None
@@ -269,6 +302,9 @@ class SQLiteStorage(Storage):
             raise StorageError(f"sqlite: cannot open {self.path}: {exc}") from exc
         self.health.watch(lambda: writer.busy_since, self._probe)
         self.health.on_trouble(self._drop_queued_writes)
+        self._cache = cache_for(self.lock_scope())
+        self._cache.clear()  # what another process wrote while this file was closed
+        self.health.on_trouble(self._cache.clear)
         if self._on_disk:
             self._checkpointer = asyncio.create_task(self._checkpoint_loop())
 
@@ -354,7 +390,7 @@ class SQLiteStorage(Storage):
 
     async def append_update(self, key: str, update: bytes) -> str:
         self.health.check()  # not queued behind a commit that hangs
-        return await self._appends.append(key, update)
+        return await self._appends.write((key, update))
 
     async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
         return [str(seq) for seq in await self._write(_append_batch, batch)]
@@ -387,48 +423,87 @@ class SQLiteStorage(Storage):
     async def put_record(
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
-        row = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
-        await self._write(lambda db: db.execute(PUT_RECORD, row))
+        row: RecordRow = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
+        self.health.check()  # not queued behind a commit that hangs
+        await self._put_rows([row])
 
     async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+        if not records:
+            return
         now = time.time_ns()
-        rows = [
+        rows: list[RecordRow] = [
             (kind, record_id, review_id, now + i, json.dumps(data))
             for i, (kind, record_id, data, review_id) in enumerate(records)
         ]
+        self.health.check()
+        await self._put_rows(rows)
 
-        def put(db: sqlite3.Connection) -> None:
-            with _transaction(db):
-                db.executemany(PUT_RECORD, rows)
+    async def _put_rows(self, rows: list[RecordRow]) -> None:
+        try:
+            await self._record_writes.write(rows)
+        except BaseException:
+            self._cache.clear()  # written or not: storage will tell
+            raise
+        for kind, record_id, _, _, text in rows:
+            self._cache.wrote((kind, record_id), text)
 
-        await self._write(put)
+    async def _put_rows_batch(self, batch: list[list[RecordRow]]) -> list[StorageError | None]:
+        """The rows of every caller in the batch, in one step: all of them or none. When
+        that fails, each caller's rows are written alone, so that a bad one fails alone
+        (not when storage as a whole is unavailable: that is everyone's answer)."""
+        try:
+            await self._write(_write_rows, [row for rows in batch for row in rows])
+        except StorageUnavailable:
+            raise
+        except StorageError:
+            if len(batch) == 1:
+                raise
+            return [await self._put_rows_alone(rows) for rows in batch]
+        return [None] * len(batch)
+
+    async def _put_rows_alone(self, rows: list[RecordRow]) -> StorageError | None:
+        try:
+            await self._write(_write_rows, rows)
+        except StorageUnavailable:
+            raise
+        except StorageError as exc:
+            return exc
+        return None
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        row = await self._read(
-            lambda db: db.execute(
-                "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-            ).fetchone()
-        )
-        return json.loads(row[0]) if row else None
+        (found,) = await self.get_records([(kind, record_id)])
+        return found
 
     async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        def read(db: sqlite3.Connection) -> list[Any]:
-            return [
-                db.execute(
-                    "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-                ).fetchone()
-                for kind, record_id in keys
-            ]
-
-        rows = await self._read(read)  # one hop to the reader thread for all of them
-        return [json.loads(row[0]) if row else None for row in rows]
+        cache, kinds = self._cache, self._cached_kinds
+        texts = [cache.get(key) if kinds is None or key[0] in kinds else None for key in keys]
+        missing = [key for key, text in zip(keys, texts, strict=True) if text is None]
+        if missing:
+            tokens = [cache.reading(key) for key in missing]
+            read: list[str | None] = [None] * len(missing)
+            try:
+                read = await self._read(_read_texts, missing)  # one hop for all of them
+            finally:
+                # not while writes may be in limbo (a stalled one can still land later)
+                fill = self.health.ok
+                for key, text, token in zip(missing, read, tokens, strict=True):
+                    cacheable = fill and (kinds is None or key[0] in kinds)
+                    cache.read(key, text if cacheable else None, token)
+            found = dict(zip(missing, read, strict=True))
+            texts = [found[k] if t is None else t for k, t in zip(keys, texts, strict=True)]
+        return [None if text is None else json.loads(text) for text in texts]
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
-        cursor = await self._write(
-            lambda db: db.execute(
-                "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+        try:
+            cursor = await self._write(
+                lambda db: db.execute(
+                    "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+                )
             )
-        )
+        except BaseException:
+            self._cache.clear()
+            raise
+        self._cache.deleted((kind, record_id))
         return (cursor.rowcount or 0) > 0
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
@@ -601,7 +676,11 @@ class SQLiteStorage(Storage):
             after = str(rows[-1][0])
 
     async def purge_review(self, review_id: str) -> None:
-        await self._write(_purge_review, review_id)
+        self._cache.clear()
+        try:
+            await self._write(_purge_review, review_id)
+        finally:
+            self._cache.clear()  # whatever was read meanwhile may be gone
 
 
 def _purge_review(db: sqlite3.Connection, review_id: str) -> None:
@@ -638,14 +717,45 @@ def _entry(row: Any) -> IndexEntry:
     return IndexEntry(str(row[0]), float(row[1]), json.loads(row[2]))
 
 
-def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> list[int]:
-    """Insert a batch in one transaction; return each row's sequence number."""
+def _read_texts(db: sqlite3.Connection, keys: list[tuple[str, str]]) -> list[str | None]:
+    texts: list[str | None] = []
+    for kind, record_id in keys:
+        row = db.execute(
+            "SELECT data FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+        ).fetchone()
+        texts.append(None if row is None else str(row[0]))
+    return texts
+
+
+def _write_rows(db: sqlite3.Connection, rows: list[RecordRow]) -> None:
+    """Upsert ``rows`` atomically: one statement (its own transaction), or one
+    transaction of several when there are more than a statement takes."""
+    if len(rows) <= ROWS_PER_STATEMENT:
+        db.execute(_put_records_sql(len(rows)), [v for row in rows for v in row])
+        return
     with _transaction(db):
-        db.executemany("INSERT INTO doc_updates (doc, data) VALUES (?, ?)", batch)
-        (last,) = db.execute("SELECT last_insert_rowid()").fetchone()
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            db.execute(_put_records_sql(len(chunk)), [v for row in chunk for v in row])
+
+
+def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> list[int]:
+    """Insert a batch atomically (one statement, or one transaction of several); return
+    each row's sequence number."""
+
+    def insert(chunk: list[tuple[str, bytes]]) -> int:
+        cursor = db.execute(_append_sql(len(chunk)), [v for pair in chunk for v in pair])
+        return int(cursor.lastrowid or 0)
+
+    if len(batch) <= ROWS_PER_STATEMENT:
+        last = insert(batch)
+    else:
+        with _transaction(db):
+            for start in range(0, len(batch), ROWS_PER_STATEMENT):
+                last = insert(batch[start : start + ROWS_PER_STATEMENT])
     # AUTOINCREMENT numbers the rows of one connection's transaction consecutively.
-    first = int(last) - len(batch) + 1
-    return list(range(first, int(last) + 1))
+    first = last - len(batch) + 1
+    return list(range(first, last + 1))
 
 
 def _checkpoint(db: sqlite3.Connection) -> None:
