@@ -418,6 +418,8 @@ class Room(RoomPresence, StorageRefusals):
         if self.failed is not None:
             raise RoomFailed(self.failed)
         async with self._write_lock:
+            # refused (503) before the doc changes: a change not stored would fail the room
+            self.storage.health.check()
             await self._flush_pending()
             self._joinable.clear()
             try:
