@@ -455,16 +455,16 @@ def summary(r: MeetingResult) -> str:
 
 
 def medians(runs: list[MeetingResult]) -> str:
-    def med(values: list[float | None]) -> str:
+    def med(values: list[float | None], digits: int = 1) -> str:
         known = [v for v in values if v is not None]
         if not known:
             return "-"
-        spread = f" ({min(known):.1f}-{max(known):.1f})" if len(known) > 1 else ""
-        return f"{statistics.median(known):.1f}{spread}"
+        spread = f" ({min(known):.{digits}f}-{max(known):.{digits}f})" if len(known) > 1 else ""
+        return f"{statistics.median(known):.{digits}f}{spread}"
 
     return (
         f"median of {len(runs)}: notes/s {med([r.ours.per_s for r in runs])}, floor "
-        f"{med([r.floor.per_s for r in runs])}, ours/floor {med([r.ratio for r in runs])}; "
+        f"{med([r.floor.per_s for r in runs])}, ours/floor {med([r.ratio for r in runs], 2)}; "
         f"seen-by-all p99 {med([r.seen.all_commands.p99_ms for r in runs])} ms; reveal p99 "
         f"{med([r.reveal.seen_by_all.get('reveal', Figures()).p99_ms for r in runs])} ms"
     )
