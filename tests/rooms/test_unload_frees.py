@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -53,13 +52,8 @@ def no_cycle_collector() -> Iterator[None]:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
-    store = SQLiteStorage(tmp_path / "debrief.sqlite")
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
+def storage(sqlite_store: SQLiteStorage) -> SQLiteStorage:
+    return sqlite_store
 
 
 def timeline_event(doc: Doc[Any], number: int, by: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -18,34 +17,34 @@ GRACE_S = 0.2
 KEY = "r1/room"
 
 
+class Watched:
+    """A RoomManager whose unloads are noted: when each began, and an event."""
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        self.rooms = RoomManager(storage, Metrics(), unload_grace_s=GRACE_S)
+        self.unloaded = asyncio.Event()
+        self.at: list[float] = []
+        unload = self.rooms._unload
+
+        async def noted(room: Room) -> None:
+            self.at.append(asyncio.get_running_loop().time())
+            self.unloaded.set()
+            await unload(room)
+
+        self.rooms._unload = noted  # type: ignore[method-assign]
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
-    store = SQLiteStorage(tmp_path / "debrief.sqlite")
-    await store.open()
+async def watched(sqlite_store: SQLiteStorage) -> AsyncIterator[Watched]:
+    found = Watched(sqlite_store)
     try:
-        yield store
+        yield found
     finally:
-        await store.close()
+        await found.rooms.shutdown()
 
 
-def watch_unloads(rooms: RoomManager) -> tuple[asyncio.Event, list[float]]:
-    unloaded, at = asyncio.Event(), []
-    unload = rooms._unload
-
-    async def noted(room: Room) -> None:
-        at.append(asyncio.get_running_loop().time())
-        unloaded.set()
-        await unload(room)
-
-    rooms._unload = noted  # type: ignore[method-assign]
-    return unloaded, at
-
-
-async def test_borrows_share_one_timer_and_the_unload_follows_the_last(
-    storage: SQLiteStorage,
-) -> None:
-    rooms = RoomManager(storage, Metrics(), unload_grace_s=GRACE_S)
-    unloaded, at = watch_unloads(rooms)
+async def test_borrows_share_one_timer_and_the_unload_follows_the_last(watched: Watched) -> None:
+    rooms, unloaded, at = watched.rooms, watched.unloaded, watched.at
     async with rooms.borrow(KEY) as room:
         pass
     first = rooms._unload_timers[KEY]
@@ -63,14 +62,10 @@ async def test_borrows_share_one_timer_and_the_unload_follows_the_last(
     await asyncio.wait_for(unloaded.wait(), 10)
     assert at[0] >= room.idle_since + GRACE_S
     assert KEY not in rooms.rooms
-    await rooms.shutdown()
 
 
-async def test_a_room_in_use_when_due_is_kept_until_released_again(
-    storage: SQLiteStorage,
-) -> None:
-    rooms = RoomManager(storage, Metrics(), unload_grace_s=GRACE_S)
-    unloaded, at = watch_unloads(rooms)
+async def test_a_room_in_use_when_due_is_kept_until_released_again(watched: Watched) -> None:
+    rooms, unloaded, at = watched.rooms, watched.unloaded, watched.at
     async with rooms.borrow(KEY) as room:
         pass
     async with rooms.borrow(KEY):
@@ -79,14 +74,10 @@ async def test_a_room_in_use_when_due_is_kept_until_released_again(
     assert rooms._unload_timers[KEY][0] is room  # its release armed a timer anew
     await asyncio.wait_for(unloaded.wait(), 10)
     assert at[0] >= room.idle_since + GRACE_S
-    await rooms.shutdown()
 
 
-async def test_a_timer_of_a_dropped_room_does_not_hold_up_its_successor(
-    storage: SQLiteStorage,
-) -> None:
-    rooms = RoomManager(storage, Metrics(), unload_grace_s=GRACE_S)
-    unloaded, _ = watch_unloads(rooms)
+async def test_a_timer_of_a_dropped_room_does_not_hold_up_its_successor(watched: Watched) -> None:
+    rooms, unloaded = watched.rooms, watched.unloaded
     async with rooms.borrow(KEY) as old:
         pass
     old.fail("test: storage failed")
@@ -96,4 +87,3 @@ async def test_a_timer_of_a_dropped_room_does_not_hold_up_its_successor(
     unloaded.clear()
     await asyncio.wait_for(unloaded.wait(), 10)
     assert KEY not in rooms.rooms
-    await rooms.shutdown()

@@ -328,6 +328,7 @@ class SQLiteStorage(Storage):
 
     async def close(self) -> None:
         await self._appends.drain()
+        await self._record_writes.drain()
         await cancel_and_wait(self._checkpointer)
         self._checkpointer = None
         await self.health.close()
