@@ -215,6 +215,23 @@ def test_echoes_of_another_tab_do_not_move_its_id() -> None:
     assert registry.owners() == {tab1}
 
 
+def test_a_late_echo_of_a_tab_that_left_does_not_bring_it_back() -> None:
+    """The other tab's echo of the last state can reach the server after the first tab
+    is gone and its presence removed: it must not take that presence over (it would
+    stay forever), while a reconnect on a connection of its own still may."""
+    registry = AwarenessRegistry()
+    tab1, tab2, tab1_again = object(), object(), object()
+    claim(registry, tab1, ALICE, 1)
+    claim(registry, tab2, ALICE, 2)
+    last = registry.current()[0]
+    assert registry.remove_owner(tab1) == [AwarenessEntry(1, last.clock + 1, None)]
+    change = registry.apply_from(tab2, [last], ALICE, LIMITS)  # the echo, late
+    assert change.echo_only and change.accepted == []
+    assert registry.owners() == {tab2} and [e.client_id for e in registry.current()] == [2]
+    change = registry.apply_from(tab1_again, [last], ALICE, LIMITS)
+    assert change.accepted == [AwarenessEntry(1, last.clock + 2, last.state)]
+
+
 def test_bindings_of_people_gone_are_bounded() -> None:
     limits = PresenceLimits(presences_per_room=10)  # keeps 40 bindings, at most ~90
     registry = AwarenessRegistry()

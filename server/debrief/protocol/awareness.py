@@ -253,6 +253,12 @@ class AwarenessRegistry:
             if slot.owner is None and entry.state is None:
                 change.ignored += 1  # nothing to remove
                 return
+            if slot.owner is None and entry.clock <= slot.clock and owner in self._owned:
+                # A connection that shows its own presence already, sending the state
+                # of one that left (the same person's other tab echoing it late): not a
+                # reconnect, which starts on a connection of its own.
+                change.ignored += 1
+                return
             if slot.owner is None and self._present >= self.limits.presences_per_room:
                 change.crowded.append(entry.client_id)
                 return
