@@ -32,9 +32,9 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, store: SQLiteStorage, name: str
     calls: list[Any] = []
     original: Callable[..., Any] = getattr(store, name)
 
-    async def counted(fn: Callable[..., Any], *args: Any) -> Any:
+    async def counted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         calls.append(fn)
-        return await original(fn, *args)
+        return await original(fn, *args, **kwargs)
 
     monkeypatch.setattr(store, name, counted)
     return calls
@@ -122,3 +122,28 @@ async def test_nothing_is_kept_while_a_stalled_write_may_still_land(
         assert await store.get_record("review", "r1") == {"v": 2}
     finally:
         blocker.close()
+
+
+async def test_the_cache_follows_a_write_whose_caller_gave_up(tmp_path: Path) -> None:
+    """A caller cancelled while its write waits on the disk: the write still lands, and
+    what the cache keeps follows it then (not what a read found before it landed)."""
+    path = tmp_path / "db.sqlite3"
+    store = SQLiteStorage(path, stall_s=30, cached_kinds=("review",))
+    await store.open()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        await store.put_record("review", "r1", {"v": 1})
+        assert await store.get_record("review", "r1") == {"v": 1}
+        blocker.execute("BEGIN IMMEDIATE")  # the write below waits for this lock
+        writing = asyncio.create_task(store.put_record("review", "r1", {"v": 2}))
+        await asyncio.sleep(0)  # handed to the writer thread
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        assert await store.get_record("review", "r1") == {"v": 1}  # not landed yet
+        blocker.execute("COMMIT")
+        await store.put_record("review", "r2", {})  # queued behind it: it has landed
+        assert await store.get_record("review", "r1") == {"v": 2}
+    finally:
+        blocker.close()
+        await store.close()

@@ -229,17 +229,23 @@ class SQLiteStorage(Storage):
     def _on_disk(self) -> bool:
         return str(self.path) != ":memory:"
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _write(
+        self, fn: Callable[..., T], *args: Any, then: Callable[[bool], None] | None = None
+    ) -> T:
         """Run ``fn(db, *args)`` as one step on the writer thread.
 
         Refused at once while storage is not ok; a caller whose write lags past the
-        bound gets StorageStalled (the write may still complete later)."""
+        bound gets StorageStalled (the write may still complete later). ``then(done)``
+        is called once the write has ended, whoever still waits for it: ``done`` is
+        whether it was made (the record cache follows writes so)."""
         writer = self._writer
         if writer is None:
             raise StorageError("storage is not open")
         self.health.check()
         future = writer.run(_and_mark_read, fn, *args)
         future.add_done_callback(_retrieve)
+        if then is not None:
+            future.add_done_callback(lambda f: then(not f.cancelled() and f.exception() is None))
         try:
             return await settled(future, self.health.stall_s)
         except TimeoutError:
@@ -440,36 +446,44 @@ class SQLiteStorage(Storage):
         await self._put_rows(rows)
 
     async def _put_rows(self, rows: list[RecordRow]) -> None:
-        try:
-            await self._record_writes.write(rows)
-        except BaseException:
-            self._cache.clear()  # written or not: storage will tell
-            raise
-        for kind, record_id, _, _, text in rows:
-            self._cache.wrote((kind, record_id), text)
+        await self._record_writes.write(rows)
 
     async def _put_rows_batch(self, batch: list[list[RecordRow]]) -> list[StorageError | None]:
         """The rows of every caller in the batch, in one step: all of them or none. When
         that fails, each caller's rows are written alone, so that a bad one fails alone
         (not when storage as a whole is unavailable: that is everyone's answer)."""
+        rows = [row for caller in batch for row in caller]
         try:
-            await self._write(_write_rows, [row for rows in batch for row in rows])
+            await self._write(_write_rows, rows, then=self._rows_written(rows))
         except StorageUnavailable:
             raise
         except StorageError:
             if len(batch) == 1:
                 raise
-            return [await self._put_rows_alone(rows) for rows in batch]
+            return [await self._put_rows_alone(caller) for caller in batch]
         return [None] * len(batch)
 
     async def _put_rows_alone(self, rows: list[RecordRow]) -> StorageError | None:
         try:
-            await self._write(_write_rows, rows)
+            await self._write(_write_rows, rows, then=self._rows_written(rows))
         except StorageUnavailable:
             raise
         except StorageError as exc:
             return exc
         return None
+
+    def _rows_written(self, rows: list[RecordRow]) -> Callable[[bool], None]:
+        """What the cache learns once a write of ``rows`` has ended (even if its caller
+        gave up waiting): their texts, or that anything may have changed."""
+
+        def follow(done: bool) -> None:
+            if not done:
+                self._cache.clear()
+                return
+            for kind, record_id, _, _, text in rows:
+                self._cache.wrote((kind, record_id), text)
+
+        return follow
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         (found,) = await self.get_records([(kind, record_id)])
@@ -495,16 +509,18 @@ class SQLiteStorage(Storage):
         return [None if text is None else json.loads(text) for text in texts]
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
-        try:
-            cursor = await self._write(
-                lambda db: db.execute(
-                    "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
-                )
-            )
-        except BaseException:
-            self._cache.clear()
-            raise
-        self._cache.deleted((kind, record_id))
+        def follow(done: bool) -> None:
+            if done:
+                self._cache.deleted((kind, record_id))
+            else:
+                self._cache.clear()
+
+        cursor = await self._write(
+            lambda db: db.execute(
+                "DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id)
+            ),
+            then=follow,
+        )
         return (cursor.rowcount or 0) > 0
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
@@ -677,11 +693,8 @@ class SQLiteStorage(Storage):
             after = str(rows[-1][0])
 
     async def purge_review(self, review_id: str) -> None:
-        self._cache.clear()
-        try:
-            await self._write(_purge_review, review_id)
-        finally:
-            self._cache.clear()  # whatever was read meanwhile may be gone
+        # whatever was kept or read meanwhile may be gone once it has run
+        await self._write(_purge_review, review_id, then=lambda _: self._cache.clear())
 
 
 def _purge_review(db: sqlite3.Connection, review_id: str) -> None:
