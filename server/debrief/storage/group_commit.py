@@ -27,7 +27,8 @@ Result = TypeVar("Result")
 
 
 class GroupCommit(Generic[Item, Result]):
-    """``commit(items)`` must return one result per item, in order, once all are durable."""
+    """``commit(items)`` must return one result per item, in order, once all are durable
+    (an exception in place of a result: that item failed alone)."""
 
     def __init__(
         self, commit: Callable[[list[Item]], Awaitable[list[Result]]], *, immediate: bool = False

@@ -432,7 +432,7 @@ class SQLiteStorage(Storage):
     ) -> None:
         row: RecordRow = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
         self.health.check()  # not queued behind a commit that hangs
-        await self._put_rows([row])
+        await self._record_writes.write([row])
 
     async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
         if not records:
@@ -443,9 +443,6 @@ class SQLiteStorage(Storage):
             for i, (kind, record_id, data, review_id) in enumerate(records)
         ]
         self.health.check()
-        await self._put_rows(rows)
-
-    async def _put_rows(self, rows: list[RecordRow]) -> None:
         await self._record_writes.write(rows)
 
     async def _put_rows_batch(self, batch: list[list[RecordRow]]) -> list[StorageError | None]:
