@@ -449,18 +449,16 @@ class SQLiteStorage(Storage):
         """The rows of every caller in the batch, in one step: all of them or none. When
         that fails, each caller's rows are written alone, so that a bad one fails alone
         (not when storage as a whole is unavailable: that is everyone's answer)."""
-        rows = [row for caller in batch for row in caller]
-        try:
-            await self._write(_write_rows, rows, then=self._rows_written(rows))
-        except StorageUnavailable:
-            raise
-        except StorageError:
-            if len(batch) == 1:
-                raise
-            return [await self._put_rows_alone(caller) for caller in batch]
-        return [None] * len(batch)
+        failed = await self._try_write_rows([row for caller in batch for row in caller])
+        if failed is None:
+            return [None] * len(batch)
+        if len(batch) == 1:
+            raise failed
+        return [await self._try_write_rows(caller) for caller in batch]
 
-    async def _put_rows_alone(self, rows: list[RecordRow]) -> StorageError | None:
+    async def _try_write_rows(self, rows: list[RecordRow]) -> StorageError | None:
+        """Write ``rows`` in one step; the error that refused them, if any (raised when
+        storage as a whole is unavailable)."""
         try:
             await self._write(_write_rows, rows, then=self._rows_written(rows))
         except StorageUnavailable:
@@ -488,19 +486,25 @@ class SQLiteStorage(Storage):
 
     async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
         cache, kinds = self._cache, self._cached_kinds
-        texts = [cache.get(key) if kinds is None or key[0] in kinds else None for key in keys]
+        cached = [kinds is None or kind in kinds for kind, _ in keys]
+        texts = [cache.get(key) if ok else None for key, ok in zip(keys, cached, strict=True)]
         missing = [key for key, text in zip(keys, texts, strict=True) if text is None]
         if missing:
-            tokens = [cache.reading(key) for key in missing]
+            tokens = {
+                key: cache.reading(key)
+                for key, ok, text in zip(keys, cached, texts, strict=True)
+                if ok and text is None
+            }
             read: list[str | None] = [None] * len(missing)
             try:
                 read = await self._read(_read_texts, missing)  # one hop for all of them
             finally:
                 # not while writes may be in limbo (a stalled one can still land later)
                 fill = self.health.ok
-                for key, text, token in zip(missing, read, tokens, strict=True):
-                    cacheable = fill and (kinds is None or key[0] in kinds)
-                    cache.read(key, text if cacheable else None, token)
+                for key, text in zip(missing, read, strict=True):
+                    token = tokens.get(key)
+                    if token is not None:
+                        cache.read(key, text if fill else None, token)
             found = dict(zip(missing, read, strict=True))
             texts = [found[k] if t is None else t for k, t in zip(keys, texts, strict=True)]
         return [None if text is None else json.loads(text) for text in texts]
