@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 from starlette.datastructures import URLPath
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
@@ -25,6 +25,7 @@ from debrief.auth.roles import Role
 from debrief.auth.sessions import SESSION, AuthError, Session
 from debrief.http.api import bearer_token, cookie_token
 from debrief.http.errors import ApiError, read_body
+from debrief.http.json_response import FastJSONResponse
 from debrief.http.meeting_access import meeting_service
 from debrief.http.ratelimit import peer_ip, rate_limits
 from debrief.meeting.service import (
@@ -179,13 +180,19 @@ class CommandRoutes(Mount):
         return found
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope[_CHOSEN].handle(scope, receive, send)
+        await chosen_route(scope).handle(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         for route in self.routes:  # absolute paths: not the Mount's own joining
             with contextlib.suppress(NoMatchFound):
                 return route.url_path_for(name, **path_params)
         raise NoMatchFound(name, path_params)
+
+
+def chosen_route(scope: Scope) -> Route:
+    """The command route `CommandRoutes.matches` found for this request."""
+    route: Route = scope[_CHOSEN]
+    return route
 
 
 def same_origin(svc: Services, request: Request) -> bool:
@@ -251,7 +258,7 @@ def answer(result: Any, status: int) -> Response:
     """A handler's ready Response as it is, else its data as JSON."""
     if isinstance(result, Response):
         return result
-    return JSONResponse(result, status_code=status)
+    return FastJSONResponse(result, status_code=status)
 
 
 @dataclass(slots=True)

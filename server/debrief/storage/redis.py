@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
@@ -35,6 +34,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from debrief import fast_json
 from debrief.storage.base import IndexEntry, Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
 
@@ -283,7 +283,7 @@ class RedisStorage(Storage):
     ) -> AsyncIterator[list[dict[str, Any] | None]]:
         record_keys = [self._record_key(kind, record_id) for kind, record_id in keys]
         async with self._held(name, record_keys) as rows:
-            yield [None if raw is None else json.loads(raw) for raw in rows]
+            yield [None if raw is None else fast_json.loads(raw) for raw in rows]
 
     @contextlib.asynccontextmanager
     async def _held(self, name: str, record_keys: list[str]) -> AsyncIterator[list[Any]]:
@@ -401,7 +401,7 @@ class RedisStorage(Storage):
         await self.call(
             self._scripts["put_record"](
                 keys=[self._record_key(kind, record_id), f"{self.prefix}seq"],
-                args=[json.dumps(data), review_id or "", record_id, self._index_prefix(kind)],
+                args=[fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind)],
             ),
             f"put {kind}",
         )
@@ -414,7 +414,7 @@ class RedisStorage(Storage):
                 for kind, record_id, data, review_id in records:
                     pipe.eval(
                         PUT_RECORD, 2, self._record_key(kind, record_id), f"{self.prefix}seq",
-                        json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
+                        fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
                     )  # fmt: skip
                 await pipe.execute()
 
@@ -426,7 +426,7 @@ class RedisStorage(Storage):
         )
         if raw is None:
             return None
-        found: dict[str, Any] = json.loads(raw)
+        found: dict[str, Any] = fast_json.loads(raw)
         return found
 
     async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
@@ -437,7 +437,7 @@ class RedisStorage(Storage):
                 return list(await pipe.execute())
 
         rows = await self.call(read(), "get records")  # one round trip for all of them
-        return [None if raw is None else json.loads(raw) for raw in rows]
+        return [None if raw is None else fast_json.loads(raw) for raw in rows]
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
         done = await self.call(
@@ -456,7 +456,7 @@ class RedisStorage(Storage):
             ),
             f"list {kind}",
         )
-        return [json.loads(raw) for raw in rows if raw]
+        return [fast_json.loads(raw) for raw in rows if raw]
 
     # --- ballots -------------------------------------------------------------------
 
@@ -497,7 +497,7 @@ class RedisStorage(Storage):
         async def put() -> None:
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.zadd(scores, {member: float(score)})
-                pipe.hset(summaries, member, json.dumps(data))
+                pipe.hset(summaries, member, fast_json.dumps(data))
                 await pipe.execute()
 
         await self.call(put(), "index put")
@@ -527,7 +527,7 @@ class RedisStorage(Storage):
         score, data = await self.call(get(), "index get")
         if score is None:
             return None
-        return IndexEntry(member, float(score), json.loads(data) if data else {})
+        return IndexEntry(member, float(score), fast_json.loads(data) if data else {})
 
     async def index_get_many(self, index: str, members: list[str]) -> list[IndexEntry | None]:
         if not members:
@@ -543,7 +543,9 @@ class RedisStorage(Storage):
 
         found, data = await self.call(get(), "index get many")
         return [
-            None if score is None else IndexEntry(member, float(score), json.loads(raw or "{}"))
+            None
+            if score is None
+            else IndexEntry(member, float(score), fast_json.loads(raw or "{}"))
             for member, score, raw in zip(members, found, data, strict=True)
         ]
 
@@ -571,7 +573,7 @@ class RedisStorage(Storage):
             "index range",
         )
         return [
-            IndexEntry(text(flat[i]), float(flat[i + 1]), json.loads(flat[i + 2]))
+            IndexEntry(text(flat[i]), float(flat[i + 1]), fast_json.loads(flat[i + 2]))
             for i in range(0, len(flat), 3)
         ]
 
@@ -620,7 +622,7 @@ class RedisStorage(Storage):
                 record_id = text(name)[start:]
                 seen.add(record_id)
                 if raw is not None:  # deleted since the scan saw it
-                    yield record_id, json.loads(raw)
+                    yield record_id, fast_json.loads(raw)
 
     async def purge_review(self, review_id: str) -> None:
         # Records tied to the review are listed in "idx:<kind>:<review>" (one per kind);

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import fcntl
 import functools
-import json
 import os
 import sqlite3
 import time
@@ -39,6 +38,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
+from debrief import fast_json
 from debrief.storage.base import (
     IndexEntry,
     Storage,
@@ -430,7 +430,7 @@ class SQLiteStorage(Storage):
     async def put_record(
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
-        row: RecordRow = (kind, record_id, review_id, time.time_ns(), json.dumps(data))
+        row: RecordRow = (kind, record_id, review_id, time.time_ns(), fast_json.dumps(data))
         self.health.check()  # not queued behind a commit that hangs
         await self._record_writes.write([row])
 
@@ -439,7 +439,7 @@ class SQLiteStorage(Storage):
             return
         now = time.time_ns()
         rows: list[RecordRow] = [
-            (kind, record_id, review_id, now + i, json.dumps(data))
+            (kind, record_id, review_id, now + i, fast_json.dumps(data))
             for i, (kind, record_id, data, review_id) in enumerate(records)
         ]
         self.health.check()
@@ -507,7 +507,7 @@ class SQLiteStorage(Storage):
                         cache.read(key, text if fill else None, token)
             found = dict(zip(missing, read, strict=True))
             texts = [found[k] if t is None else t for k, t in zip(keys, texts, strict=True)]
-        return [None if text is None else json.loads(text) for text in texts]
+        return [None if text is None else fast_json.loads(text) for text in texts]
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
         def follow(done: bool) -> None:
@@ -531,7 +531,7 @@ class SQLiteStorage(Storage):
                 (kind, review_id),
             ).fetchall()
         )
-        return [json.loads(r[0]) for r in rows]
+        return [fast_json.loads(r[0]) for r in rows]
 
     # --- ballots -------------------------------------------------------------------
 
@@ -588,7 +588,7 @@ class SQLiteStorage(Storage):
     # --- sorted indexes ------------------------------------------------------------
 
     async def index_put(self, index: str, member: str, score: float, data: dict[str, Any]) -> None:
-        row = (index, member, float(score), json.dumps(data))
+        row = (index, member, float(score), fast_json.dumps(data))
         await self._write(
             lambda db: db.execute(
                 "INSERT INTO index_entries (idx, member, score, data) VALUES (?, ?, ?, ?) "
@@ -688,7 +688,7 @@ class SQLiteStorage(Storage):
                 ).fetchall()
             )
             for record_id, data in rows:
-                yield str(record_id), json.loads(data)
+                yield str(record_id), fast_json.loads(data)
             if len(rows) < PAGE_ROWS:
                 return
             after = str(rows[-1][0])
@@ -729,7 +729,7 @@ def _count_indexes_once(db: sqlite3.Connection) -> None:
 
 
 def _entry(row: Any) -> IndexEntry:
-    return IndexEntry(str(row[0]), float(row[1]), json.loads(row[2]))
+    return IndexEntry(str(row[0]), float(row[1]), fast_json.loads(row[2]))
 
 
 def _read_texts(db: sqlite3.Connection, keys: list[tuple[str, str]]) -> list[str | None]:
