@@ -15,9 +15,10 @@ from debrief.auth.sessions import SESSION, SessionService
 from debrief.delivery.scheduler import Scheduler
 from debrief.delivery.worker import Worker
 from debrief.http import api
+from debrief.http.direct_commands import DirectCommands
 from debrief.http.errors import EXCEPTION_HANDLERS
 from debrief.http.limits import BodyLimit
-from debrief.http.openapi import meeting_routes
+from debrief.http.openapi import command_routes, meeting_routes
 from debrief.http.web import web_routes
 from debrief.http.websocket import DocSockets
 from debrief.meeting.note_tally import NOTE_TALLY
@@ -122,11 +123,10 @@ def create_app(settings: Settings | None = None) -> DocSockets:
     # Bodies are bounded inside Starlette (its middleware list), so that DocSockets
     # still hands websockets the Starlette app and HTTP never skips the limit.
     middleware = [Middleware(BodyLimit, settings=settings)]
-    return DocSockets(
-        Starlette(
-            routes=routes,
-            lifespan=lifespan,
-            exception_handlers=EXCEPTION_HANDLERS,
-            middleware=middleware,
-        )
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=middleware,
     )
+    return DocSockets(app, DirectCommands(app, command_routes, settings))

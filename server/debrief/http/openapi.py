@@ -571,8 +571,9 @@ async def openapi(request: Request) -> Response:
 
 # Public routes first: /api/agenda/templates etc. must not be shadowed (the commands,
 # all under /api/reviews/{review_id}, shadow none of them, and go first: the most used).
+command_routes = CommandRoutes([route for s in COMMAND_SETS for route in s.routes()])
 meeting_routes: list[Route | Mount] = [
-    CommandRoutes([route for s in COMMAND_SETS for route in s.routes()]),
+    command_routes,
     Route("/api/openapi.json", openapi, methods=["GET"]),
     *meeting_api.public_routes,
     *actions_api.public_routes,

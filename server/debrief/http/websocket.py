@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from debrief.auth.roles import DocName, can_write, doc_key
 from debrief.auth.sessions import AuthError, Session
 from debrief.http.api import REVIEW, bearer_token, cookie_token
+from debrief.http.direct_commands import DirectCommands
 from debrief.http.session_deadlines import SessionDeadlines
 from debrief.http.session_sockets import SessionSockets
 from debrief.http.ws_protocol import LeanWebSocketProtocol
@@ -148,8 +149,9 @@ DOC_SOCKET_PATH = re.compile(r"/ws/(?P<review_id>[^/]+)/(?P<doc>[^/]+)")
 
 
 class DocSockets:
-    """ASGI entry: /ws/{review_id}/{doc} goes straight to ``doc_endpoint``; the rest to
-    ``app`` (Starlette: the API, the web client, the lifespan).
+    """ASGI entry: /ws/{review_id}/{doc} goes straight to ``doc_endpoint``, a meeting
+    command straight to its endpoint (``commands``, see http/direct_commands.py); the
+    rest to ``app`` (Starlette: the API, the web client, the lifespan).
 
     Around Starlette's router and middleware because a websocket lives for the whole
     meeting and every layer's frame and closures live with it: ~4 KiB of each idle
@@ -157,12 +159,15 @@ class DocSockets:
     writes to the socket (see RawFrameTransport).
     """
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, commands: DirectCommands | None = None) -> None:
         self.app = app
+        self.commands = commands
         self.gate = Gate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.direct_websocket(scope, receive, send)
+        if endpoint is None and self.commands is not None:
+            endpoint = self.commands.direct(scope, receive, send)
         if endpoint is not None:
             await endpoint
         else:
