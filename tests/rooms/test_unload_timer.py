@@ -87,3 +87,26 @@ async def test_a_timer_of_a_dropped_room_does_not_hold_up_its_successor(watched:
     unloaded.clear()
     await asyncio.wait_for(unloaded.wait(), 10)
     assert KEY not in rooms.rooms
+
+
+async def test_a_read_of_a_loaded_room_counts_as_use(watched: Watched) -> None:
+    rooms, unloaded, at = watched.rooms, watched.unloaded, watched.at
+    assert rooms.loaded(KEY) is None  # not loaded: the caller borrows (and loads) it
+    async with rooms.borrow(KEY) as room:
+        pass
+    armed = rooms._unload_timers[KEY]
+    room.idle_since = 0.0  # as if idle since long ago
+    assert rooms.loaded(KEY) is room
+    assert room.idle_since > 0.0  # the grace period starts again from this read
+    assert rooms._unload_timers[KEY] is armed  # and the pending timer is kept
+    await asyncio.wait_for(unloaded.wait(), 10)
+    assert at[0] >= room.idle_since + GRACE_S
+    assert rooms.loaded(KEY) is None  # unloaded: not handed out
+
+
+async def test_a_failed_room_is_not_read_without_a_borrow(watched: Watched) -> None:
+    rooms = watched.rooms
+    async with rooms.borrow(KEY) as room:
+        pass
+    room.fail("test: storage failed")
+    assert rooms.loaded(KEY) is None  # borrow drops it and loads it afresh

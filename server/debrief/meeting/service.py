@@ -326,7 +326,11 @@ class MeetingService:
         return box[0]
 
     async def read(self, review_id: str, doc: DocName, reader: Callable[[Doc], T]) -> T:
-        async with self.rooms.borrow(doc_key(review_id, doc)) as room:
+        key = doc_key(review_id, doc)
+        room = self.rooms.loaded(key)
+        if room is not None:
+            return reader(room.doc)
+        async with self.rooms.borrow(key) as room:
             return reader(room.doc)
 
     async def meeting(self, review_id: str) -> dict[str, Any]:

@@ -118,6 +118,17 @@ class RoomManager:
         finally:
             del self._loading[key]
 
+    def loaded(self, key: str) -> Room | None:
+        """The room for ``key`` if it is loaded and usable now, for a read that does not
+        await (nothing can unload the room meanwhile): a command's read of a room in use
+        skips `borrow`'s load check and context. It counts as use, as a borrow does."""
+        room = self.rooms.get(key)
+        if room is None or room.failed is not None or key in self._unloading:
+            return None
+        room.idle_since = asyncio.get_running_loop().time()
+        self._schedule_unload(room)
+        return room
+
     @contextlib.asynccontextmanager
     async def borrow(self, key: str) -> AsyncIterator[Room]:
         """Use a room without being a peer (server-side edits from HTTP commands)."""

@@ -390,7 +390,8 @@ class Room(RoomPresence, StorageRefusals):
         if not applied:
             self.doc.apply_update(update)
             self._doc_changed()
-        self._broadcast(update_frame(update))
+        if self.peers:  # a command's edit of a review nobody has open: nothing to frame
+            self._broadcast(update_frame(update))
         self.metrics.updates_out.inc()
 
     async def _compact(self) -> None:
