@@ -4,6 +4,7 @@ the reviews index, creating reviews in a team, and deleting one for good."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,7 +245,7 @@ async def test_post_api_reviews_lands_in_the_default_team(
         row = db.execute(
             "SELECT data FROM records WHERE kind = 'review' AND id = ?", (review_id,)
         ).fetchone()
-        assert '"team_id": "t_default"' in row[0]
+        assert json.loads(row[0])["team_id"] == "t_default"
         member = db.execute(
             "SELECT member FROM index_entries WHERE idx = 'team/t_default/reviews' AND member = ?",
             (review_id,),
