@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None) -> DocSockets:
         *web_routes(settings),
     ]
     # Bodies are bounded inside Starlette (its middleware list), so that DocSockets
-    # still hands websockets the Starlette app and HTTP never skips the limit.
+    # still hands websockets the Starlette app; the commands it serves directly get the
+    # same middleware of their own (DirectCommands), so no HTTP request skips the limit.
     middleware = [Middleware(BodyLimit, settings=settings)]
     app = Starlette(
         routes=routes,

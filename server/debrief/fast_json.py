@@ -8,7 +8,10 @@ Both directions fall back to the standard library for what orjson refuses and Py
 `json` takes: integers past 64 bits and non-string keys when encoding, and the NaN and
 Infinity that `json.dumps` used to write into stored records when decoding. So nothing
 stored before this module, nor anything a caller passes, fails here that did not fail
-before. Untrusted text is not decoded here (see bounded_json.py).
+before. One difference remains, by design: a NaN or an infinity is written as null, as
+JSON has it (no record holds one: the checks at the edge refuse non-finite numbers, and
+an answer with one was a 500 before). Untrusted text is not decoded here (see
+bounded_json.py).
 """
 
 from __future__ import annotations
