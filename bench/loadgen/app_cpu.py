@@ -60,9 +60,14 @@ def note_scope(review_id: str, token: str, body: bytes) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="debrief-app-cpu-") as data:
+        await run_in(Path(data), args)
+
+
+async def run_in(data: Path, args: argparse.Namespace) -> None:
     os.environ.update(LIMITS)
     settings = Settings(host="127.0.0.1", port=8000)
-    settings.data_dir = Path(tempfile.mkdtemp(prefix="debrief-app-cpu-"))
+    settings.data_dir = data
     app = create_app(settings)
     starlette = app.app
     body = NOTE.encode()

@@ -7,6 +7,7 @@ generator and the server agree on the protocol and that every update reaches eve
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -201,3 +202,17 @@ def test_meeting_scenario_every_command_reaches_every_client(kind: str, tmp_path
     reveal = result.reveal
     assert reveal.received == reveal.expected == cfg.reveal_reviews * cfg.people
     assert reveal.seen_by_all["reveal"].samples == cfg.reveal_reviews
+
+
+def test_app_cpu_posts_every_note_through_the_app(tmp_path: Path) -> None:
+    """bench/loadgen/app_cpu.py at a tiny size: every note it posts is stored (201)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen.app_cpu", "--notes", "40", "--reviews", "2",
+         "--people", "3", "--concurrency", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "statuses {201: 40}" in done.stdout, done.stdout
