@@ -5,13 +5,13 @@ tally read; the note and the tally written; the answer), and the standard librar
 took ~8 % of a note's server time. orjson does the same work several times faster.
 
 Both directions fall back to the standard library for what orjson refuses and Python's
-`json` takes: integers past 64 bits and non-string keys when encoding, and the NaN and
-Infinity that `json.dumps` used to write into stored records when decoding. So nothing
-stored before this module, nor anything a caller passes, fails here that did not fail
-before. One difference remains, by design: a NaN or an infinity is written as null, as
-JSON has it (no record holds one: the checks at the edge refuse non-finite numbers, and
-an answer with one was a 500 before). Untrusted text is not decoded here (see
-bounded_json.py).
+`json` takes. When encoding: integers past 64 bits, non-string keys, and lone surrogates
+(escaped, as `json.dumps` did). When decoding: the NaN and Infinity that `json.dumps`
+used to write into stored records. So nothing stored before this module, nor anything a
+caller passes, fails here that did not fail before. One difference remains, by design:
+a NaN or an infinity is written as null, as JSON has it (no record holds one: the checks
+at the edge refuse non-finite numbers, and an answer with one was a 500 before).
+Untrusted text is not decoded here (see bounded_json.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def dumps(data: Any) -> str:
     """``data`` as compact JSON text (UTF-8 characters as they are)."""
     try:
         return orjson.dumps(data).decode()
-    except TypeError:  # a 65-bit integer, a key that is no string, ...
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    except TypeError:  # a 65-bit integer, a key that is no string, a lone surrogate ...
+        return _standard(data)
 
 
 def dumps_bytes(data: Any) -> bytes:
@@ -35,7 +35,12 @@ def dumps_bytes(data: Any) -> bytes:
     try:
         return orjson.dumps(data)
     except TypeError:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return _standard(data).encode()
+
+
+def _standard(data: Any) -> str:
+    # ASCII: a lone surrogate stays an escape, which SQLite and UTF-8 bodies can carry
+    return json.dumps(data, separators=(",", ":"))
 
 
 def loads(text: str | bytes) -> Any:

@@ -44,6 +44,13 @@ def test_what_orjson_refuses_is_encoded_by_the_standard_library() -> None:
     assert json.loads(fast_json.dumps_bytes(big)) == {"count": 2**70, "3": "an int key"}
 
 
+def test_a_lone_surrogate_is_escaped_as_json_dumps_did() -> None:
+    # python's json reads "\\ud800" into a str that no UTF-8 encoder (SQLite's) takes
+    text = fast_json.dumps({"a": "\ud800"})
+    assert text.isascii() and fast_json.loads(text) == {"a": "\ud800"}
+    assert fast_json.loads(fast_json.dumps_bytes(["\ud800"])) == ["\ud800"]
+
+
 def test_nan_and_infinity_stored_by_json_dumps_still_read() -> None:
     found = fast_json.loads('{"a": NaN, "b": Infinity, "c": -Infinity}')
     assert math.isnan(found["a"]) and found["b"] == math.inf and found["c"] == -math.inf
