@@ -5,7 +5,7 @@ app, its error middleware, our body limit, its exception middleware, the router,
 route and its request wrapper, each an await and most a closure per request (about a
 tenth of a note's server time in the bench profile). A command needs only three of
 their jobs, done here in one frame: the body limit (`BodyLimit`, the same middleware,
-so one rule for every route), the app's exception handlers (the same table, the same
+so one rule for every route), the app's exception handlers (its own table, the same
 lookup by the exception's class), and the scope keys a `Request` reads (``app``,
 ``router``). What `CommandRoutes` does not match in full -- a wrong method (405), any
 other path -- still goes through Starlette.
@@ -23,19 +23,18 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from debrief.http.commands import CommandRoutes, chosen_route
-from debrief.http.errors import EXCEPTION_HANDLERS
 from debrief.http.limits import BodyLimit
 from debrief.settings import Settings
 
 
-def handler_for(exc: Exception) -> Any:
-    """The app's handler for ``exc`` (by its class, most specific first), as Starlette
-    looks it up; every exception has one (``Exception``: the 500 answer)."""
+def handler_for(handlers: dict[Any, Any], exc: Exception) -> Any:
+    """The handler for ``exc`` (by its class, most specific first), as Starlette looks it
+    up; the app has one for every exception (``Exception``: the 500 answer)."""
     for cls in type(exc).__mro__:
-        found = EXCEPTION_HANDLERS.get(cls)
+        found = handlers.get(cls)
         if found is not None:
             return found
-    raise AssertionError("EXCEPTION_HANDLERS has no handler for Exception")
+    raise AssertionError("the app has no handler for Exception")
 
 
 class DirectCommands:
@@ -44,6 +43,7 @@ class DirectCommands:
     def __init__(self, app: Starlette, routes: CommandRoutes, settings: Settings) -> None:
         self.app = app
         self.routes = routes
+        self.handlers = app.exception_handlers
         self.limited = BodyLimit(self._serve, settings=settings)
 
     def direct(
@@ -65,9 +65,9 @@ class DirectCommands:
         try:
             response: Response = await chosen_route(scope).endpoint(request)
         except Exception as exc:  # the endpoint only returns its answer: nothing sent yet
-            handler = handler_for(exc)
+            handler = handler_for(self.handlers, exc)
             await (await handler(request, exc))(scope, receive, send)
-            if handler is EXCEPTION_HANDLERS[Exception]:
+            if handler is self.handlers[Exception]:
                 raise  # a bug: answered, and the server logs it (as Starlette's stack does)
             exc.__traceback__ = None  # as Starlette: a reused exception keeps no history
             return
