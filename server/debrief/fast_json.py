@@ -23,18 +23,15 @@ import orjson
 
 
 def dumps(data: Any) -> str:
-    """``data`` as compact JSON text (UTF-8 characters as they are)."""
-    try:
-        return orjson.dumps(data).decode()
-    except TypeError:  # a 65-bit integer, a key that is no string, a lone surrogate ...
-        return _standard(data)
+    """``data`` as compact JSON text."""
+    return dumps_bytes(data).decode()
 
 
 def dumps_bytes(data: Any) -> bytes:
-    """`dumps` as UTF-8 bytes, for a response body."""
+    """``data`` as compact JSON in UTF-8, e.g. for a response body."""
     try:
         return orjson.dumps(data)
-    except TypeError:
+    except TypeError:  # a 65-bit integer, a key that is no string, a lone surrogate ...
         return _standard(data).encode()
 
 
@@ -46,5 +43,5 @@ def _standard(data: Any) -> str:
 def loads(text: str | bytes) -> Any:
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:  # NaN or Infinity, which only `json` reads
+    except orjson.JSONDecodeError:  # NaN, Infinity, an escaped lone surrogate: `json` reads them
         return json.loads(text)
