@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import uvicorn
@@ -129,6 +130,7 @@ def serve(args: argparse.Namespace) -> None:
     if args.redis:
         settings.redis_url = args.redis
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    set_switch_interval(settings.switch_interval_ms)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -156,6 +158,15 @@ def serve(args: argparse.Namespace) -> None:
     if settings.gc_freeze:
         GcSchedule(settings.gc_thaw_s).install()
     BoundedShutdownServer(config).run()
+
+
+def set_switch_interval(ms: float) -> None:
+    """Let a thread waiting for the GIL (SQLite's writer) have it within ``ms``."""
+    if not 0 < ms <= 100:
+        raise SystemExit(
+            f"debrief: DEBRIEF_SWITCH_INTERVAL_MS must be above 0 and at most 100, not {ms}"
+        )
+    sys.setswitchinterval(ms / 1000)
 
 
 class BoundedShutdownServer(uvicorn.Server):

@@ -178,13 +178,20 @@ class Settings:
     storage_stall_s: float = field(
         default_factory=lambda: _env_float("DEBRIEF_STORAGE_STALL_S", 5.0)
     )
-    # --- Candour: changes after a reveal are held and published together ---
-    # A lone held change goes out after a random wait in this range (seconds); two
-    # people's changes, a reveal or a close publish at once (meeting/held.py).
     # Full garbage collections: freeze their survivors, thaw every this many seconds
     # (gc_schedule.py); DEBRIEF_GC_FREEZE=0 leaves Python's collector as it is.
     gc_freeze: bool = field(default_factory=lambda: os.environ.get("DEBRIEF_GC_FREEZE", "1") != "0")
     gc_thaw_s: float = field(default_factory=lambda: _env_float("DEBRIEF_GC_THAW_S", 600.0))
+    # How long a thread may hold Python's GIL while another waits for it (milliseconds;
+    # Python's own default is 5). SQLite's writer thread needs the GIL back after every
+    # statement: with the event loop busy it waited up to 5 ms each time, holding up
+    # every command behind it (cli.py).
+    switch_interval_ms: float = field(
+        default_factory=lambda: _env_float("DEBRIEF_SWITCH_INTERVAL_MS", 0.5)
+    )
+    # --- Candour: changes after a reveal are held and published together ---
+    # A lone held change goes out after a random wait in this range (seconds); two
+    # people's changes, a reveal or a close publish at once (meeting/held.py).
     hold_min_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MIN", 20.0))
     hold_max_s: float = field(default_factory=lambda: _env_float("DEBRIEF_HOLD_MAX", 60.0))
     # --- Delivery (issue 13): email, webhooks, reminders ---
