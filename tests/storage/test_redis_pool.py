@@ -43,11 +43,6 @@ async def test_far_more_calls_than_connections_all_succeed(store: RedisStorage) 
     assert len(pool._available_connections) <= POOL_CALLS
 
 
-async def test_health_checks_take_turns_too(store: RedisStorage) -> None:
-    width = 4 * (POOL_CALLS + POOL_SPARE)
-    assert await asyncio.gather(*(store.ping() for _ in range(width))) == [True] * width
-
-
 async def test_a_call_that_finds_no_turn_fails_alone(
     store: RedisStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,9 +71,8 @@ LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 10.0
 
 # Storage calls of one process in flight at once; more wait (at most POOL_WAIT_S) for a
-# turn. Every command on the shared client goes through `call` (the relay's presence and
-# heartbeats too; its blocking reads have clients of their own), so a plain pool of as
-# many connections and a spare few never runs out: redis-py's blocking pool would bound
+# turn. They take connections from a plain pool of as many and a few more (for the
+# relay's and the health check's own commands): redis-py's blocking pool would bound
 # them too, but at a condition and a timer per command (5-17 % of a command's CPU on
 # our side, bench/redis_pool.py).
 POOL_CALLS = 64
@@ -360,7 +359,7 @@ class RedisStorage(Storage):
 
     async def ping(self) -> bool:
         try:
-            return bool(await self.call(self.client.ping(), "ping"))
+            return bool(await self.client.ping())
         except (RedisError, OSError, StorageError):
             return False
 

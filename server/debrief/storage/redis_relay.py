@@ -68,25 +68,22 @@ class RedisLink:
         node = self.relay.node
         while self._outbox:
             batch, self._outbox = self._outbox, []
-            try:  # in its turn, as every storage call: a room each would be no bound
-                await self.relay.storage.call(self._publish(node, batch), "presence")
+            try:
+                async with self.relay.storage.client.pipeline(transaction=True) as pipe:
+                    for entry in batch:
+                        field = f"{node}:{entry.client_id}"
+                        if entry.state is None:
+                            pipe.hdel(self.presence_key, field)
+                        else:
+                            value = json.dumps({"clock": entry.clock, "state": entry.state})
+                            pipe.hset(self.presence_key, field, value)
+                    fields: Any = {"n": node, "p": encode_awareness(batch)}
+                    pipe.xadd(self.aw_key, fields, maxlen=AWARENESS_STREAM_LEN, approximate=True)
+                    pipe.expire(self.presence_key, PRESENCE_TTL_S)
+                    pipe.expire(self.aw_key, PRESENCE_TTL_S)
+                    await pipe.execute()
             except Exception as exc:  # presence is best effort; the log path reports loss
                 log.warning("presence of %s not published: %s", self.room.key, exc)
-
-    async def _publish(self, node: str, batch: list[AwarenessEntry]) -> None:
-        async with self.relay.storage.client.pipeline(transaction=True) as pipe:
-            for entry in batch:
-                field = f"{node}:{entry.client_id}"
-                if entry.state is None:
-                    pipe.hdel(self.presence_key, field)
-                else:
-                    value = json.dumps({"clock": entry.clock, "state": entry.state})
-                    pipe.hset(self.presence_key, field, value)
-            fields: Any = {"n": node, "p": encode_awareness(batch)}
-            pipe.xadd(self.aw_key, fields, maxlen=AWARENESS_STREAM_LEN, approximate=True)
-            pipe.expire(self.presence_key, PRESENCE_TTL_S)
-            pipe.expire(self.aw_key, PRESENCE_TTL_S)
-            await pipe.execute()
 
     async def close(self) -> None:
         self.relay.links.discard(self)
@@ -171,9 +168,7 @@ class RedisRelay:
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks)
         with contextlib.suppress(Exception):  # others drop our presence right away
-            await self.storage.call(
-                self.storage.client.delete(self.alive_key(self.node), *self._wake_keys), "stop"
-            )
+            await self.storage.client.delete(self.alive_key(self.node), *self._wake_keys)
 
     # --- attaching rooms -----------------------------------------------------------
 
@@ -300,9 +295,8 @@ class RedisRelay:
     # --- heartbeats ----------------------------------------------------------------
 
     async def _beat(self) -> None:
-        await self.storage.call(
-            self.storage.client.set(self.alive_key(self.node), "1", px=int(self.node_ttl_s * 1000)),
-            "heartbeat",
+        await self.storage.client.set(
+            self.alive_key(self.node), "1", px=int(self.node_ttl_s * 1000)
         )
 
     async def _alive(self, nodes: list[str]) -> set[str]:
@@ -336,8 +330,10 @@ class RedisRelay:
             for node in gone:
                 link.room.drop_remote_node(node)
             link.nodes -= gone
-            present = await self.storage.call(self.storage.client.hkeys(link.presence_key), "sweep")
-            fields = [field for field in present if text(field).rpartition(":")[0] in gone]
+            fields = [
+                field
+                for field in await self.storage.client.hkeys(link.presence_key)
+                if text(field).rpartition(":")[0] in gone
+            ]
             if fields:
-                dropping = self.storage.client.hdel(link.presence_key, *fields)
-                await self.storage.call(dropping, "sweep")
+                await self.storage.client.hdel(link.presence_key, *fields)
