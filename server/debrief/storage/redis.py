@@ -70,15 +70,6 @@ return 0
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 10.0
 
-# Storage calls of one process in flight at once; more wait (at most POOL_WAIT_S) for a
-# turn. They take connections from a plain pool of as many and a few more (for the
-# relay's and the health check's own commands): redis-py's blocking pool would bound
-# them too, but at a condition and a timer per command (5-17 % of a command's CPU on
-# our side, bench/redis_pool.py).
-POOL_CALLS = 64
-POOL_SPARE = 16
-POOL_WAIT_S = 5.0
-
 # A review's records of one kind in creation order, in one round trip (not the ids, then
 # the records).
 LIST_RECORDS = """
@@ -224,33 +215,26 @@ class RedisStorage(Storage):
         # Tags this process's stream entries (see storage/redis_relay.py).
         self.node_id = secrets.token_hex(8)
         self._client: aioredis.Redis | None = None
-        self._slots = asyncio.Semaphore(POOL_CALLS)
         self._scripts: dict[str, Any] = {}
         self._appends = GroupCommit(self._append_batch)
 
     # --- connection ----------------------------------------------------------------
 
     def connect(self, **options: Any) -> aioredis.Redis:
-        """A new client on our Redis whose commands wait for a free connection (the relay
-        opens its own for blocking reads)."""
-        settings = {**self._connection_settings(), "timeout": POOL_WAIT_S, **options}
-        pool = aioredis.BlockingConnectionPool.from_url(self.url, **settings)
-        return aioredis.Redis(connection_pool=pool)
-
-    def _connection_settings(self) -> dict[str, Any]:
-        return {
+        """A new client on our Redis (the relay opens its own for blocking reads)."""
+        settings: dict[str, Any] = {
             "socket_connect_timeout": 2.0,
             "socket_timeout": 10.0,
             "retry": Retry(NoBackoff(), 0),
-            "max_connections": POOL_CALLS,
+            "max_connections": 64,
+            "timeout": 5.0,  # waiting for a free pooled connection
             **no_maintenance_notifications(),
         }
+        pool = aioredis.BlockingConnectionPool.from_url(self.url, **{**settings, **options})
+        return aioredis.Redis(connection_pool=pool)
 
     async def open(self) -> None:
-        # `call` keeps within POOL_CALLS: the pool itself need not wait
-        settings = {**self._connection_settings(), "max_connections": POOL_CALLS + POOL_SPARE}
-        pool = aioredis.ConnectionPool.from_url(self.url, **settings)
-        self._client = aioredis.Redis(connection_pool=pool)
+        self._client = self.connect()
         for name, source in (
             ("compact", COMPACT),
             ("put_record", PUT_RECORD),
@@ -276,32 +260,12 @@ class RedisStorage(Storage):
         return self._client
 
     async def call(self, operation: Awaitable[T], what: str) -> T:
-        """Run one storage operation (one connection at a time) in its turn."""
-        await self._turn(operation, what)
         try:
             return await operation
         except RedisError as exc:
             raise StorageError(f"redis: {what} failed: {exc}") from exc
         except OSError as exc:
             raise StorageError(f"redis: {what} failed: {exc}") from exc
-        finally:
-            self._slots.release()
-
-    async def _turn(self, operation: Awaitable[Any], what: str) -> None:
-        if not self._slots.locked():
-            await self._slots.acquire()  # a free slot: taken without waiting
-            return
-        try:
-            async with asyncio.timeout(POOL_WAIT_S):
-                await self._slots.acquire()
-        except BaseException as exc:  # timed out, or the caller was cancelled
-            if inspect.iscoroutine(operation):
-                operation.close()  # never started: no "never awaited" warning
-            if isinstance(exc, TimeoutError):
-                raise StorageError(
-                    f"redis: {what} failed: {POOL_CALLS} calls in flight for {POOL_WAIT_S} s"
-                ) from None
-            raise
 
     @contextlib.asynccontextmanager
     async def lock(self, name: str) -> AsyncIterator[None]:
