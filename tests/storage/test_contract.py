@@ -114,6 +114,29 @@ async def test_concurrent_appends_all_land(make_store: BackendFactory) -> None:
         assert (await store.load_doc(f"r/{n}")).updates == batch
 
 
+async def test_an_append_stores_the_records_given_with_it(make_store: BackendFactory) -> None:
+    store = await opened(make_store)
+    doc: Doc = Doc()
+    await store.put_record("note", "n0", {"v": 0}, "r1")
+    first, second, third = (edit(doc, f"k{i}", i) for i in range(3))
+    # in one batch: appends with records and without, and a record written twice
+    positions = await asyncio.gather(
+        store.append_update("r1/room", first, [("note", "n1", {"v": 1}, "r1")]),
+        store.append_update("r1/room", second),
+        store.append_update(
+            "r1/room", third, [("note", "n1", {"v": 2}, "r1"), ("tally", "r1", {"n": 2}, "r1")]
+        ),
+    )
+    stored = await store.load_doc("r1/room")
+    assert stored.updates == [first, second, third]
+    assert stored.position == positions[-1]
+    assert await store.list_records("note", "r1") == [{"v": 0}, {"v": 2}]  # the later wins
+    assert await store.get_record("tally", "r1") == {"n": 2}
+    await store.close()
+    again = await opened(make_store)
+    assert await again.get_records([("note", "n1"), ("tally", "r1")]) == [{"v": 2}, {"n": 2}]
+
+
 async def test_survives_reopen(make_store: BackendFactory) -> None:
     store = await opened(make_store)
     update = edit(Doc(), "a", 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Doc, Map
 
 from debrief.storage import StorageError, StorageStalled
 from debrief.storage.sqlite import SQLiteStorage, _write_rows
@@ -26,6 +27,14 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
         yield opened
     finally:
         await opened.close()
+
+
+def edit(doc: Doc, key: str, value: int) -> bytes:
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    doc.get("m", type=Map)[key] = value
+    doc.unobserve(subscription)
+    return updates[0]
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, store: SQLiteStorage, name: str) -> list[Any]:
@@ -88,6 +97,27 @@ async def test_hot_kinds_answer_from_memory_and_follow_every_write(
     assert len(reads) == 3  # a deleted record is not kept as missing: read again
     (found,) = await store.get_records([("review", "r1")])
     assert found is None
+
+
+async def test_an_append_and_its_records_land_together_or_not_at_all(
+    store: SQLiteStorage,
+) -> None:
+    doc = Doc()
+    await store.put_record("review", "r1", {"v": 1})
+    assert await store.get_record("review", "r1") == {"v": 1}  # kept in memory
+    bad: Any = None  # an id SQLite refuses (NOT NULL), after the update's insert
+    with pytest.raises(StorageError):
+        await store.append_update(
+            "r1/room",
+            edit(doc, "a", 1),
+            [("review", "r1", {"v": 2}, None), ("note", bad, {}, "r1")],
+        )
+    assert (await store.load_doc("r1/room")).updates == []
+    assert await store.get_record("review", "r1") == {"v": 1}
+    update = edit(doc, "b", 2)
+    await store.append_update("r1/room", update, [("review", "r1", {"v": 3}, None)])
+    assert (await store.load_doc("r1/room")).updates == [update]
+    assert await store.get_record("review", "r1") == {"v": 3}  # the memory follows
 
 
 async def test_another_backend_of_the_same_file_is_seen(

@@ -10,13 +10,14 @@ source, so neither the order nor the ids say anything about who wrote what or wh
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pycrdt import Doc, Map
 
 from debrief.auth.roles import DocName
 from debrief.auth.sessions import Session
+from debrief.storage.base import RecordWrite
 
 from .errors import Conflict, NotFound, ValidationError
 from .note_tally import NOTE_TALLY, NoteTally
@@ -103,14 +104,15 @@ class NoteService:
                 "created_ms": now_ms(),
             }
             tally.add(record)
-            await self.storage.put_records([
+            records: list[RecordWrite] = [
                 (NOTE, record["id"], record, review_id),
                 (*tally_key, tally.to_record(), review_id),
-            ])  # fmt: skip
+            ]
             if record["revealed"]:  # its section is open: shown with others' changes (held.py)
+                await self.storage.put_records(records)
                 self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
-            else:
-                await self._show_count(review_id, kind, tally.hidden.get(kind, 0))
+            else:  # the note and the count it changes are stored in one step
+                await self._show_count(review_id, kind, tally.hidden.get(kind, 0), records)
         return record
 
     async def _tally(self, review_id: str, found: Mapping[str, Any] | None) -> NoteTally:
@@ -167,16 +169,17 @@ class NoteService:
                 meeting["revealed"] = {**meeting_state(doc)["revealed"], section: True}
                 doc.get("note_counts", type=Map)[section] = 0
 
-            await self.meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)
-            for record in hidden:
-                record["revealed"] = True
-            revealed: list[tuple[str, str, dict[str, Any], str | None]]
-            revealed = [(NOTE, r["id"], r, review_id) for r in hidden]
+            revealed: list[RecordWrite] = [
+                (NOTE, r["id"], {**r, "revealed": True}, review_id) for r in hidden
+            ]
             tally = NoteTally.from_record(found)
-            if tally is not None:  # the tally follows, in the same step
+            if tally is not None:  # the tally follows
                 tally.hidden[section] = 0
                 revealed.append((*tally_key, tally.to_record(), review_id))
-            await self.storage.put_records(revealed)
+            # the notes shown and their records marked revealed: one step, all or none
+            await self.meeting.edit(
+                review_id, DocName.ROOM, change, checked_under_lock=True, records=revealed
+            )
             if tally is None and found is not None:  # a bad one: the next note recounts
                 await self.storage.delete_record(NOTE_TALLY, review_id)
         return len(hidden)
@@ -207,13 +210,17 @@ class NoteService:
             if r["kind"] == QUESTIONNAIRE
         ]  # fmt: skip
 
-    async def _show_count(self, review_id: str, section: str, count: int) -> None:
+    async def _show_count(
+        self, review_id: str, section: str, count: int, records: Sequence[RecordWrite] = ()
+    ) -> None:
         """Others learn only how many hidden notes a section holds (``count``: as counted
-        under the review's lock)."""
+        under the review's lock); ``records`` are stored with the change."""
 
         def change(doc: Doc) -> None:
             counts = doc.get("note_counts", type=Map)
             if counts.get(section) != count:
                 counts[section] = count
 
-        await self.meeting.edit(review_id, DocName.ROOM, change, checked_under_lock=True)
+        await self.meeting.edit(
+            review_id, DocName.ROOM, change, checked_under_lock=True, records=records
+        )

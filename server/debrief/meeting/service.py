@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ from pycrdt import Doc, Map
 from debrief.auth.roles import DocName, doc_key
 from debrief.rooms import RoomManager
 from debrief.rooms.peer import Peer
-from debrief.storage.base import Storage
+from debrief.storage.base import RecordWrite, Storage
 
 from . import agenda as ag
 from . import discussion
@@ -293,8 +293,10 @@ class MeetingService:
         *,
         allow_closed: bool = False,
         checked_under_lock: bool = False,
+        records: Sequence[RecordWrite] = (),
     ) -> None:
         """Run `change` on a doc durably; it must validate before its first write.
+        ``records`` are stored in the same step as the change (`Room.edit`).
 
         A closed review's docs refuse every change (409) but closing's own: a command
         that checked the review before another process closed it still cannot write.
@@ -308,7 +310,7 @@ class MeetingService:
             if is_frozen(review):
                 raise closed_refusal()
         async with self.rooms.borrow(doc_key(review_id, doc)) as room:
-            await room.edit(change)
+            await room.edit(change, records)
 
     async def edit_returning(
         self,

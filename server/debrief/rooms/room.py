@@ -25,7 +25,7 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pycrdt import Doc, Snapshot, TransactionEvent, get_state, get_update, merge_updates
@@ -65,7 +65,13 @@ from debrief.rooms.write_rates import (
     WriteLimits,
     review_budget,
 )
-from debrief.storage.base import Storage, StorageError, StorageStalled, StorageUnavailable
+from debrief.storage.base import (
+    RecordWrite,
+    Storage,
+    StorageError,
+    StorageStalled,
+    StorageUnavailable,
+)
 from debrief.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -383,8 +389,10 @@ class Room(RoomPresence, StorageRefusals):
             except StorageUnavailable as exc:  # the update itself is durable
                 log.warning("room %s: audit entries not stored: %s", self.key, exc)
 
-    async def _commit(self, update: bytes, *, applied: bool = False) -> None:
-        self.position = await self.storage.append_update(self.key, update)
+    async def _commit(
+        self, update: bytes, *, applied: bool = False, records: Sequence[RecordWrite] = ()
+    ) -> None:
+        self.position = await self.storage.append_update(self.key, update, records)
         self._since_compact += 1
         self.stored_bytes += len(update)
         if not applied:
@@ -414,8 +422,12 @@ class Room(RoomPresence, StorageRefusals):
         # past ``upto`` go uncounted until the next compaction.
         self.stored_bytes = len(snapshot)
 
-    async def edit(self, change: Callable[[Doc], None]) -> None:
-        """Run a server-side change on the doc; returns once it is durable and broadcast."""
+    async def edit(
+        self, change: Callable[[Doc], None], records: Sequence[RecordWrite] = ()
+    ) -> None:
+        """Run a server-side change on the doc; returns once it is durable and broadcast.
+        ``records`` are stored in the same step as the change (`Storage.append_update`);
+        a change that leaves the doc as it was stores them alone."""
         if self.failed is not None:
             raise RoomFailed(self.failed)
         async with self._write_lock:
@@ -429,7 +441,8 @@ class Room(RoomPresence, StorageRefusals):
                         change(self.doc)
                 for update in captured:
                     self.admission.follow(update)
-                    await self._commit(update, applied=True)
+                    await self._commit(update, applied=True, records=records)
+                    records = ()  # stored with the first
                 # whoever edits on the server's side (a close, a flush) sees a complete log
                 await self.admission.write_audit(force=True)
             except StorageError as exc:
@@ -437,6 +450,8 @@ class Room(RoomPresence, StorageRefusals):
                 raise
             finally:
                 self._joinable.set()
+        if records:  # the doc did not change: nothing of the room's to fail with them
+            await self.storage.put_records(list(records))
 
     @contextlib.contextmanager
     def _capture(self) -> Iterator[list[bytes]]:

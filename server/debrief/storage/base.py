@@ -15,15 +15,18 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from debrief.storage.errors import StorageError, StorageStalled, StorageUnavailable
 from debrief.storage.health import StorageHealth
 
+RecordWrite = tuple[str, str, dict[str, Any], str | None]  # kind, id, data, review id
+
 __all__ = [
     "IndexEntry",
+    "RecordWrite",
     "Storage",
     "StorageError",
     "StorageHealth",
@@ -127,8 +130,14 @@ class Storage(abc.ABC):
         """The snapshot and updates of ``key`` (empty for a new doc)."""
 
     @abc.abstractmethod
-    async def append_update(self, key: str, update: bytes) -> str:
-        """Durably append ``update``; return its position. Raise StorageError on failure."""
+    async def append_update(
+        self, key: str, update: bytes, records: Sequence[RecordWrite] = ()
+    ) -> str:
+        """Durably append ``update``; return its position. Raise StorageError on failure.
+
+        ``records`` (as `put_records` takes them) are written in the same step: a reader
+        or a crash sees the update and all of them, or none (a note and the count it
+        changes are stored so, in one commit)."""
 
     @abc.abstractmethod
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
@@ -150,7 +159,7 @@ class Storage(abc.ABC):
     ) -> None:
         """Create or replace a record."""
 
-    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+    async def put_records(self, records: list[RecordWrite]) -> None:
         """Create or replace several records (kind, id, data, review_id) all at once: a
         reader or a crash sees all of them or none. This fallback writes one at a time."""
         for kind, record_id, data, review_id in records:

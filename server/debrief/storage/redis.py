@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import inspect
 import secrets
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -35,7 +35,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from debrief import fast_json
-from debrief.storage.base import IndexEntry, Storage, StorageError, StoredDoc
+from debrief.storage.base import IndexEntry, RecordWrite, Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
 
 T = TypeVar("T")
@@ -356,19 +356,27 @@ class RedisStorage(Storage):
             position = entry_id
         return StoredDoc(bytes(data) if data is not None else None, updates, position)
 
-    async def append_update(self, key: str, update: bytes) -> str:
-        return await self._appends.write((key, update))
+    async def append_update(
+        self, key: str, update: bytes, records: Sequence[RecordWrite] = ()
+    ) -> str:
+        return await self._appends.write((key, update, tuple(records)))
 
-    async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
-        """One pipeline per batch: one round trip per loop turn, order kept per doc."""
+    async def _append_batch(
+        self, batch: list[tuple[str, bytes, tuple[RecordWrite, ...]]]
+    ) -> list[str]:
+        """One pipeline per batch: one round trip per loop turn, order kept per doc. A
+        batch with records is one MULTI/EXEC: its updates and records land together."""
+        with_records = any(records for _, _, records in batch)
 
         async def send() -> list[bytes]:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for key, update in batch:
+            async with self.client.pipeline(transaction=with_records) as pipe:
+                for key, update, _ in batch:
                     fields: Any = {"u": update, "n": self.node_id}
                     pipe.xadd(self.log_key(key), fields)
-                ids: list[bytes] = await pipe.execute()
-            return ids
+                for _, _, records in batch:
+                    self._queue_puts(pipe, records)
+                replies: list[bytes] = await pipe.execute()
+            return replies[: len(batch)]
 
         return [text(entry_id) for entry_id in await self.call(send(), "append")]
 
@@ -406,19 +414,23 @@ class RedisStorage(Storage):
             f"put {kind}",
         )
 
-    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+    async def put_records(self, records: list[RecordWrite]) -> None:
         async def put() -> None:
-            # MULTI/EXEC; EVAL, not EVALSHA: a pipeline's scripts cost a SCRIPT EXISTS
-            # round trip first, and a NOSCRIPT (Redis restarted) cannot fail half of it
-            async with self.client.pipeline(transaction=True) as pipe:
-                for kind, record_id, data, review_id in records:
-                    pipe.eval(
-                        PUT_RECORD, 2, self._record_key(kind, record_id), f"{self.prefix}seq",
-                        fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
-                    )  # fmt: skip
+            async with self.client.pipeline(transaction=True) as pipe:  # MULTI/EXEC
+                self._queue_puts(pipe, records)
                 await pipe.execute()
 
         await self.call(put(), "put records")
+
+    def _queue_puts(self, pipe: Any, records: Iterable[RecordWrite]) -> None:
+        """Queue a write of each record on ``pipe``. EVAL, not EVALSHA: a pipeline's
+        scripts cost a SCRIPT EXISTS round trip first, and a NOSCRIPT (Redis restarted)
+        cannot fail half of a MULTI/EXEC."""
+        for kind, record_id, data, review_id in records:
+            pipe.eval(
+                PUT_RECORD, 2, self._record_key(kind, record_id), f"{self.prefix}seq",
+                fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
+            )  # fmt: skip
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         raw = await self.call(

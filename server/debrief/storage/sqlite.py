@@ -34,13 +34,14 @@ import functools
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from debrief import fast_json
 from debrief.storage.base import (
     IndexEntry,
+    RecordWrite,
     Storage,
     StorageError,
     StorageUnavailable,
@@ -114,6 +115,7 @@ END;
 
 # A row of the records table as written: (kind, id, review_id, created, data).
 RecordRow = tuple[str, str, str | None, int, str]
+Append = tuple[str, bytes, list[RecordRow]]  # doc key, update, records written with it
 # Rows per statement when writes are batched (5 variables a row; SQLite allows 32,766).
 ROWS_PER_STATEMENT = 500
 
@@ -395,12 +397,16 @@ class SQLiteStorage(Storage):
 
         return await self._read(load)
 
-    async def append_update(self, key: str, update: bytes) -> str:
+    async def append_update(
+        self, key: str, update: bytes, records: Sequence[RecordWrite] = ()
+    ) -> str:
         self.health.check()  # not queued behind a commit that hangs
-        return await self._appends.write((key, update))
+        return await self._appends.write((key, update, self._rows(records)))
 
-    async def _append_batch(self, batch: list[tuple[str, bytes]]) -> list[str]:
-        return [str(seq) for seq in await self._write(_append_batch, batch)]
+    async def _append_batch(self, batch: list[Append]) -> list[str]:
+        rows = [row for _, _, rows in batch for row in rows]
+        then = self._rows_written(rows) if rows else None
+        return [str(seq) for seq in await self._write(_append_batch, batch, then=then)]
 
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         def compact(db: sqlite3.Connection) -> bool:
@@ -434,16 +440,20 @@ class SQLiteStorage(Storage):
         self.health.check()  # not queued behind a commit that hangs
         await self._record_writes.write([row])
 
-    async def put_records(self, records: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+    async def put_records(self, records: list[RecordWrite]) -> None:
         if not records:
             return
+        rows = self._rows(records)
+        self.health.check()
+        await self._record_writes.write(rows)
+
+    @staticmethod
+    def _rows(records: Sequence[RecordWrite]) -> list[RecordRow]:
         now = time.time_ns()
-        rows: list[RecordRow] = [
+        return [
             (kind, record_id, review_id, now + i, fast_json.dumps(data))
             for i, (kind, record_id, data, review_id) in enumerate(records)
         ]
-        self.health.check()
-        await self._record_writes.write(rows)
 
     async def _put_rows_batch(self, batch: list[list[RecordRow]]) -> list[StorageError | None]:
         """The rows of every caller in the batch, in one step: all of them or none. When
@@ -754,20 +764,25 @@ def _write_rows(db: sqlite3.Connection, rows: list[RecordRow]) -> None:
             db.execute(_put_records_sql(len(chunk)), [v for row in chunk for v in row])
 
 
-def _append_batch(db: sqlite3.Connection, batch: list[tuple[str, bytes]]) -> list[int]:
-    """Insert a batch atomically (one statement, or one transaction of several); return
-    each row's sequence number."""
+def _append_batch(db: sqlite3.Connection, batch: list[Append]) -> list[int]:
+    """Insert a batch and the records that ride with it atomically (one statement, or
+    one transaction of several); return each update's sequence number."""
 
-    def insert(chunk: list[tuple[str, bytes]]) -> int:
-        cursor = db.execute(_append_sql(len(chunk)), [v for pair in chunk for v in pair])
+    def insert(chunk: list[Append]) -> int:
+        values = [v for key, update, _ in chunk for v in (key, update)]
+        cursor = db.execute(_append_sql(len(chunk)), values)
         return int(cursor.lastrowid or 0)
 
-    if len(batch) <= ROWS_PER_STATEMENT:
+    rows = [row for _, _, rows in batch for row in rows]
+    if len(batch) <= ROWS_PER_STATEMENT and not rows:
         last = insert(batch)
     else:
         with _transaction(db):
             for start in range(0, len(batch), ROWS_PER_STATEMENT):
                 last = insert(batch[start : start + ROWS_PER_STATEMENT])
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start : start + ROWS_PER_STATEMENT]
+                db.execute(_put_records_sql(len(chunk)), [v for row in chunk for v in row])
     # AUTOINCREMENT numbers the rows of one connection's transaction consecutively.
     first = last - len(batch) + 1
     return list(range(first, last + 1))
