@@ -92,7 +92,10 @@ class RedisLink:
                 await self._sender
 
 
-TAILERS = 16
+# Each wake-up of a tailer sends one XREAD naming two streams per room it reads, and
+# redis-py packs every name again: 64 keep that to ~19 streams where 600 docs are open
+# (16: ~75, and a fifth more of Redis's CPU in the meeting bench's seen phase).
+TAILERS = 64
 
 
 class LinkTable:
