@@ -187,7 +187,7 @@ class Settings:
     # statement: with the event loop busy it waited up to 5 ms each time, holding up
     # every command behind it (cli.py).
     switch_interval_ms: float = field(
-        default_factory=lambda: _env_float("DEBRIEF_SWITCH_INTERVAL_MS", 0.5)
+        default_factory=lambda: _env_float("DEBRIEF_SWITCH_INTERVAL_MS", 0.1)
     )
     # --- Candour: changes after a reveal are held and published together ---
     # A lone held change goes out after a random wait in this range (seconds); two

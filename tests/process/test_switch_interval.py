@@ -27,7 +27,7 @@ def restored() -> Iterator[None]:
 
 def test_default_is_half_a_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEBRIEF_SWITCH_INTERVAL_MS", raising=False)
-    assert Settings().switch_interval_ms == 0.5
+    assert Settings().switch_interval_ms == 0.1
     monkeypatch.setenv("DEBRIEF_SWITCH_INTERVAL_MS", "2")
     assert Settings().switch_interval_ms == 2.0
 
