@@ -13,6 +13,7 @@ from pycrdt import Doc, Map, merge_updates
 from debrief.storage.base import IndexEntry, Storage
 from debrief.storage.schema import schema_version, set_schema_version
 from debrief.storage.sqlite import SQLiteStorage
+from support.doc_edits import map_edit as edit
 
 BackendFactory = Callable[[], Storage]
 
@@ -68,14 +69,6 @@ async def opened(make: BackendFactory) -> Storage:
     store = make()
     await store.open()
     return store
-
-
-def edit(doc: Doc, key: str, value: object) -> bytes:
-    updates: list[bytes] = []
-    sub = doc.observe(lambda event: updates.append(event.update))
-    doc.get("m", type=Map)[key] = value
-    doc.unobserve(sub)
-    return updates[0]
 
 
 def replay(snapshot: bytes | None, updates: list[bytes]) -> dict[str, object]:

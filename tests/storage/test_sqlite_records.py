@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Map
+from pycrdt import Doc
 
 from debrief.storage import StorageError, StorageStalled
 from debrief.storage.sqlite import SQLiteStorage, _write_rows
+from support.doc_edits import map_edit as edit
 
 STALL_S = 0.3
 
@@ -27,14 +28,6 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
         yield opened
     finally:
         await opened.close()
-
-
-def edit(doc: Doc, key: str, value: int) -> bytes:
-    updates: list[bytes] = []
-    subscription = doc.observe(lambda event: updates.append(event.update))
-    doc.get("m", type=Map)[key] = value
-    doc.unobserve(subscription)
-    return updates[0]
 
 
 def count_calls(monkeypatch: pytest.MonkeyPatch, store: SQLiteStorage, name: str) -> list[Any]:
