@@ -404,7 +404,7 @@ class SQLiteStorage(Storage):
         return await self._appends.write((key, update, self._rows(records)))
 
     async def _append_batch(self, batch: list[Append]) -> list[str]:
-        rows = [row for _, _, rows in batch for row in rows]
+        rows = _rows_of(batch)
         then = self._rows_written(rows) if rows else None
         return [str(seq) for seq in await self._write(_append_batch, batch, then=then)]
 
@@ -764,6 +764,11 @@ def _write_rows(db: sqlite3.Connection, rows: list[RecordRow]) -> None:
             db.execute(_put_records_sql(len(chunk)), [v for row in chunk for v in row])
 
 
+def _rows_of(batch: list[Append]) -> list[RecordRow]:
+    """The records that ride with a batch of appends, in the batch's order."""
+    return [row for _, _, own in batch for row in own]
+
+
 def _append_batch(db: sqlite3.Connection, batch: list[Append]) -> list[int]:
     """Insert a batch and the records that ride with it atomically (one statement, or
     one transaction of several); return each update's sequence number."""
@@ -773,7 +778,7 @@ def _append_batch(db: sqlite3.Connection, batch: list[Append]) -> list[int]:
         cursor = db.execute(_append_sql(len(chunk)), values)
         return int(cursor.lastrowid or 0)
 
-    rows = [row for _, _, rows in batch for row in rows]
+    rows = _rows_of(batch)
     if len(batch) <= ROWS_PER_STATEMENT and not rows:
         last = insert(batch)
     else:
