@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 from debrief import fast_json
 from debrief.storage.base import IndexEntry, RecordWrite, Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
+from debrief.storage.redis_unlocks import ACQUIRE, UNLOCK, UnlockListener
 
 T = TypeVar("T")
 
@@ -60,15 +61,11 @@ redis.call('XTRIM', KEYS[2], 'MINID', ARGV[3])
 return 1
 """
 
-# Release a lock only if we still hold it (our token), never someone else's.
-UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 # A lock outlives a crashed holder by at most this long; commands finish far sooner.
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 10.0
+# While the unlocks are heard, a waiter's timed retry only covers a lost wake-up.
+HEARD_RETRY_S = 0.01
 
 # A review's records of one kind in creation order, in one round trip (not the ids, then
 # the records).
@@ -217,6 +214,9 @@ class RedisStorage(Storage):
         self._client: aioredis.Redis | None = None
         self._scripts: dict[str, Any] = {}
         self._appends = GroupCommit(self._append_batch)
+        self.unlocks = UnlockListener(
+            self.connect, f"{prefix}unlocked", f"debrief-unlocks-{self.node_id}"
+        )
 
     # --- connection ----------------------------------------------------------------
 
@@ -241,6 +241,7 @@ class RedisStorage(Storage):
             ("delete_record", DELETE_RECORD),
             ("cast_vote", CAST_VOTE),
             ("retract_vote", RETRACT_VOTE),
+            ("acquire", ACQUIRE),
             ("unlock", UNLOCK),
             ("index_range", INDEX_RANGE),
             ("list_records", LIST_RECORDS),
@@ -249,6 +250,7 @@ class RedisStorage(Storage):
 
     async def close(self) -> None:
         await self._appends.drain()
+        await self.unlocks.close()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
@@ -272,7 +274,7 @@ class RedisStorage(Storage):
         """A lock shared by every process: SET NX PX with a random token.
 
         Tasks of this process queue on a local lock first, so contention inside one
-        process costs no Redis round trips; across processes we poll with backoff.
+        process costs no Redis round trips; across processes the unlock wakes us.
         """
         async with self._held(name, []):
             yield
@@ -288,38 +290,55 @@ class RedisStorage(Storage):
     @contextlib.asynccontextmanager
     async def _held(self, name: str, record_keys: list[str]) -> AsyncIterator[list[Any]]:
         """Hold lock ``name``; yields the data of ``record_keys`` as read right after the
-        SET NX that took the lock, in the same round trip."""
+        SET NX that took the lock, in the same round trip.
+
+        A failed attempt leaves a flag that makes the holder's unlock publish, and we
+        wait for that (storage/redis_unlocks.py), with the backoff as the fallback."""
         async with self._local_lock(name):
             key = f"{self.prefix}lock:{name}"
+            keys = [key, f"{self.prefix}lockwait:{name}"]
             token = secrets.token_hex(8)
             deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
             pause = 0.002
 
             async def attempt() -> tuple[Any, list[Any]]:
                 if not record_keys:
-                    return await self.client.set(key, token, nx=True, px=LOCK_TTL_MS), []
+                    taken = await self._scripts["acquire"](keys=keys, args=[token, LOCK_TTL_MS])
+                    return taken, []
                 # Commands of one connection run in order: the HGETs see what every
-                # earlier holder wrote before it let go.
+                # earlier holder wrote before it let go. EVAL: see _queue_puts.
                 async with self.client.pipeline(transaction=False) as pipe:
-                    pipe.set(key, token, nx=True, px=LOCK_TTL_MS)
+                    pipe.eval(ACQUIRE, 2, *keys, token, LOCK_TTL_MS)
                     for record_key in record_keys:
                         pipe.hget(record_key, "data")
                     taken, *rows = await pipe.execute()
                 return taken, rows
 
-            while True:
-                taken, rows = await self.call(attempt(), "lock")
-                if taken:
-                    break
-                if asyncio.get_running_loop().time() > deadline:
-                    raise StorageError(f"redis: lock {name} is busy")
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.05)
+            with self.unlocks.watch(name) as unlocked:
+                while True:
+                    unlocked.clear()  # from here on, an unlock wakes us
+                    taken, rows = await self.call(attempt(), "lock")
+                    if taken:
+                        break
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise StorageError(f"redis: lock {name} is busy")
+                    self.unlocks.start()
+                    # Listening, the wait is a fallback for a lost wake-up: no hurry.
+                    wait = max(pause, HEARD_RETRY_S) if self.unlocks.subscribed.is_set() else pause
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(wait):
+                            await unlocked.wait()
+                    pause = min(pause * 2, 0.05)
             try:
                 yield rows
             finally:
                 with contextlib.suppress(StorageError):
-                    await self.call(self._scripts["unlock"](keys=[key], args=[token]), "unlock")
+                    await self.call(
+                        self._scripts["unlock"](
+                            keys=keys, args=[token, self.unlocks.channel, name]
+                        ),
+                        "unlock",
+                    )
 
     async def ping(self) -> bool:
         try:
