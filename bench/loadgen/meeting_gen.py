@@ -297,15 +297,16 @@ class Meeting:
     async def run_mix(
         self, t0: int, count: int, out: SeenResult, http: dict[str, array[int]]
     ) -> float:
-        """``count`` commands of the mix at the plan's rate, then one last note (monotone:
-        it settles anything a merged frame hid); the largest lag behind schedule (ms)."""
+        """``count`` commands of the mix at the plan's rate, then one last note in the next
+        slot (monotone: it settles anything a merged frame hid); the largest lag behind
+        schedule (ms). The last note used to go at once after the last command, so the
+        last second carried twice the rate (the timer steps there looked slow)."""
         period = 1e9 / self.plan.rate_hz
         phase = self.review.index / max(1, self.plan.total_seen_reviews)
         lag = 0.0
-        for seq in range(count):
+        for seq in range(count + 1):
             lag = max(lag, await _sleep_until(t0 + int((seq + phase) * period)))
-            await self.command(MIX[seq % len(MIX)], out, http)
-        await self.command("note", out, http)
+            await self.command(MIX[seq % len(MIX)] if seq < count else "note", out, http)
         return lag
 
     async def warm(self) -> None:
