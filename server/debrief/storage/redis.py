@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 from debrief import fast_json
 from debrief.storage.base import IndexEntry, RecordWrite, Storage, StorageError, StoredDoc
 from debrief.storage.group_commit import GroupCommit
+from debrief.storage.redis_pool import WaitingConnectionPool
 from debrief.storage.redis_unlocks import ACQUIRE, UNLOCK, UnlockListener
 
 T = TypeVar("T")
@@ -230,7 +231,7 @@ class RedisStorage(Storage):
             "timeout": 5.0,  # waiting for a free pooled connection
             **no_maintenance_notifications(),
         }
-        pool = aioredis.BlockingConnectionPool.from_url(self.url, **{**settings, **options})
+        pool = WaitingConnectionPool.from_url(self.url, **{**settings, **options})
         return aioredis.Redis(connection_pool=pool)
 
     async def open(self) -> None:

@@ -1,0 +1,86 @@
+"""storage/redis_pool.py on the real Redis: at most max_connections, a caller waits for
+one to come back (or gives up after the timeout), a waiter that leaves passes its turn
+on, and a connection killed while idle in the pool is replaced before use."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from debrief.storage.redis import RedisStorage
+from debrief.storage.redis_pool import WaitingConnectionPool
+
+URL = "redis://127.0.0.1:6379/0"
+
+
+def pool(max_connections: int, timeout: float = 5.0) -> WaitingConnectionPool:
+    made = RedisStorage(URL).connect(max_connections=max_connections, timeout=timeout)
+    found = made.connection_pool
+    assert isinstance(found, WaitingConnectionPool)
+    return found
+
+
+async def turns() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_caller_waits_for_a_connection_to_come_back() -> None:
+    p = pool(2)
+    try:
+        first, second = await p.get_connection(), await p.get_connection()
+        third = asyncio.create_task(p.get_connection())
+        await turns()
+        assert not third.done()  # no third connection is made
+        await p.release(first)
+        assert await asyncio.wait_for(third, 5) is first
+        assert len(p._in_use_connections) == 2
+        await p.release(second)
+        await p.release(first)
+    finally:
+        await p.disconnect()
+
+
+async def test_a_caller_gives_up_after_the_timeout() -> None:
+    p = pool(1, timeout=0.05)
+    try:
+        held = await p.get_connection()
+        with pytest.raises(RedisConnectionError, match="No connection available"):
+            await p.get_connection()
+        await p.release(held)
+        again = await p.get_connection()  # nothing was lost on the way
+        await p.release(again)
+    finally:
+        await p.disconnect()
+
+
+async def test_a_waiter_that_leaves_passes_its_turn_on() -> None:
+    p = pool(1)
+    try:
+        held = await p.get_connection()
+        leaving = asyncio.create_task(p.get_connection())
+        staying = asyncio.create_task(p.get_connection())
+        await turns()
+        await p.release(held)  # wakes `leaving`, which is cancelled before it runs
+        leaving.cancel()
+        assert await asyncio.wait_for(staying, 5) is held
+        assert leaving.cancelled()
+        await p.release(held)
+    finally:
+        await p.disconnect()
+
+
+async def test_a_connection_killed_while_idle_is_replaced_before_use() -> None:
+    client = RedisStorage(URL).connect(max_connections=1)
+    other = aioredis.Redis.from_url(URL)
+    try:
+        before = await client.client_id()
+        await other.client_kill_filter(_id=before)
+        assert await client.ping()  # not "Connection closed by server"
+        assert await client.client_id() != before
+    finally:
+        await client.aclose()
+        await other.aclose()
