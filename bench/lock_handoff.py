@@ -5,7 +5,8 @@ Run by hand against any version of the server code (the one first on PYTHONPATH)
     .venv/bin/python bench/lock_handoff.py                          # this checkout
     PYTHONPATH=/tmp/b-A/server .venv/bin/python bench/lock_handoff.py   # another
 
-Starts ``--processes`` processes, each with ``--tasks`` tasks that take one of
+Starts a throwaway ``redis-server`` on a free loopback port (never the machine's Redis),
+then ``--processes`` processes, each with ``--tasks`` tasks that take one of
 ``--locks`` lock names in turn for ``--seconds``: take it, hold it ``--hold-ms``
 (what a note's write costs under the lock), let go. In one process the tasks queue
 on a local lock; across processes they meet in Redis, where a waiter used to poll
@@ -22,20 +23,45 @@ import asyncio
 import json
 import multiprocessing
 import secrets
+import socket
 import statistics
+import subprocess
 import time
 from typing import Any
 
 import redis
 
-URL = "redis://127.0.0.1:6379/0"
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def worker(prefix: str, args: argparse.Namespace, start_at: float, out: Any) -> None:
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return proc, url
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def worker(url: str, prefix: str, args: argparse.Namespace, start_at: float, out: Any) -> None:
     from debrief.storage.redis import RedisStorage
 
     async def run() -> list[float]:
-        store = RedisStorage(URL, prefix=prefix)
+        store = RedisStorage(url, prefix=prefix)
         await store.open()
         waits: list[float] = []
         stop_at = start_at + args.seconds
@@ -65,13 +91,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
     prefix = f"bench-lock-{secrets.token_hex(4)}:"
-    stats = redis.Redis.from_url(URL)
+    server, url = start_redis()
+    try:
+        report(url, prefix, args)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def report(url: str, prefix: str, args: argparse.Namespace) -> None:
+    stats = redis.Redis.from_url(url)
     stats.config_resetstat()
     start_at = time.time() + 1.0
     pipes, procs = [], []
     for _ in range(args.processes):
         mine, theirs = multiprocessing.Pipe()
-        proc = multiprocessing.Process(target=worker, args=(prefix, args, start_at, theirs))
+        proc = multiprocessing.Process(target=worker, args=(url, prefix, args, start_at, theirs))
         proc.start()
         pipes.append(mine)
         procs.append(proc)
@@ -88,8 +123,6 @@ def main() -> None:
         for name, value in stats.info("commandstats").items()
         if name not in ("cmdstat_config", "cmdstat_info")
     )
-    for key in stats.scan_iter(f"{prefix}*"):
-        stats.delete(key)
     ordered = sorted(waits)
     print(
         json.dumps(
