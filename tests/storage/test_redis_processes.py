@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 from pycrdt import Doc, Map
@@ -15,15 +13,8 @@ URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-async def two() -> AsyncIterator[tuple[RedisStorage, RedisStorage]]:
-    prefix = f"debrief-test-{secrets.token_hex(4)}:"
-    stores = (RedisStorage(URL, prefix=prefix), RedisStorage(URL, prefix=prefix))
-    for store in stores:
-        await store.open()
-    yield stores
-    await stores[0].drop_everything()
-    for store in stores:
-        await store.close()
+def two(two_redis: tuple[RedisStorage, RedisStorage]) -> tuple[RedisStorage, RedisStorage]:
+    return two_redis
 
 
 async def test_votes_of_one_voter_over_two_processes_never_exceed_the_limit(

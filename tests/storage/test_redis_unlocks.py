@@ -4,8 +4,6 @@ and still gets the lock by polling when it cannot hear the unlocks."""
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -18,18 +16,15 @@ URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-async def pair() -> AsyncIterator[tuple[RedisStorage, RedisStorage]]:
-    """Two processes' storages on one Redis (each its own in-process locks)."""
-    prefix = f"debrief-test-unlocks-{secrets.token_hex(4)}:"
-    stores = (RedisStorage(URL, prefix=prefix), RedisStorage(URL, prefix=prefix))
-    for store in stores:
-        await store.open()
-    try:
-        yield stores
-    finally:
-        await stores[0].drop_everything()
-        for store in stores:
-            await store.close()
+def pair(two_redis: tuple[RedisStorage, RedisStorage]) -> tuple[RedisStorage, RedisStorage]:
+    """A lock's holder and its waiter, in two processes as far as Redis can tell."""
+    return two_redis
+
+
+async def listening(store: RedisStorage) -> None:
+    """Until ``store`` hears the unlocks (it would start listening at its first wait)."""
+    store.unlocks.start()
+    await store.unlocks.subscribed.wait()
 
 
 async def flag_left(store: RedisStorage, name: str) -> None:
@@ -62,8 +57,7 @@ async def test_a_waiter_is_woken_by_the_unlock_not_its_timer(
     pair: tuple[RedisStorage, RedisStorage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     holder, waiter = pair
-    waiter.unlocks.start()
-    await waiter.unlocks.subscribed.wait()
+    await listening(waiter)
     # A listening waiter would retry only after a minute: getting the lock in time
     # means the unlock woke it.
     monkeypatch.setattr(redis_storage, "HEARD_RETRY_S", 60.0)
@@ -84,8 +78,7 @@ async def test_a_contended_lock_publishes_only_when_someone_waits(
     try:
         async with holder.lock("review:quiet"):
             pass
-        waiter.unlocks.start()
-        await waiter.unlocks.subscribed.wait()
+        await listening(waiter)
         await wait_behind(holder, waiter, "review:busy")
         # Published before the waiter got the lock, so already on its way to us.
         heard = []
@@ -102,8 +95,7 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(
     pair: tuple[RedisStorage, RedisStorage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     holder, waiter = pair
-    waiter.unlocks.start()
-    await waiter.unlocks.subscribed.wait()
+    await listening(waiter)
     clients = await holder.client.client_list(_type="pubsub")
     ours = [c["id"] for c in clients if c.get("name") == waiter.unlocks.client_name]
     assert len(ours) == 1
