@@ -24,8 +24,8 @@ from debrief.storage.base import Storage
 from debrief.tasks import cancel_and_wait
 
 CLOSE_GOING_AWAY = 1001
-KEEPALIVE_BATCH = 128  # keepalive frames sent between two turns of the event loop
 CLOSE_SERVICE_RESTART = 1012
+KEEPALIVE_BATCH = 128  # keepalive frames sent between two turns of the event loop
 
 
 def review_of(key: str) -> str:
