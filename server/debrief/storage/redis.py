@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -41,6 +43,22 @@ from debrief.storage.redis_pool import WaitingConnectionPool
 from debrief.storage.redis_unlocks import ACQUIRE, UNLOCK, UnlockListener
 
 T = TypeVar("T")
+
+
+@dataclass
+class Lease:
+    """A lock this task holds: what its unlock needs, and whether an append took it."""
+
+    name: str
+    keys: list[str]
+    token: str
+    ride: bool = False  # the next append of the holder lets the lock go with it
+    sent: bool = False  # an append carries the unlock
+    released: bool = False  # ... and it ran
+
+
+# The Redis lock the current task holds (storage/redis.py `_held`), for its last append.
+_lease: contextvars.ContextVar[Lease | None] = contextvars.ContextVar("lease", default=None)
 
 # Stream entries kept behind a snapshot, so a process whose tailer lags a little never
 # finds entries gone that it has not read yet (ms of stream-id time).
@@ -65,6 +83,8 @@ return 1
 # A lock outlives a crashed holder by at most this long; commands finish far sooner.
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 10.0
+# An append queued for a group commit: doc key, update, records, and the lock it lets go.
+RedisAppend = tuple[str, bytes, tuple[RecordWrite, ...], "Lease | None"]
 # While the unlocks are heard, a waiter's timed retry only covers a lost wake-up.
 HEARD_RETRY_S = 0.01
 
@@ -330,16 +350,26 @@ class RedisStorage(Storage):
                         async with asyncio.timeout(wait):
                             await unlocked.wait()
                     pause = min(pause * 2, 0.05)
+            lease = Lease(name, keys, token)
+            held = _lease.set(lease)
             try:
                 yield rows
             finally:
-                with contextlib.suppress(StorageError):
-                    await self.call(
-                        self._scripts["unlock"](
-                            keys=keys, args=[token, self.unlocks.channel, name]
-                        ),
-                        "unlock",
-                    )
+                _lease.reset(held)
+                if not lease.released:  # else the last append let it go (one trip less)
+                    with contextlib.suppress(StorageError):
+                        await self.call(
+                            self._scripts["unlock"](keys=keys, args=self._unlock_args(lease)),
+                            "unlock",
+                        )
+
+    def _unlock_args(self, lease: Lease) -> list[str]:
+        return [lease.token, self.unlocks.channel, lease.name]
+
+    def release_lock_with_next_append(self) -> None:
+        lease = _lease.get()
+        if lease is not None:
+            lease.ride = True
 
     async def ping(self) -> bool:
         try:
@@ -379,26 +409,36 @@ class RedisStorage(Storage):
     async def append_update(
         self, key: str, update: bytes, records: Sequence[RecordWrite] = ()
     ) -> str:
-        return await self._appends.write((key, update, tuple(records)))
+        lease = _lease.get()
+        if lease is None or not lease.ride or lease.sent:
+            lease = None
+        else:
+            lease.sent = True  # one append carries it, the holder's last
+        return await self._appends.write((key, update, tuple(records), lease))
 
-    async def _append_batch(
-        self, batch: list[tuple[str, bytes, tuple[RecordWrite, ...]]]
-    ) -> list[str]:
+    async def _append_batch(self, batch: list[RedisAppend]) -> list[str]:
         """One pipeline per batch: one round trip per loop turn, order kept per doc. A
-        batch with records is one MULTI/EXEC: its updates and records land together."""
-        with_records = any(records for _, _, records in batch)
+        batch with records is one MULTI/EXEC: its updates and records land together.
+        A lock whose holder's last write this is goes last in the same step."""
+        with_records = any(records for _, _, records, _ in batch)
+        leases = [lease for *_, lease in batch if lease is not None]
 
         async def send() -> list[bytes]:
             async with self.client.pipeline(transaction=with_records) as pipe:
-                for key, update, _ in batch:
+                for key, update, _, _ in batch:
                     fields: Any = {"u": update, "n": self.node_id}
                     pipe.xadd(self.log_key(key), fields)
-                for _, _, records in batch:
+                for _, _, records, _ in batch:
                     self._queue_puts(pipe, records)
+                for lease in leases:
+                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
                 replies: list[bytes] = await pipe.execute()
             return replies[: len(batch)]
 
-        return [text(entry_id) for entry_id in await self.call(send(), "append")]
+        positions = [text(entry_id) for entry_id in await self.call(send(), "append")]
+        for lease in leases:
+            lease.released = True
+        return positions
 
     async def compact(self, key: str, snapshot: bytes, upto: str) -> bool:
         ms, seq = parse_id(upto)
