@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pycrdt import Doc, Map, merge_updates
 
-from debrief.storage.base import IndexEntry, Storage
+from debrief.storage.base import IndexEntry, Storage, VoteOutcome
 from debrief.storage.schema import schema_version, set_schema_version
 from debrief.storage.sqlite import SQLiteStorage
 from support.doc_edits import map_edit as edit
@@ -190,25 +190,40 @@ async def test_votes_respect_the_limit_under_concurrency(make_store: BackendFact
     results = await asyncio.gather(
         *(store.cast_vote("r1/factors", "alice", f"note{i % 4}", 3) for i in range(50))
     )
-    assert sum(results) == 3
+    assert sum(r.done for r in results) == 3
     assert sum((await store.votes_of("r1/factors", "alice")).values()) == 3
-    assert await store.cast_vote("r1/factors", "bob", "note1", 3)
-    assert await store.cast_vote("r1/factors", "bob", "note1", 3)  # stacking is allowed
+    # Each answer holds the voter's votes right after its own step: never above the limit,
+    # and the last accepted one's are the final ones.
+    assert all(sum(r.mine.values()) <= 3 for r in results)
+    assert sorted(sum(r.mine.values()) for r in results if r.done) == [1, 2, 3]
+    assert (await store.cast_vote("r1/factors", "bob", "note1", 3)).mine == {"note1": 1}
+    stacked = await store.cast_vote("r1/factors", "bob", "note1", 3)  # stacking is allowed
+    assert stacked.done and stacked.mine == {"note1": 2}
     tally = await store.tally("r1/factors")
     assert sum(tally.values()) == 5 and tally["note1"] >= 2
-    assert await store.cast_vote("r1/other-section", "alice", "note1", 3)  # ballots are separate
+    other = await store.cast_vote("r1/other-section", "alice", "note1", 3)
+    assert other.done and other.mine == {"note1": 1}  # ballots are separate
 
 
 async def test_retract_vote(make_store: BackendFactory) -> None:
     store = await opened(make_store)
-    assert await store.cast_vote("b", "alice", "n1", 1)
-    assert not await store.cast_vote("b", "alice", "n2", 1)
-    assert await store.retract_vote("b", "alice", "n1")
-    assert not await store.retract_vote("b", "alice", "n1")
+    assert (await store.cast_vote("b", "alice", "n1", 1)).done
+    refused = await store.cast_vote("b", "alice", "n2", 1)
+    assert not refused.done and refused.mine == {"n1": 1}
+    taken_back = await store.retract_vote("b", "alice", "n1")
+    assert taken_back.done and taken_back.mine == {}
+    nothing = await store.retract_vote("b", "alice", "n1")
+    assert not nothing.done and nothing.mine == {}
     assert await store.tally("b") == {}
     assert await store.votes_of("b", "alice") == {}
-    assert await store.cast_vote("b", "alice", "n2", 1)
+    assert (await store.cast_vote("b", "alice", "n2", 1)).mine == {"n2": 1}
     assert await store.tally("b") == {"n2": 1}
+
+
+def test_a_vote_outcome_is_not_a_yes_or_no() -> None:
+    outcome = VoteOutcome(False, {})
+    with pytest.raises(TypeError):
+        bool(outcome)
 
 
 async def test_lock_is_exclusive(make_store: BackendFactory) -> None:

@@ -112,7 +112,7 @@ class NoteService:
                 await self.storage.put_records(records)
                 self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
             else:  # the note and the count it changes are stored in one step
-                self.storage.release_lock_with_next_append()  # nothing is written after it
+                self.storage.release_lock_with_next_write()  # nothing is written after it
                 await self._show_count(review_id, kind, tally.hidden.get(kind, 0), records)
         return record
 

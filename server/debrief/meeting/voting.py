@@ -101,15 +101,20 @@ class VotingService:
         # Under the review's lock, which close holds too (across processes): a vote
         # either lands before the close or is refused, never after it.
         async with self.meeting.locked_writable(review_id):
-            if up and not await self.storage.cast_vote(name, voter, target, limit):
-                raise Conflict(f"you have used all {limit} of your votes in this section",
-                               error="vote-limit")  # fmt: skip
-            if not up and not await self.storage.retract_vote(name, voter, target):
-                raise NotFound("you have no vote on this to take back", error="no-vote")
+            self.storage.release_lock_with_next_write()  # the vote is all it writes
+            if up:
+                outcome = await self.storage.cast_vote(name, voter, target, limit)
+                if not outcome.done:
+                    raise Conflict(f"you have used all {limit} of your votes in this section",
+                                   error="vote-limit")  # fmt: skip
+            else:
+                outcome = await self.storage.retract_vote(name, voter, target)
+                if not outcome.done:
+                    raise NotFound("you have no vote on this to take back", error="no-vote")
             if not review["settings"].get("hide_counts_until_closed"):
                 # live counts: shown with others' votes, not at the moment of this one
                 self.meeting.held.hold(review_id, voter, sections={section})
-        mine = await self.storage.votes_of(name, voter)
+        mine = outcome.mine
         return {"section": section, "votes": mine, "used": sum(mine.values()), "limit": limit}
 
     async def mine(self, review: Mapping[str, Any], voter: str) -> dict[str, Any]:

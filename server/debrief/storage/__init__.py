@@ -6,6 +6,14 @@ from debrief.storage.base import (
     StorageStalled,
     StorageUnavailable,
     StoredDoc,
+    VoteOutcome,
 )
 
-__all__ = ["Storage", "StorageError", "StorageStalled", "StorageUnavailable", "StoredDoc"]
+__all__ = [
+    "Storage",
+    "StorageError",
+    "StorageStalled",
+    "StorageUnavailable",
+    "StoredDoc",
+    "VoteOutcome",
+]

@@ -59,6 +59,19 @@ class IndexEntry:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class VoteOutcome:
+    """What a cast or a retraction did, and the voter's votes per target in that ballot
+    right after it (read in the same step, so the answer needs no second trip)."""
+
+    done: bool  # False: the limit was reached, or there was no vote to take back
+    mine: dict[str, int]
+
+    def __bool__(self) -> bool:
+        # Not a yes/no: `if await store.cast_vote(...)` would always pass. Ask `.done`.
+        raise TypeError("VoteOutcome has no truth value; use .done")
+
+
 class Storage(abc.ABC):
     """A backend. ``open`` before use, ``close`` when done (the app lifespan does both)."""
 
@@ -115,10 +128,11 @@ class Storage(abc.ABC):
         async with self.lock(name):
             yield [await self.get_record(kind, record_id) for kind, record_id in keys]
 
-    def release_lock_with_next_append(self) -> None:
+    def release_lock_with_next_write(self) -> None:
         """Inside a held lock, from a caller that writes nothing else under it: the next
-        `append_update` of this task may let the lock go in the same step. A shared
-        backend saves the unlock's round trip; an embedded one has nothing to save."""
+        `append_update`, `cast_vote` or `retract_vote` of this task may let the lock go in
+        the same step. A shared backend saves the unlock's round trip; an embedded one
+        has nothing to save."""
         return None
 
     def lock_scope(self) -> str:
@@ -195,12 +209,12 @@ class Storage(abc.ABC):
     # and across processes: the check and the write happen in one step.
 
     @abc.abstractmethod
-    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> VoteOutcome:
         """Add one vote unless ``voter`` already has ``limit`` votes in ``ballot``."""
 
     @abc.abstractmethod
-    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
-        """Remove one of ``voter``'s votes on ``target``; False when there was none."""
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> VoteOutcome:
+        """Remove one of ``voter``'s votes on ``target``; not done when there was none."""
 
     @abc.abstractmethod
     async def tally(self, ballot: str) -> dict[str, int]:

@@ -37,7 +37,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from debrief import fast_json
-from debrief.storage.base import IndexEntry, RecordWrite, Storage, StorageError, StoredDoc
+from debrief.storage.base import (
+    IndexEntry,
+    RecordWrite,
+    Storage,
+    StorageError,
+    StoredDoc,
+    VoteOutcome,
+)
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.redis_pool import WaitingConnectionPool
 from debrief.storage.redis_unlocks import ACQUIRE, UNLOCK, UnlockListener
@@ -52,12 +59,12 @@ class Lease:
     name: str
     keys: list[str]
     token: str
-    ride: bool = False  # the next append of the holder lets the lock go with it
-    sent: bool = False  # an append carries the unlock
+    ride: bool = False  # the holder's next write (an append or a vote) lets the lock go
+    sent: bool = False  # a write carries the unlock
     released: bool = False  # ... and it ran
 
 
-# The Redis lock the current task holds (storage/redis.py `_held`), for its last append.
+# The Redis lock the current task holds (storage/redis.py `_held`), for its last write.
 _lease: contextvars.ContextVar[Lease | None] = contextvars.ContextVar("lease", default=None)
 
 # Stream entries kept behind a snapshot, so a process whose tailer lags a little never
@@ -260,8 +267,6 @@ class RedisStorage(Storage):
             ("compact", COMPACT),
             ("put_record", PUT_RECORD),
             ("delete_record", DELETE_RECORD),
-            ("cast_vote", CAST_VOTE),
-            ("retract_vote", RETRACT_VOTE),
             ("acquire", ACQUIRE),
             ("unlock", UNLOCK),
             ("index_range", INDEX_RANGE),
@@ -356,7 +361,7 @@ class RedisStorage(Storage):
                 yield rows
             finally:
                 _lease.reset(held)
-                if not lease.released:  # else the last append let it go (one trip less)
+                if not lease.released:  # else the last write let it go (one trip less)
                     with contextlib.suppress(StorageError):
                         await self.call(
                             self._scripts["unlock"](keys=keys, args=self._unlock_args(lease)),
@@ -366,10 +371,19 @@ class RedisStorage(Storage):
     def _unlock_args(self, lease: Lease) -> list[str]:
         return [lease.token, self.unlocks.channel, lease.name]
 
-    def release_lock_with_next_append(self) -> None:
+    def release_lock_with_next_write(self) -> None:
         lease = _lease.get()
         if lease is not None:
             lease.ride = True
+
+    @staticmethod
+    def _take_ride() -> Lease | None:
+        """The lock the next write should let go, once: see `release_lock_with_next_write`."""
+        lease = _lease.get()
+        if lease is None or not lease.ride or lease.sent:
+            return None
+        lease.sent = True  # one write carries it, the holder's last
+        return lease
 
     async def ping(self) -> bool:
         try:
@@ -409,12 +423,7 @@ class RedisStorage(Storage):
     async def append_update(
         self, key: str, update: bytes, records: Sequence[RecordWrite] = ()
     ) -> str:
-        lease = _lease.get()
-        if lease is None or not lease.ride or lease.sent:
-            lease = None
-        else:
-            lease.sent = True  # one append carries it, the holder's last
-        return await self._appends.write((key, update, tuple(records), lease))
+        return await self._appends.write((key, update, tuple(records), self._take_ride()))
 
     async def _append_batch(self, batch: list[RedisAppend]) -> list[str]:
         """One pipeline per batch: one round trip per loop turn, order kept per doc. A
@@ -535,19 +544,34 @@ class RedisStorage(Storage):
     def _ballot_keys(self, ballot: str, voter: str) -> list[str]:
         return [f"{self.prefix}vote:{ballot}:{voter}", f"{self.prefix}tally:{ballot}"]
 
-    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
-        done = await self.call(
-            self._scripts["cast_vote"](keys=self._ballot_keys(ballot, voter), args=[target, limit]),
-            "cast vote",
-        )
-        return bool(done)
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> VoteOutcome:
+        return await self._vote(CAST_VOTE, ballot, voter, [target, str(limit)], "cast vote")
 
-    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
-        done = await self.call(
-            self._scripts["retract_vote"](keys=self._ballot_keys(ballot, voter), args=[target]),
-            "retract vote",
-        )
-        return bool(done)
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> VoteOutcome:
+        return await self._vote(RETRACT_VOTE, ballot, voter, [target], "retract vote")
+
+    async def _vote(
+        self, script: str, ballot: str, voter: str, args: list[str], what: str
+    ) -> VoteOutcome:
+        """The vote's script and a read of the voter's votes in one MULTI/EXEC, with the
+        review's unlock when this is the holder's last write: one round trip for all."""
+        keys = self._ballot_keys(ballot, voter)
+        lease = self._take_ride()
+
+        async def send() -> list[Any]:
+            # EVAL, not EVALSHA: see _queue_puts.
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.eval(script, 2, *keys, *args)
+                pipe.hgetall(keys[0])
+                if lease is not None:
+                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
+                replies: list[Any] = await pipe.execute()
+            return replies
+
+        done, mine, *_ = await self.call(send(), what)
+        if lease is not None:
+            lease.released = True
+        return VoteOutcome(bool(done), {text(k): int(v) for k, v in mine.items() if int(v) > 0})
 
     async def tally(self, ballot: str) -> dict[str, int]:
         raw = await self.call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")

@@ -46,6 +46,7 @@ from debrief.storage.base import (
     StorageError,
     StorageUnavailable,
     StoredDoc,
+    VoteOutcome,
 )
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.health import DEFAULT_STALL_S
@@ -545,26 +546,26 @@ class SQLiteStorage(Storage):
 
     # --- ballots -------------------------------------------------------------------
 
-    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> bool:
-        def cast(db: sqlite3.Connection) -> bool:
+    async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> VoteOutcome:
+        def cast(db: sqlite3.Connection) -> VoteOutcome:
             with _transaction(db, "IMMEDIATE"):
                 (used,) = db.execute(
                     "SELECT COALESCE(SUM(count), 0) FROM votes WHERE ballot = ? AND voter = ?",
                     (ballot, voter),
                 ).fetchone()
-                if int(used) >= limit:
-                    return False
-                db.execute(
-                    "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
-                    "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
-                    (ballot, voter, target),
-                )
-            return True
+                done = int(used) < limit
+                if done:
+                    db.execute(
+                        "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
+                        "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
+                        (ballot, voter, target),
+                    )
+                return VoteOutcome(done, _votes_of(db, ballot, voter))
 
         return await self._write(cast)
 
-    async def retract_vote(self, ballot: str, voter: str, target: str) -> bool:
-        def retract(db: sqlite3.Connection) -> bool:
+    async def retract_vote(self, ballot: str, voter: str, target: str) -> VoteOutcome:
+        def retract(db: sqlite3.Connection) -> VoteOutcome:
             with _transaction(db):
                 changed = db.execute(
                     "UPDATE votes SET count = count - 1 "
@@ -572,7 +573,7 @@ class SQLiteStorage(Storage):
                     (ballot, voter, target),
                 ).rowcount
                 db.execute("DELETE FROM votes WHERE count <= 0")
-            return (changed or 0) > 0
+                return VoteOutcome((changed or 0) > 0, _votes_of(db, ballot, voter))
 
         return await self._write(retract)
 
@@ -587,13 +588,7 @@ class SQLiteStorage(Storage):
         return {str(r[0]): int(r[1]) for r in rows}
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
-        rows = await self._read(
-            lambda db: db.execute(
-                "SELECT target, count FROM votes WHERE ballot = ? AND voter = ? AND count > 0",
-                (ballot, voter),
-            ).fetchall()
-        )
-        return {str(r[0]): int(r[1]) for r in rows}
+        return await self._read(lambda db: _votes_of(db, ballot, voter))
 
     # --- sorted indexes ------------------------------------------------------------
 
@@ -843,3 +838,11 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark the outcome of a write nobody waits for any more as seen (no log noise)."""
     if not future.cancelled():
         future.exception()
+
+
+def _votes_of(db: sqlite3.Connection, ballot: str, voter: str) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT target, count FROM votes WHERE ballot = ? AND voter = ? AND count > 0",
+        (ballot, voter),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
