@@ -27,7 +27,7 @@ import {
 } from '../app/model'
 import { MyNotes, useMyNotes } from './my-notes'
 import { ANON_OFF, ANON_ON, NOTE_SECTIONS, THEME_CATEGORIES } from '../app/texts'
-import { ActionButton, ErrorText, useCommand } from '../app/ui'
+import { ActionButton, AfterFirstPaint, ErrorText, useCommand } from '../app/ui'
 import { useMyVotes } from './votes'
 import { noteMovable, themeMovable, UNGROUPED_LABEL, useBoardMoves } from './board-moves'
 import { DropList } from './drop-list'
@@ -330,31 +330,34 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
         {isModerator && notes.length > 0 && <NewTheme section={section} />}
         {moves?.status}
         {moves?.confirmation}
-        {themes.length > 0 && (
-          <DropList place={null} holds="themes" enabled={!!moves} onDrop={(d, to) => moves?.onDrop(d, to)} class="themes" label="Themes">
-            {themes.map((t) => (
-              <ThemeCard key={t.id} theme={t} notes={notes.filter((n) => n.theme_id === t.id)} themes={themes} moves={moves} v={v} />
-            ))}
-          </DropList>
-        )}
-        {showUngrouped && (
-          <>
-            {themes.length > 0 && <h3 class="small-heading" id={`ungrouped-${section}`}>{UNGROUPED_LABEL}</h3>}
-            <DropList
-              place={null}
-              holds="notes"
-              enabled={!!moves}
-              onDrop={(d, to) => moves?.onDrop(d, to)}
-              class={moves?.target === null ? 'notes board-notes dnd-target' : 'notes board-notes'}
-              label={themes.length > 0 ? UNGROUPED_LABEL : undefined}
-              empty="Drop a note here to take it out of its theme"
-            >
-              {ungrouped.map((n) => (
-                <NoteCard key={n.id} note={n} themes={themes} moves={moves} v={v} votable />
+        {/* The revealed notes, mostly below the fold: drawn a frame after the note box. */}
+        <AfterFirstPaint>
+          {themes.length > 0 && (
+            <DropList place={null} holds="themes" enabled={!!moves} onDrop={(d, to) => moves?.onDrop(d, to)} class="themes" label="Themes">
+              {themes.map((t) => (
+                <ThemeCard key={t.id} theme={t} notes={notes.filter((n) => n.theme_id === t.id)} themes={themes} moves={moves} v={v} />
               ))}
             </DropList>
-          </>
-        )}
+          )}
+          {showUngrouped && (
+            <>
+              {themes.length > 0 && <h3 class="small-heading" id={`ungrouped-${section}`}>{UNGROUPED_LABEL}</h3>}
+              <DropList
+                place={null}
+                holds="notes"
+                enabled={!!moves}
+                onDrop={(d, to) => moves?.onDrop(d, to)}
+                class={moves?.target === null ? 'notes board-notes dnd-target' : 'notes board-notes'}
+                label={themes.length > 0 ? UNGROUPED_LABEL : undefined}
+                empty="Drop a note here to take it out of its theme"
+              >
+                {ungrouped.map((n) => (
+                  <NoteCard key={n.id} note={n} themes={themes} moves={moves} v={v} votable />
+                ))}
+              </DropList>
+            </>
+          )}
+        </AfterFirstPaint>
         {!notes.length && !revealed[section] && (
           <p class="muted">Notes stay private until the moderator reveals this section, then appear here in random order and without names.</p>
         )}

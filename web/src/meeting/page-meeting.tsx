@@ -90,8 +90,11 @@ export function MeetingPage() {
           )}
           <Floor readOnly={readOnly} />
           <SignOff readOnly={readOnly} />
-          <ParkingLot readOnly={readOnly} />
-          <Presence />
+          {/* Below the fold: a frame later, like the timeline. */}
+          <AfterFirstPaint>
+            <ParkingLot readOnly={readOnly} />
+            <Presence />
+          </AfterFirstPaint>
         </aside>
       </div>
     </main>
