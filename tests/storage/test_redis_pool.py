@@ -1,17 +1,24 @@
 """storage/redis_pool.py on the real Redis: at most max_connections, a caller waits for
 one to come back (or gives up after the timeout), a waiter that leaves passes its turn
-on, and a connection killed while idle in the pool is replaced before use."""
+on, a connection killed while idle in the pool is replaced before use, and a command a
+frozen Redis never answers is cut off by the pool's watchdog."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from debrief.storage.base import StorageError
 from debrief.storage.redis import RedisStorage
 from debrief.storage.redis_pool import WaitingConnectionPool
+from support.scaleout import ThrowawayRedis
 
 URL = "redis://127.0.0.1:6379/0"
 
@@ -84,3 +91,39 @@ async def test_a_connection_killed_while_idle_is_replaced_before_use() -> None:
     finally:
         await client.aclose()
         await other.aclose()
+
+
+async def test_a_command_a_frozen_redis_never_answers_is_cut_off(tmp_path: Path) -> None:
+    server = ThrowawayRedis(tmp_path / "redis").start()
+    assert server.proc is not None
+    store = RedisStorage(server.url, prefix="pool-test:", command_timeout=0.4)
+    await store.open()
+    try:
+        await store.put_record("invite", "c1", {"code": "c1"})
+        os.kill(server.proc.pid, signal.SIGSTOP)  # alive, holding its sockets, silent
+        try:
+            started = time.monotonic()
+            with pytest.raises(StorageError):  # not TimeoutError: the watchdog cut it
+                await asyncio.wait_for(store.get_record("invite", "c1"), 10)
+            waited = time.monotonic() - started
+            assert 0.4 <= waited < 5  # cut by the watchdog, not by anything else
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        # the cut connection is replaced on its next use; nothing else is stuck
+        assert await store.get_record("invite", "c1") == {"code": "c1"}
+    finally:
+        await store.close()
+        server.kill()
+
+
+async def test_a_blocking_client_keeps_its_own_socket_timeout() -> None:
+    """The relay's blocking reads and the unlock listener's pub/sub set socket_timeout
+    themselves: no watchdog cuts their long waits."""
+    store = RedisStorage(URL, command_timeout=0.1)
+    blocking = store.connect(socket_timeout=None, max_connections=1)
+    try:
+        started = time.monotonic()
+        assert await blocking.blpop(["pool-test:nothing"], timeout=1) is None  # waits 1 s
+        assert time.monotonic() - started >= 0.9
+    finally:
+        await blocking.aclose()

@@ -67,6 +67,9 @@ class Lease:
 # The Redis lock the current task holds (storage/redis.py `_held`), for its last write.
 _lease: contextvars.ContextVar[Lease | None] = contextvars.ContextVar("lease", default=None)
 
+# The longest a command may wait for Redis's answer before its connection is cut.
+COMMAND_TIMEOUT_S = 10.0
+
 # Stream entries kept behind a snapshot, so a process whose tailer lags a little never
 # finds entries gone that it has not read yet (ms of stream-id time).
 TRIM_LAG_MS = 60_000
@@ -234,9 +237,12 @@ def no_maintenance_notifications() -> dict[str, Any]:
 class RedisStorage(Storage):
     shared = True  # several processes serve the same reviews
 
-    def __init__(self, url: str, prefix: str = "debrief:") -> None:
+    def __init__(
+        self, url: str, prefix: str = "debrief:", command_timeout: float = COMMAND_TIMEOUT_S
+    ) -> None:
         self.url = url
         self.prefix = prefix
+        self.command_timeout = command_timeout
         # Tags this process's stream entries (see storage/redis_relay.py).
         self.node_id = secrets.token_hex(8)
         self._client: aioredis.Redis | None = None
@@ -252,7 +258,12 @@ class RedisStorage(Storage):
         """A new client on our Redis (the relay opens its own for blocking reads)."""
         settings: dict[str, Any] = {
             "socket_connect_timeout": 2.0,
-            "socket_timeout": 10.0,
+            # A command Redis never answers is cut off by the pool's watchdog after
+            # command_timeout (redis_pool.py): redis-py's socket_timeout would cost a
+            # task and a timer per command. A caller that sets socket_timeout itself (the
+            # relay's blocking reads, the unlock listener) keeps redis-py's way.
+            "socket_timeout": None,
+            "command_timeout": None if "socket_timeout" in options else self.command_timeout,
             "retry": Retry(NoBackoff(), 0),
             "max_connections": 64,
             "timeout": 5.0,  # waiting for a free pooled connection
