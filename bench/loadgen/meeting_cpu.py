@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import tempfile
 import time
@@ -105,6 +104,10 @@ class Load:
         self.label, self.server, self.senders = label, server, senders
         self.conns: list[LeanHttp] = []
         self.plans: list[list[bytes]] = []
+        # Where each connection's plan goes on in the next slice: a slice that ends
+        # between a vote and its retraction (or a timer's start and reset) must not
+        # leave the vote behind, or the voter runs out of votes slices later (409s).
+        self.next_at: list[int] = []
         self.done = 0
         self.cpu_s = 0.0
         self.statuses: Counter[int] = Counter()
@@ -113,6 +116,7 @@ class Load:
         n = min(connections, len(self.senders))
         # connection i sends its senders' requests in turn, each sender's in its own order
         self.plans = [[req for reqs in self.senders[i::n] for req in reqs] for i in range(n)]
+        self.next_at = [0] * n
         await self._connect()
         for c, plan in zip(self.conns, self.plans, strict=True):  # warm-up: one round each
             for req in plan:
@@ -134,15 +138,18 @@ class Load:
         cpu0 = procstat.sample_all(pids).cpu_s
         end = time.monotonic() + seconds
 
-        async def loop(c: LeanHttp, plan: list[bytes]) -> None:
-            for req in itertools.cycle(plan):
-                if time.monotonic() >= end:
-                    return
-                status, _ = await c.request(req)
+        async def loop(i: int, c: LeanHttp, plan: list[bytes]) -> None:
+            at = self.next_at[i]
+            while time.monotonic() < end:
+                status, _ = await c.request(plan[at])
+                at = (at + 1) % len(plan)
                 self.statuses[status] += 1
                 self.done += 1
+            self.next_at[i] = at
 
-        await asyncio.gather(*(loop(c, p) for c, p in zip(self.conns, self.plans, strict=True)))
+        await asyncio.gather(
+            *(loop(i, c, p) for i, (c, p) in enumerate(zip(self.conns, self.plans, strict=True)))
+        )
         self.cpu_s += procstat.sample_all(pids).cpu_s - cpu0
         if profiler is not None:
             profiler.stop()
