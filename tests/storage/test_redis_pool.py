@@ -105,8 +105,7 @@ async def test_a_command_a_frozen_redis_never_answers_is_cut_off(tmp_path: Path)
             started = time.monotonic()
             with pytest.raises(StorageError):  # not TimeoutError: the watchdog cut it
                 await asyncio.wait_for(store.get_record("invite", "c1"), 10)
-            waited = time.monotonic() - started
-            assert 0.4 <= waited < 5  # cut by the watchdog, not by anything else
+            assert time.monotonic() - started >= 0.4  # and not before its limit
         finally:
             os.kill(server.proc.pid, signal.SIGCONT)
         # the cut connection is replaced on its next use; nothing else is stuck
@@ -122,8 +121,7 @@ async def test_a_blocking_client_keeps_its_own_socket_timeout() -> None:
     store = RedisStorage(URL, command_timeout=0.1)
     blocking = store.connect(socket_timeout=None, max_connections=1)
     try:
-        started = time.monotonic()
-        assert await blocking.blpop(["pool-test:nothing"], timeout=1) is None  # waits 1 s
-        assert time.monotonic() - started >= 0.9
+        # BLPOP's own 1 s runs out (None); a watchdog at 0.1 s would have cut it (an error)
+        assert await blocking.blpop(["pool-test:nothing"], timeout=1) is None
     finally:
         await blocking.aclose()
