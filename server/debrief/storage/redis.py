@@ -27,7 +27,7 @@ import contextlib
 import contextvars
 import inspect
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -214,6 +214,20 @@ def format_id(ms: int, seq: int) -> str:
 def text(value: Any) -> str:
     """A redis reply (bytes: the clients do not decode) as str."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def vote_counts(raw: Mapping[Any, Any]) -> dict[str, int]:
+    """A ballot hash as counts per target: those above zero. A value that is not a whole
+    number (a hand-edited key, say) is left out rather than failing every reader."""
+    counts: dict[str, int] = {}
+    for key, value in raw.items():
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            continue
+        if n > 0:
+            counts[text(key)] = n
+    return counts
 
 
 def no_maintenance_notifications() -> dict[str, Any]:
@@ -582,16 +596,16 @@ class RedisStorage(Storage):
         done, mine, *_ = await self.call(send(), what)
         if lease is not None:
             lease.released = True
-        return VoteOutcome(bool(done), {text(k): int(v) for k, v in mine.items() if int(v) > 0})
+        return VoteOutcome(bool(done), vote_counts(mine))
 
     async def tally(self, ballot: str) -> dict[str, int]:
         raw = await self.call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")
-        return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
+        return vote_counts(raw)
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
         key = self._ballot_keys(ballot, voter)[0]
         raw = await self.call(self.client.hgetall(key), "votes")
-        return {text(k): int(v) for k, v in raw.items() if int(v) > 0}
+        return vote_counts(raw)
 
     # --- sorted indexes ------------------------------------------------------------
 
