@@ -146,6 +146,7 @@ def serve(args: argparse.Namespace) -> None:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level=args.log_level,
+        access_log=access_log_wanted(args.log_level),
         lifespan="on",
         # X-Forwarded-For is trusted only with DEBRIEF_TRUST_PROXY (http/ratelimit.py)
         proxy_headers=False,
@@ -158,6 +159,14 @@ def serve(args: argparse.Namespace) -> None:
     if settings.gc_freeze:
         GcSchedule(settings.gc_thaw_s).install()
     BoundedShutdownServer(config).run()
+
+
+def access_log_wanted(log_level: str) -> bool:
+    """uvicorn formats each access line's client and quoted path before the logger
+    drops it; from warning up nothing would print, so it should not log at all."""
+    return logging.getLevelName(log_level.upper()) in (logging.INFO, logging.DEBUG) or (
+        log_level.lower() == "trace"
+    )
 
 
 def set_switch_interval(ms: float) -> None:
