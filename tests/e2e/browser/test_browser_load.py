@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Request, expect
 
-from conftest import People, Review, moderator_prepared
+from conftest import People, Review, go_to_meeting, moderator_prepared
 
 # Chunks (web/build.mjs) a participant's meeting never needs: the other views and pages,
 # and SortableJS (only the moderator's board is movable).
@@ -34,3 +34,35 @@ def test_meeting_marks_itself_ready_and_loads_only_its_code(
     page.wait_for_function(f"() => {marks} === 1")
     assert "app.js" in scripts
     assert not [s for s in scripts if s.startswith(NOT_FOR_THE_MEETING)], scripts
+
+
+# Per doc: is its provider the one listener for 'update' (so Yjs encodes only our own
+# edits), and is it listening again after the first sync (so those edits are sent)?
+PROVIDERS_LISTEN = """() => ['room', 'timeline', 'recap'].map((name) => {
+  const listeners = window.debrief.docs[name]._observers.get('update')
+  const handler = window.debrief.providers[name]._updateHandler
+  return [name, listeners ? listeners.size : 0, !!listeners && listeners.has(handler)]
+})"""
+
+
+def test_the_first_sync_is_applied_quietly_and_edits_still_go_out(
+    people: People, make_review: Callable[..., Review]
+) -> None:
+    review = make_review()
+    mod = moderator_prepared(people, review)
+    go_to_meeting(mod)
+    ana = people.join("participant", review.invites["participant"], "Ana")
+    expect(ana.page.get_by_label("Your note")).to_be_enabled()
+    ana.page.wait_for_function("() => ['room', 'timeline', 'recap'].every(window.debrief.synced)")
+    assert ana.page.evaluate(PROVIDERS_LISTEN) == [
+        ["room", 1, True], ["timeline", 1, True], ["recap", 1, True]
+    ]
+    # What Ana writes after the sync still reaches the others, and theirs reaches her.
+    ana.page.get_by_role("button", name="Add an event").click()
+    ana.page.get_by_label("What happened").fill("Ana's event after a quiet first sync")
+    ana.page.get_by_role("button", name="Add to timeline").click()
+    expect(mod.page.locator(".timeline")).to_contain_text("Ana's event after a quiet first sync")
+    mod.page.get_by_role("button", name="Add an event").click()
+    mod.page.get_by_label("What happened").fill("The moderator's answer")
+    mod.page.get_by_role("button", name="Add to timeline").click()
+    expect(ana.page.locator(".timeline")).to_contain_text("The moderator's answer")

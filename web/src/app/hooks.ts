@@ -42,9 +42,12 @@ function transactionsOf(types: (Y.AbstractType<any> | null | undefined)[]): numb
 export function useDocChanges(docs: Y.Doc[]): number {
   const [count, bump] = useReducer((n: number) => n + 1, 0)
   useEffect(() => {
-    const fn = () => bump(undefined)
-    docs.forEach((d) => d.on('update', fn))
-    return () => docs.forEach((d) => d.off('update', fn))
+    // Not 'update': listening for it makes Yjs encode every change, the server's included.
+    const fn = (tr: Y.Transaction) => {
+      if (tr.changed.size > 0 || tr.deleteSet.clients.size > 0) bump(undefined)
+    }
+    docs.forEach((d) => d.on('afterTransaction', fn))
+    return () => docs.forEach((d) => d.off('afterTransaction', fn))
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, docs)
   return count

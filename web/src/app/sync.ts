@@ -21,7 +21,8 @@ export const DOC_NAMES: readonly DocName[] = ['room', 'timeline', 'recap']
 /** The docs clients write; a refusal on these means our copy has diverged. */
 const CLIENT_WRITTEN: readonly DocName[] = ['timeline', 'recap']
 
-// y-websocket's message type for auth, and y-protocols' sub-type for permission denied.
+// y-websocket's message types for sync and auth, and y-protocols' sub-type for permission denied.
+const MESSAGE_SYNC = 0
 const MESSAGE_AUTH = 2
 const PERMISSION_DENIED = 0
 
@@ -80,7 +81,9 @@ export function openReview(reviewId: string): Review {
   const quietReasons = new Set<string>()
 
   const connect = (name: DocName) => {
-    const doc = new Y.Doc()
+    // A guid of our own: Yjs would otherwise draw a random one, 36 calls to
+    // crypto.getRandomValues per doc, which cost a slow machine ~10 ms before first paint.
+    const doc = new Y.Doc({ guid: `${reviewId}/${name}` })
     const provider = new WebsocketProvider(`${wsBase()}/${encodeURIComponent(reviewId)}`, name, doc, {
       disableBc: true,
       maxBackoffTime: 5000,
@@ -93,6 +96,7 @@ export function openReview(reviewId: string): Review {
     } else {
       announcePresence(provider)
     }
+    applyQuietly(provider)
     provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {
       const reason = deniedReason(decoder)
       if (reason === null || closed || providers[name] !== provider) return
@@ -205,6 +209,29 @@ export function openReview(reviewId: string): Review {
   // copy of what the server already sends them, so exposing them reveals nothing new.
   exposed().debrief = review
   return review
+}
+
+/** Apply what the server sends without encoding it a second time.
+ *
+ * Yjs encodes every change as an 'update' event whenever anyone listens for 'update', and
+ * the provider always does: that is how it sends our own edits. What comes from the server
+ * is applied with the provider as its origin, and the provider does not send that back, so
+ * the encoding is thrown away. For a review's first sync (the whole of three docs) that was
+ * about a tenth of the main thread's work before the meeting view is usable on a slow
+ * machine (bench/README.md, "Web app load"). So the provider stops listening while it
+ * applies a sync message and listens again right after, in the same task: nothing of ours
+ * can change the doc in between, so none of our edits goes unsent. */
+function applyQuietly(provider: WebsocketProvider): void {
+  const handleSync = provider.messageHandlers[MESSAGE_SYNC]
+  provider.messageHandlers[MESSAGE_SYNC] = (encoder, decoder, p, emitSynced, type) => {
+    const doc = provider.doc
+    doc.off('update', provider._updateHandler)
+    try {
+      handleSync(encoder, decoder, p, emitSynced, type)
+    } finally {
+      doc.on('update', provider._updateHandler)
+    }
+  }
 }
 
 /** Say we are here on the room doc, from whichever page of the review is open.
