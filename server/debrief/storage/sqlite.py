@@ -146,11 +146,18 @@ CHECKPOINT_EVERY_S = 1.0
 # SQLite does that only when a write begins with every frame copied and no reader in the
 # log, which steady writes and reads never leave room for. The WAL then grows without end
 # (hundreds of MB in the soak), and with it the WAL index every connection maps. Past
-# this many frames (16 MiB of 4 KiB pages) a TRUNCATE checkpoint holds writes back,
-# waits for readers and empties it; at most WAL_TRUNCATE_WAIT_MS of waiting, else it
-# gives up until the next round, so a long reader (a backup) cannot stall writes.
-WAL_TRUNCATE_FRAMES = 4096
+# this many frames (64 MiB of 4 KiB pages) a TRUNCATE checkpoint empties it. That holds
+# every write back while it copies the newest frames and syncs the database: 35-150 ms
+# on a slow disk, whatever the log's length. At 16 MiB it came every 2-4 s under the
+# meeting bench's load and set its p99; at 64 MiB it comes a quarter as often.
+# While it waits for a reader or writer it holds writes back too, and SQLite's busy
+# handler waits in sleeps of 1, 2, 5, 10 ... ms. So a round first tries without waiting;
+# only after TRUNCATE_PATIENT_AFTER rounds in a row found someone in the way does it wait,
+# at most WAL_TRUNCATE_WAIT_MS, so the bound holds under any traffic, and a long reader (a
+# backup) still cannot stall writes.
+WAL_TRUNCATE_FRAMES = 16384
 WAL_TRUNCATE_WAIT_MS = 50
+TRUNCATE_PATIENT_AFTER = 5
 # Free space a full disk must have again before writes are taken (else: flapping).
 FREE_TO_RECOVER = 4 * 1024 * 1024
 CLOSE_WAIT_S = 2.0  # a connection stuck on a frozen disk is left to the daemon thread
@@ -220,6 +227,7 @@ class SQLiteStorage(Storage):
         # (open takes the cache of the file, shared with its other backends in this process)
         self._cache = RecordCache()
         self._checkpointer: asyncio.Task[None] | None = None
+        self._truncate_misses = 0  # checkpoint rounds in a row that left a long log
         self._held: int | None = None  # the shared lock on lock_path(path)
         self._scope: str | None = None
 
@@ -373,10 +381,12 @@ class SQLiteStorage(Storage):
         thread = self._checkpoints
         if thread is None:
             return
+        patient = self._truncate_misses >= TRUNCATE_PATIENT_AFTER
         try:
-            await thread.run(_checkpoint)
+            emptied = await thread.run(_checkpoint, patient)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
+        self._truncate_misses = 0 if emptied else self._truncate_misses + 1
 
     # --- document logs -------------------------------------------------------------
 
@@ -788,16 +798,18 @@ def _append_batch(db: sqlite3.Connection, batch: list[Append]) -> list[int]:
     return list(range(first, last + 1))
 
 
-def _checkpoint(db: sqlite3.Connection) -> None:
-    """PASSIVE, and TRUNCATE when the log is long (see WAL_TRUNCATE_FRAMES)."""
+def _checkpoint(db: sqlite3.Connection, patient: bool) -> bool:
+    """PASSIVE, and TRUNCATE when the log is long (see WAL_TRUNCATE_FRAMES), waiting
+    for readers and writers only if ``patient``. False: the log is long and stays so."""
     [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     if frames < WAL_TRUNCATE_FRAMES:
-        return
-    db.execute(f"PRAGMA busy_timeout={WAL_TRUNCATE_WAIT_MS}")
+        return True
+    db.execute(f"PRAGMA busy_timeout={WAL_TRUNCATE_WAIT_MS if patient else 0}")
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        [(busy, _frames, _copied)] = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return not busy
 
 
 def _and_mark_read(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
