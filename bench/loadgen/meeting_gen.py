@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import debrief_api
+from . import debrief_api, quiet_gc
 from .lean_http import HttpError, LeanHttp, build_request
 from .meeting_docs import (
     MeetingClient,
@@ -463,10 +463,14 @@ async def _main(plan: GenPlan, conn: Connection) -> None:
                 )  # fmt: skip
             elif cmd == "connect":
                 result = await _connect(plan, meetings)
+                quiet_gc.settle()  # before the harness picks the next start instant
             elif cmd == "seen":
-                result = await seen_phase(meetings, plan, t0)
+                with quiet_gc.collector_paused():
+                    result = await seen_phase(meetings, plan, t0)
+                quiet_gc.settle()
             elif cmd == "reveal":
-                result = await reveal_phase(meetings, plan, t0)
+                with quiet_gc.collector_paused():
+                    result = await reveal_phase(meetings, plan, t0)
             else:
                 raise RuntimeError(f"unknown phase {cmd!r}")
             conn.send((cmd, result))

@@ -14,6 +14,7 @@ from array import array
 from multiprocessing.connection import Connection
 from typing import Any
 
+from . import quiet_gc
 from .client import BenchClient
 from .debrief_api import join_all, ws_url
 from .phases import run_awareness, run_idle_check, run_storm, run_updates
@@ -114,6 +115,7 @@ async def _run(plan: WorkerPlan, conn: Connection) -> WorkerResult:
     cmd, _ = await loop.run_in_executor(None, conn.recv)
     if wl.mode != "storm" and cmd == "connect":
         result.connected += await _connect(wl, [c for c in clients if not c.plan.first])
+    quiet_gc.settle()
     conn.send(("ready", {"connected": result.connected, "errors": _errors(clients, result)[:5]}))
 
     cmd, t0 = await loop.run_in_executor(None, conn.recv)
@@ -123,14 +125,15 @@ async def _run(plan: WorkerPlan, conn: Connection) -> WorkerResult:
         return result
 
     cpu0 = cpu_seconds()
-    if wl.mode == "updates":
-        await run_updates(plan, clients, t0, pending, all_done, result)
-    elif wl.mode == "awareness":
-        await run_awareness(plan, clients, t0, pending, all_done, result)
-    elif wl.mode == "storm":
-        await run_storm(plan, clients, t0, result, latencies)
-    else:
-        run_idle_check(clients, result)
+    with quiet_gc.collector_paused():
+        if wl.mode == "updates":
+            await run_updates(plan, clients, t0, pending, all_done, result)
+        elif wl.mode == "awareness":
+            await run_awareness(plan, clients, t0, pending, all_done, result)
+        elif wl.mode == "storm":
+            await run_storm(plan, clients, t0, result, latencies)
+        else:
+            run_idle_check(clients, result)
     result.cpu_s = cpu_seconds() - cpu0
     result.latencies_us = latencies.tobytes()
     result.errors = _errors(clients, result)
