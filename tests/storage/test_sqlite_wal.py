@@ -16,20 +16,29 @@ def _wal_bytes(path: Path) -> int:
     return wal.stat().st_size if wal.exists() else 0
 
 
+async def _long_log_under_a_reader(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[SQLiteStorage, sqlite3.Connection]:
+    """A store whose log is past a tiny bound, and an outside connection (say `debrief
+    backup`) holding a snapshot in it."""
+    monkeypatch.setattr(sqlite_storage, "WAL_TRUNCATE_FRAMES", 8)
+    store = SQLiteStorage(path)
+    await store.open()
+    outsider = sqlite3.connect(path, isolation_level=None)
+    await store.append_update("r/timeline", b"\x00\x00")
+    outsider.execute("BEGIN")
+    outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
+    for i in range(40):
+        await store.append_update("r/timeline", bytes([0, 0, i]))
+    return store, outsider
+
+
 async def test_a_long_wal_is_emptied_once_no_reader_holds_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_storage, "WAL_TRUNCATE_FRAMES", 8)
     path = tmp_path / "db.sqlite3"
-    store = SQLiteStorage(path)
-    await store.open()
-    outsider = sqlite3.connect(path, isolation_level=None)  # e.g. `debrief backup` reading
+    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
     try:
-        await store.append_update("r/timeline", b"\x00\x00")
-        outsider.execute("BEGIN")
-        outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
-        for i in range(40):
-            await store.append_update("r/timeline", bytes([0, 0, i]))
         await store.checkpoint()  # cannot empty the log under the reader: gives up, no error
         await store.append_update("r/timeline", b"\x00\x00\x01")  # writes still go through
         assert _wal_bytes(path) > 0
@@ -47,7 +56,6 @@ async def test_a_long_wal_is_emptied_once_no_reader_holds_it(
 async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_missed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_storage, "WAL_TRUNCATE_FRAMES", 8)
     waits: list[bool] = []
     checkpoint = sqlite_storage._checkpoint
 
@@ -57,15 +65,8 @@ async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_misse
 
     monkeypatch.setattr(sqlite_storage, "_checkpoint", recorded)
     path = tmp_path / "db.sqlite3"
-    store = SQLiteStorage(path)
-    await store.open()
-    outsider = sqlite3.connect(path, isolation_level=None)
+    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
     try:
-        await store.append_update("r/timeline", b"\x00\x00")
-        outsider.execute("BEGIN")
-        outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
-        for i in range(40):
-            await store.append_update("r/timeline", bytes([0, 0, i]))
         rounds = sqlite_storage.TRUNCATE_PATIENT_AFTER + 2
         for _ in range(rounds):
             await store.checkpoint()  # each gives up: the reader is still in the log
