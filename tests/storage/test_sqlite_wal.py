@@ -10,10 +10,31 @@ import pytest
 from debrief.storage import sqlite as sqlite_storage
 from debrief.storage.sqlite import SQLiteStorage
 
+BOUND = 8  # frames: a tiny WAL_RESTART_FRAMES
+FILE_LIMIT = 8 * 4096  # bytes: a tiny WAL_FILE_LIMIT
+
 
 def _wal_bytes(path: Path) -> int:
     wal = path.with_name(path.name + "-wal")
     return wal.stat().st_size if wal.exists() else 0
+
+
+def _log_frames(path: Path) -> int:
+    """The log's length in frames, as another connection sees it."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return int(frames)
+    finally:
+        db.close()
+
+
+async def _open(path: Path, monkeypatch: pytest.MonkeyPatch) -> SQLiteStorage:
+    monkeypatch.setattr(sqlite_storage, "WAL_RESTART_FRAMES", BOUND)
+    monkeypatch.setattr(sqlite_storage, "WAL_FILE_LIMIT", FILE_LIMIT)
+    store = SQLiteStorage(path)
+    await store.open()
+    return store
 
 
 async def _long_log_under_a_reader(
@@ -21,10 +42,8 @@ async def _long_log_under_a_reader(
 ) -> tuple[SQLiteStorage, sqlite3.Connection]:
     """A store whose log is past a tiny bound, and an outside connection (say `debrief
     backup`) holding a snapshot in it."""
-    monkeypatch.setattr(sqlite_storage, "WAL_TRUNCATE_FRAMES", 8)
-    store = SQLiteStorage(path)
-    await store.open()
-    outsider = sqlite3.connect(path, isolation_level=None)
+    store = await _open(path, monkeypatch)
+    outsider = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     await store.append_update("r/timeline", b"\x00\x00")
     outsider.execute("BEGIN")
     outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
@@ -33,20 +52,51 @@ async def _long_log_under_a_reader(
     return store, outsider
 
 
-async def test_a_long_wal_is_emptied_once_no_reader_holds_it(
+async def test_a_long_wal_starts_over_once_no_reader_holds_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "db.sqlite3"
     store, outsider = await _long_log_under_a_reader(path, monkeypatch)
     try:
-        await store.checkpoint()  # cannot empty the log under the reader: gives up, no error
+        await store.checkpoint()  # cannot start the log over under the reader: no error
         await store.append_update("r/timeline", b"\x00\x00\x01")  # writes still go through
-        assert _wal_bytes(path) > 0
+        grown = _log_frames(path)
+        assert grown > 40
+        assert _wal_bytes(path) > FILE_LIMIT  # the reader let the file grow past its limit
         outsider.execute("COMMIT")
 
         await store.checkpoint()
+        await store.append_update("r/timeline", b"\x00\x00\x02")
 
-        assert _wal_bytes(path) == 0  # PASSIVE alone would leave the file at its size
+        assert _log_frames(path) < BOUND  # the write went to the log's beginning
+        assert _wal_bytes(path) <= FILE_LIMIT  # and that commit cut the file back
+        assert len((await store.load_doc("r/timeline")).updates) == 43
+    finally:
+        outsider.close()
+        await store.close()
+
+
+async def test_a_long_wal_starts_over_when_its_copy_stopped_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy (PASSIVE) takes frames only as far as the oldest reader, and under steady
+    writes commits land while it runs: either way it ends short of the log's end, and a
+    copy alone never lets the log start over. Here a reader leaves just after the copy."""
+    path = tmp_path / "db.sqlite3"
+    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
+    copy = sqlite_storage._copy_log
+
+    def copy_then_the_reader_leaves(db: sqlite3.Connection) -> int:
+        frames = copy(db)
+        outsider.execute("COMMIT")
+        return frames
+
+    monkeypatch.setattr(sqlite_storage, "_copy_log", copy_then_the_reader_leaves)
+    try:
+        await store.checkpoint()
+        await store.append_update("r/timeline", b"\x00\x00\x01")
+
+        assert _log_frames(path) < BOUND
         assert len((await store.load_doc("r/timeline")).updates) == 42
     finally:
         outsider.close()
@@ -67,17 +117,18 @@ async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_misse
     path = tmp_path / "db.sqlite3"
     store, outsider = await _long_log_under_a_reader(path, monkeypatch)
     try:
-        rounds = sqlite_storage.TRUNCATE_PATIENT_AFTER + 2
+        rounds = sqlite_storage.RESTART_PATIENT_AFTER + 2
         for _ in range(rounds):
             await store.checkpoint()  # each gives up: the reader is still in the log
-        assert _wal_bytes(path) > 0
-        patient_from = sqlite_storage.TRUNCATE_PATIENT_AFTER
+        assert _log_frames(path) > BOUND
+        patient_from = sqlite_storage.RESTART_PATIENT_AFTER
         assert waits == [False] * patient_from + [True] * (rounds - patient_from)
         outsider.execute("COMMIT")
 
-        await store.checkpoint()  # patient still, and now it empties the log
+        await store.checkpoint()  # patient still, and now the log can start over
+        await store.append_update("r/timeline", b"\x00\x00\x01")
         await store.checkpoint()  # a short log: back to not waiting
-        assert _wal_bytes(path) == 0
+        assert _log_frames(path) < BOUND
         assert waits[-2:] == [True, False]
     finally:
         outsider.close()

@@ -146,18 +146,24 @@ CHECKPOINT_EVERY_S = 1.0
 # SQLite does that only when a write begins with every frame copied and no reader in the
 # log, which steady writes and reads never leave room for. The WAL then grows without end
 # (hundreds of MB in the soak), and with it the WAL index every connection maps. Past
-# this many frames (64 MiB of 4 KiB pages) a TRUNCATE checkpoint empties it. That holds
-# every write back while it copies the newest frames and syncs the database: 35-150 ms
-# on a slow disk, whatever the log's length. At 16 MiB it came every 2-4 s under the
-# meeting bench's load and set its p99; at 64 MiB it comes a quarter as often.
+# this many frames (16 MiB of 4 KiB pages) a RESTART checkpoint holds writes back while it
+# copies the few frames written since the PASSIVE before it and syncs; the next write then
+# starts the log over at its beginning, in the file as it is. It used to be a TRUNCATE:
+# cutting the file to nothing cost 26-150 ms of held-back writes on a slow disk (freeing
+# the file's blocks), and each write after it grew the file again. A RESTART costs ~5 ms
+# there (bench/README.md, eleventh pass).
 # While it waits for a reader or writer it holds writes back too, and SQLite's busy
 # handler waits in sleeps of 1, 2, 5, 10 ... ms. So a round first tries without waiting;
-# only after TRUNCATE_PATIENT_AFTER rounds in a row found someone in the way does it wait,
-# at most WAL_TRUNCATE_WAIT_MS, so the bound holds under any traffic, and a long reader (a
+# only after RESTART_PATIENT_AFTER rounds in a row found someone in the way does it wait,
+# at most WAL_RESTART_WAIT_MS, so the bound holds under any traffic, and a long reader (a
 # backup) still cannot stall writes.
-WAL_TRUNCATE_FRAMES = 16384
-WAL_TRUNCATE_WAIT_MS = 50
-TRUNCATE_PATIENT_AFTER = 5
+WAL_RESTART_FRAMES = 4096
+WAL_RESTART_WAIT_MS = 50
+RESTART_PATIENT_AFTER = 5
+# A log that a long reader let grow past this is cut back to it when it starts over (by
+# the first commit after, once). Twice the bound, so that in steady use the file never
+# reaches it and no commit pays for freeing blocks.
+WAL_FILE_LIMIT = 2 * WAL_RESTART_FRAMES * 4096
 # Free space a full disk must have again before writes are taken (else: flapping).
 FREE_TO_RECOVER = 4 * 1024 * 1024
 CLOSE_WAIT_S = 2.0  # a connection stuck on a frozen disk is left to the daemon thread
@@ -227,7 +233,7 @@ class SQLiteStorage(Storage):
         # (open takes the cache of the file, shared with its other backends in this process)
         self._cache = RecordCache()
         self._checkpointer: asyncio.Task[None] | None = None
-        self._truncate_misses = 0  # checkpoint rounds in a row that left a long log
+        self._restart_misses = 0  # checkpoint rounds in a row that left a long log
         self._held: int | None = None  # the shared lock on lock_path(path)
         self._scope: str | None = None
 
@@ -309,7 +315,7 @@ class SQLiteStorage(Storage):
             await writer.run(_count_indexes_once)
             self._reader = writer
             if self._on_disk:
-                await writer.run(lambda db: db.execute("PRAGMA wal_autocheckpoint=0"))
+                await writer.run(_no_autocheckpoint)
                 self._reader = ConnectionThread("debrief-sqlite-reader")
                 await self._reader.open(lambda: _connect(self.path))
                 self._checkpoints = ConnectionThread("debrief-sqlite-checkpoint")
@@ -381,12 +387,12 @@ class SQLiteStorage(Storage):
         thread = self._checkpoints
         if thread is None:
             return
-        patient = self._truncate_misses >= TRUNCATE_PATIENT_AFTER
+        patient = self._restart_misses >= RESTART_PATIENT_AFTER
         try:
-            emptied = await thread.run(_checkpoint, patient)
+            restarted = await thread.run(_checkpoint, patient)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
-        self._truncate_misses = 0 if emptied else self._truncate_misses + 1
+        self._restart_misses = 0 if restarted else self._restart_misses + 1
 
     # --- document logs -------------------------------------------------------------
 
@@ -799,17 +805,36 @@ def _append_batch(db: sqlite3.Connection, batch: list[Append]) -> list[int]:
 
 
 def _checkpoint(db: sqlite3.Connection, patient: bool) -> bool:
-    """PASSIVE, and TRUNCATE when the log is long (see WAL_TRUNCATE_FRAMES), waiting
+    """Copy the log, and start it over when it is long (see WAL_RESTART_FRAMES), waiting
     for readers and writers only if ``patient``. False: the log is long and stays so."""
-    [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    if frames < WAL_TRUNCATE_FRAMES:
+    if _copy_log(db) < WAL_RESTART_FRAMES:
         return True
-    db.execute(f"PRAGMA busy_timeout={WAL_TRUNCATE_WAIT_MS if patient else 0}")
+    return _start_over(db, patient)
+
+
+def _copy_log(db: sqlite3.Connection) -> int:
+    """PASSIVE: copy into the database what no reader still needs, holding nobody
+    back. The log's length in frames."""
+    [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return int(frames)
+
+
+def _start_over(db: sqlite3.Connection, patient: bool) -> bool:
+    """RESTART: with writes held back, copy what was committed since and wait until
+    the next write can start the log at its beginning. False: someone was in the way."""
+    db.execute(f"PRAGMA busy_timeout={WAL_RESTART_WAIT_MS if patient else 0}")
     try:
-        [(busy, _frames, _copied)] = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        [(busy, _frames, _copied)] = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
     finally:
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return not busy
+
+
+def _no_autocheckpoint(db: sqlite3.Connection) -> None:
+    """The writer's commits never checkpoint (the checkpoint thread does), and the first
+    commit after the log starts over cuts an overgrown file back (WAL_FILE_LIMIT)."""
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute(f"PRAGMA journal_size_limit={WAL_FILE_LIMIT}").fetchall()
 
 
 def _and_mark_read(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
