@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, cast
 
 
@@ -43,6 +44,7 @@ class LeanHttp(asyncio.Protocol):
         self._length = -1
         self._chunked = False
         self.closed = False
+        self.idle_since = time.monotonic()
 
     @classmethod
     async def open(cls, host: str, port: int, timeout_s: float = 30.0) -> LeanHttp:
@@ -71,6 +73,7 @@ class LeanHttp(asyncio.Protocol):
             self._waiter.set_exception(HttpError(str(exc)))
             return
         if done is not None:
+            self.idle_since = time.monotonic()
             self._waiter.set_result(done)
 
     # -- public -------------------------------------------------------------------------
@@ -83,6 +86,11 @@ class LeanHttp(asyncio.Protocol):
         self._status, self._body_at, self._length, self._chunked = 0, -1, -1, False
         self.transport.write(raw)
         return await self._waiter
+
+    def stale(self, max_idle_s: float) -> bool:
+        """Closed, or idle so long that the server may be closing it this moment: a
+        request sent then is lost (and the client cannot tell whether it was done)."""
+        return self.closed or time.monotonic() - self.idle_since > max_idle_s
 
     def close(self) -> None:
         self.closed = True
