@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -37,27 +39,31 @@ async def _open(path: Path, monkeypatch: pytest.MonkeyPatch) -> SQLiteStorage:
     return store
 
 
+@contextlib.asynccontextmanager
 async def _long_log_under_a_reader(
     path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[SQLiteStorage, sqlite3.Connection]:
+) -> AsyncIterator[tuple[SQLiteStorage, sqlite3.Connection]]:
     """A store whose log is past a tiny bound, and an outside connection (say `debrief
-    backup`) holding a snapshot in it."""
+    backup`) holding a snapshot in it; both closed on the way out."""
     store = await _open(path, monkeypatch)
     outsider = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    await store.append_update("r/timeline", b"\x00\x00")
-    outsider.execute("BEGIN")
-    outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
-    for i in range(40):
-        await store.append_update("r/timeline", bytes([0, 0, i]))
-    return store, outsider
+    try:
+        await store.append_update("r/timeline", b"\x00\x00")
+        outsider.execute("BEGIN")
+        outsider.execute("SELECT count(*) FROM doc_updates").fetchall()  # holds a snapshot
+        for i in range(40):
+            await store.append_update("r/timeline", bytes([0, 0, i]))
+        yield store, outsider
+    finally:
+        outsider.close()
+        await store.close()
 
 
 async def test_a_long_wal_starts_over_once_no_reader_holds_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "db.sqlite3"
-    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
-    try:
+    async with _long_log_under_a_reader(path, monkeypatch) as (store, outsider):
         await store.checkpoint()  # cannot start the log over under the reader: no error
         await store.append_update("r/timeline", b"\x00\x00\x01")  # writes still go through
         grown = _log_frames(path)
@@ -71,9 +77,6 @@ async def test_a_long_wal_starts_over_once_no_reader_holds_it(
         assert _log_frames(path) < BOUND  # the write went to the log's beginning
         assert _wal_bytes(path) <= FILE_LIMIT  # and that commit cut the file back
         assert len((await store.load_doc("r/timeline")).updates) == 43
-    finally:
-        outsider.close()
-        await store.close()
 
 
 async def test_a_long_wal_starts_over_when_its_copy_stopped_short(
@@ -83,24 +86,20 @@ async def test_a_long_wal_starts_over_when_its_copy_stopped_short(
     writes commits land while it runs: either way it ends short of the log's end, and a
     copy alone never lets the log start over. Here a reader leaves just after the copy."""
     path = tmp_path / "db.sqlite3"
-    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
     copy = sqlite_storage._copy_log
+    async with _long_log_under_a_reader(path, monkeypatch) as (store, outsider):
 
-    def copy_then_the_reader_leaves(db: sqlite3.Connection) -> int:
-        frames = copy(db)
-        outsider.execute("COMMIT")
-        return frames
+        def copy_then_the_reader_leaves(db: sqlite3.Connection) -> int:
+            frames = copy(db)
+            outsider.execute("COMMIT")
+            return frames
 
-    monkeypatch.setattr(sqlite_storage, "_copy_log", copy_then_the_reader_leaves)
-    try:
+        monkeypatch.setattr(sqlite_storage, "_copy_log", copy_then_the_reader_leaves)
         await store.checkpoint()
         await store.append_update("r/timeline", b"\x00\x00\x01")
 
         assert _log_frames(path) < BOUND
         assert len((await store.load_doc("r/timeline")).updates) == 42
-    finally:
-        outsider.close()
-        await store.close()
 
 
 async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_missed(
@@ -115,8 +114,7 @@ async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_misse
 
     monkeypatch.setattr(sqlite_storage, "_checkpoint", recorded)
     path = tmp_path / "db.sqlite3"
-    store, outsider = await _long_log_under_a_reader(path, monkeypatch)
-    try:
+    async with _long_log_under_a_reader(path, monkeypatch) as (store, outsider):
         rounds = sqlite_storage.RESTART_PATIENT_AFTER + 2
         for _ in range(rounds):
             await store.checkpoint()  # each gives up: the reader is still in the log
@@ -130,6 +128,3 @@ async def test_a_reader_in_the_log_is_not_waited_for_until_rounds_in_a_row_misse
         await store.checkpoint()  # a short log: back to not waiting
         assert _log_frames(path) < BOUND
         assert waits[-2:] == [True, False]
-    finally:
-        outsider.close()
-        await store.close()
