@@ -36,13 +36,13 @@ NOTE_SECTION = "contributing-factor"  # hidden until revealed: others see a coun
 VOTE_SECTION = "worked-well"  # revealed in set-up, voting open
 REVEAL_SECTION = "other"  # filled in set-up, revealed in the reveal phase
 NOTE_BODY = {"kind": NOTE_SECTION, "text": "The alert fired but nobody was paged for it."}
-# The seen phase's mix per review, one command after the other (10: 5 notes, 2 votes,
-# 2 timer steps, 1 phase change); votes are answered but shown only with others' (held.py).
 # A keep-alive connection idle longer than this is opened again before a request: uvicorn
 # closes one after 5 s idle, and a note sent as that close crossed it was lost in one run
 # in ~25, its count then off by one for the rest of the phase (1-2 s late "seen", and the
 # last note never). Well inside 5 s, so no request races the server's close.
 KEEP_ALIVE_S = 3.0
+# The seen phase's mix per review, one command after the other (10: 5 notes, 2 votes,
+# 2 timer steps, 1 phase change); votes are answered but shown only with others' (held.py).
 MIX = ("note", "vote", "note", "timer", "note", "phase", "note", "vote", "note", "timer")
 VOTES_PER_PERSON = 3
 
