@@ -155,8 +155,9 @@ CHECKPOINT_EVERY_S = 1.0
 # While it waits for a reader or writer it holds writes back too, and SQLite's busy
 # handler waits in sleeps of 1, 2, 5, 10 ... ms. So a round first tries without waiting;
 # only after RESTART_PATIENT_AFTER rounds in a row found someone in the way does it wait,
-# at most WAL_RESTART_WAIT_MS, so the bound holds under any traffic, and a long reader (a
-# backup) still cannot stall writes.
+# at most WAL_RESTART_WAIT_MS, so the bound holds under any traffic. A wait that finds
+# the reader still there starts the count again: a long reader (a backup, one read for
+# its whole copy) then holds writes back 50 ms once in 6 rounds, not every second.
 WAL_RESTART_FRAMES = 4096
 WAL_RESTART_WAIT_MS = 50
 RESTART_PATIENT_AFTER = 5
@@ -392,7 +393,7 @@ class SQLiteStorage(Storage):
             restarted = await thread.run(_checkpoint, patient)
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
-        self._restart_misses = 0 if restarted else self._restart_misses + 1
+        self._restart_misses = 0 if restarted or patient else self._restart_misses + 1
 
     # --- document logs -------------------------------------------------------------
 
