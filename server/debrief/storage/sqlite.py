@@ -150,8 +150,8 @@ CHECKPOINT_EVERY_S = 1.0
 # copies the few frames written since the PASSIVE before it and syncs; the next write then
 # starts the log over at its beginning, in the file as it is. It used to be a TRUNCATE:
 # cutting the file to nothing cost 26-150 ms of held-back writes on a slow disk (freeing
-# the file's blocks), and each write after it grew the file again. A RESTART costs ~5 ms
-# there (bench/README.md, eleventh pass).
+# the file's blocks), and each write after it grew the file again. A RESTART holds them
+# 0.1-10 ms there (bench/README.md, eleventh pass).
 # While it waits for a reader or writer it holds writes back too, and SQLite's busy
 # handler waits in sleeps of 1, 2, 5, 10 ... ms. So a round first tries without waiting;
 # only after RESTART_PATIENT_AFTER rounds in a row found someone in the way does it wait,
@@ -162,8 +162,9 @@ WAL_RESTART_FRAMES = 4096
 WAL_RESTART_WAIT_MS = 50
 RESTART_PATIENT_AFTER = 5
 # A log that a long reader let grow past this is cut back to it when it starts over (by
-# the first commit after, once). Twice the bound, so that in steady use the file never
-# reaches it and no commit pays for freeing blocks.
+# the first commit after, once). Twice the bound: at a meeting's write rates a round adds
+# a few MiB past the bound, so the file stays below this and no commit pays for freeing
+# blocks; a burst of thousands of writes a second can pass it, and is cut back then.
 WAL_FILE_LIMIT = 2 * WAL_RESTART_FRAMES * 4096
 # Free space a full disk must have again before writes are taken (else: flapping).
 FREE_TO_RECOVER = 4 * 1024 * 1024
