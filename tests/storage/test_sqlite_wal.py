@@ -22,7 +22,8 @@ def _wal_bytes(path: Path) -> int:
 
 
 def _log_frames(path: Path) -> int:
-    """The log's length in frames, as another connection sees it."""
+    """The log's length in frames, as another connection sees it (a PASSIVE copy: it
+    never starts the log over, so it cannot do the store's work for it)."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -31,21 +32,16 @@ def _log_frames(path: Path) -> int:
         db.close()
 
 
-async def _open(path: Path, monkeypatch: pytest.MonkeyPatch) -> SQLiteStorage:
-    monkeypatch.setattr(sqlite_storage, "WAL_RESTART_FRAMES", BOUND)
-    monkeypatch.setattr(sqlite_storage, "WAL_FILE_LIMIT", FILE_LIMIT)
-    store = SQLiteStorage(path)
-    await store.open()
-    return store
-
-
 @contextlib.asynccontextmanager
 async def _long_log_under_a_reader(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[SQLiteStorage, sqlite3.Connection]]:
     """A store whose log is past a tiny bound, and an outside connection (say `debrief
     backup`) holding a snapshot in it; both closed on the way out."""
-    store = await _open(path, monkeypatch)
+    monkeypatch.setattr(sqlite_storage, "WAL_RESTART_FRAMES", BOUND)
+    monkeypatch.setattr(sqlite_storage, "WAL_FILE_LIMIT", FILE_LIMIT)
+    store = SQLiteStorage(path)
+    await store.open()
     outsider = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         await store.append_update("r/timeline", b"\x00\x00")

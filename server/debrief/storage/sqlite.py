@@ -317,7 +317,7 @@ class SQLiteStorage(Storage):
             await writer.run(_count_indexes_once)
             self._reader = writer
             if self._on_disk:
-                await writer.run(_no_autocheckpoint)
+                await writer.run(_set_up_writer_wal)
                 self._reader = ConnectionThread("debrief-sqlite-reader")
                 await self._reader.open(lambda: _connect(self.path))
                 self._checkpoints = ConnectionThread("debrief-sqlite-checkpoint")
@@ -832,7 +832,7 @@ def _start_over(db: sqlite3.Connection, patient: bool) -> bool:
     return not busy
 
 
-def _no_autocheckpoint(db: sqlite3.Connection) -> None:
+def _set_up_writer_wal(db: sqlite3.Connection) -> None:
     """The writer's commits never checkpoint (the checkpoint thread does), and the first
     commit after the log starts over cuts an overgrown file back (WAL_FILE_LIMIT)."""
     db.execute("PRAGMA wal_autocheckpoint=0")
