@@ -22,8 +22,8 @@ def _wal_bytes(path: Path) -> int:
 
 
 def _log_frames(path: Path) -> int:
-    """The log's length in frames, as another connection sees it (a PASSIVE copy: it
-    never starts the log over, so it cannot do the store's work for it)."""
+    """The log's length in frames, as another connection sees it (through a PASSIVE
+    copy, which never starts the log over itself)."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         [(_busy, frames, _copied)] = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
