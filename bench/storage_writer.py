@@ -9,7 +9,9 @@ Measures, on a fresh database in a temporary directory (on the same disk as /tmp
 - append, one at a time: the round trip of one `append_update` (what one client's
   update waits before its broadcast when nothing else is writing);
 - append, 50 writers at once: appends per second with group commit at work;
-- put_record then get_record, one at a time: round trips of each.
+- put_record then get_record, one at a time: round trips of each;
+- a vote cast then taken back, one at a time, beside `--ballots` other reviews' votes
+  already stored (a server's votes table holds every review's ballots).
 Wall time per operation (p50, p99) and CPU time per operation (the whole process's).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -66,9 +69,28 @@ async def concurrent_appends(store: SQLiteStorage, writers: int, each: int) -> d
     }
 
 
-async def main(n: int) -> dict[str, dict[str, float]]:
+def other_reviews_votes(path: Path, ballots: int) -> None:
+    """``ballots`` sections' votes, as earlier reviews leave them: 10 voters each with
+    3 votes over 3 notes. Written straight into the file, before the store opens it."""
+    rows = [
+        (f"r{b // 3}/s{b % 3}", f"p{v}", f"n{t}", 1)
+        for b in range(ballots)
+        for v in range(10)
+        for t in range(3)
+    ]
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS votes (ballot TEXT NOT NULL, voter TEXT NOT NULL, "
+            "target TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (ballot, voter, target))"
+        )
+        db.executemany("INSERT INTO votes VALUES (?, ?, ?, ?)", rows)
+
+
+async def main(n: int, ballots: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="debrief-bench-") as folder:
-        store = SQLiteStorage(Path(folder) / "bench.sqlite3")
+        path = Path(folder) / "bench.sqlite3"
+        other_reviews_votes(path, ballots)
+        store = SQLiteStorage(path)
         await store.open()
         try:
             update = bytes(120)
@@ -84,6 +106,12 @@ async def main(n: int) -> dict[str, dict[str, float]]:
             results["get_record"] = await one_at_a_time(
                 n, lambda i: store.get_record("review", f"r{i}")
             )
+
+            async def vote_and_back(i: int) -> None:
+                await store.cast_vote("now/s0", f"p{i % 10}", f"n{i % 7}", 3)
+                await store.retract_vote("now/s0", f"p{i % 10}", f"n{i % 7}")
+
+            results["vote_cast_and_retract"] = await one_at_a_time(n // 5, vote_and_back)
             return results
         finally:
             await store.close()
@@ -100,6 +128,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=5000, help="operations per measurement")
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best p50 is kept")
+    parser.add_argument(
+        "--ballots", type=int, default=1500, help="other sections' ballots stored (30 votes each)"
+    )
     args = parser.parse_args()
-    runs = [asyncio.run(main(args.n)) for _ in range(args.repeat)]
+    runs = [asyncio.run(main(args.n, args.ballots)) for _ in range(args.repeat)]
     print(json.dumps({name: best_of([run[name] for run in runs]) for name in runs[0]}, indent=2))

@@ -585,12 +585,18 @@ class SQLiteStorage(Storage):
     async def retract_vote(self, ballot: str, voter: str, target: str) -> VoteOutcome:
         def retract(db: sqlite3.Connection) -> VoteOutcome:
             with _transaction(db):
+                key = (ballot, voter, target)
                 changed = db.execute(
                     "UPDATE votes SET count = count - 1 "
                     "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
-                    (ballot, voter, target),
+                    key,
                 ).rowcount
-                db.execute("DELETE FROM votes WHERE count <= 0")
+                # This row only, by its key: the table holds every review's votes
+                db.execute(
+                    "DELETE FROM votes WHERE ballot = ? AND voter = ? AND target = ? "
+                    "AND count <= 0",
+                    key,
+                )
                 return VoteOutcome((changed or 0) > 0, _votes_of(db, ballot, voter))
 
         return await self._write(retract)
