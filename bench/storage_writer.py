@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from debrief.storage.sqlite import SQLiteStorage
+from debrief.storage.sqlite import SCHEMA, SQLiteStorage
 
 
 def summary(samples: list[float], cpu: float) -> dict[str, float]:
@@ -79,10 +79,7 @@ def other_reviews_votes(path: Path, ballots: int) -> None:
         for t in range(3)
     ]
     with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS votes (ballot TEXT NOT NULL, voter TEXT NOT NULL, "
-            "target TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (ballot, voter, target))"
-        )
+        db.executescript(SCHEMA)  # the store's own tables (it opens them as they are)
         db.executemany("INSERT INTO votes VALUES (?, ?, ?, ?)", rows)
 
 
