@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from array import array
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -40,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from . import procstat, profiling, servers
+from . import loop_stalls, procstat, profiling, servers
 from .debrief_api import post_reviews
 from .meeting_gen import GenPlan, HammerResult, MeetingReview, SeenResult, gen_main
 from .plan import ServerKind, Target
@@ -150,6 +151,7 @@ class Seen:
     generator_cpu_s: float = 0.0
     others_cpu_s: float = 0.0
     send_lag_max_ms: float = 0.0
+    loop_stalls: dict[str, int] = field(default_factory=dict)  # ms -> stalls longer, server
     errors: list[str] = field(default_factory=list)
 
 
@@ -265,13 +267,19 @@ def _plans(
 
 
 class Phase:
-    """CPU of the server, Redis and the rest of the machine around one timed phase."""
+    """CPU of the server, Redis and the rest of the machine around one timed phase, and
+    the server's event-loop stalls (``bases``: its processes' HTTP addresses)."""
 
-    def __init__(self, pids: list[int], redis_pid: int | None) -> None:
-        self.pids, self.redis_pid = pids, redis_pid
+    def __init__(self, pids: list[int], redis_pid: int | None, bases: Sequence[str] = ()) -> None:
+        self.pids, self.redis_pid, self.bases = pids, redis_pid, list(bases)
+        self.lag0 = loop_stalls.scrape(bases) if bases else None
         self.cpu0 = procstat.sample_all(pids).cpu_s
         self.redis0 = procstat.sample(redis_pid).cpu_s if redis_pid else 0.0
         self.busy0 = procstat.system_busy_s()
+
+    def stalls(self) -> dict[str, int]:
+        """Loop stalls longer than 10, 25 and 50 ms since the phase began ({}: unknown)."""
+        return loop_stalls.stalls(self.lag0, loop_stalls.scrape(self.bases)) if self.bases else {}
 
     def end(self, generator_cpu_s: float) -> tuple[float, float | None, float]:
         """(server CPU s, Redis CPU s or None, others' CPU s)."""
@@ -378,12 +386,14 @@ def run(
             raise RuntimeError(f"set-up failed: {res.errors[0]}")
         for name in ("seen", "reveal"):
             profiler = _profiler(profile_dir, kind, name, server.pid, name == "seen")
-            phase = Phase(pids, redis_pid)
+            bases = [f"http://{server.target.host}:{p}" for p in server.target.ports]
+            phase = Phase(pids, redis_pid, bases)
             timeout = cfg.seen_s + cfg.drain_s + cfg.reveal_reviews * cfg.reveal_gap_s + 300
             s = _seen(list(_go(conns, name, timeout).values()))
             if profiler is not None:
                 profiler.stop()
             s.server_cpu_s, s.redis_cpu_s, s.others_cpu_s = phase.end(s.generator_cpu_s)
+            s.loop_stalls = phase.stalls()
             setattr(res, name, s)
         for c in conns:
             c.send(("exit", 0))
@@ -415,6 +425,14 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f}"
 
 
+def _stalls(counted: dict[str, int]) -> str:
+    """The server's loop stalls in a phase, longest last (nothing for an older build)."""
+    if not counted:
+        return ""
+    over = "/".join(counted)
+    return f"; server loop stalls > {over} ms: " + "/".join(str(n) for n in counted.values())
+
+
 def summary(r: MeetingResult) -> str:
     f, o, s, rv = r.floor, r.ours, r.seen, r.reveal
     ratio = "-" if r.ratio is None else f"{1 / r.ratio:.2f}x the floor's cost"
@@ -430,7 +448,7 @@ def summary(r: MeetingResult) -> str:
         f"{s.server_cpu_s:.1f} s"
         + (f", Redis {s.redis_cpu_s:.1f} s" if s.redis_cpu_s is not None else "")
         + f", generator {s.generator_cpu_s:.1f} s, others {s.others_cpu_s:.1f} s, send lag max "
-        f"{s.send_lag_max_ms:.0f} ms",
+        f"{s.send_lag_max_ms:.0f} ms" + _stalls(s.loop_stalls),
     ]
     for kind, fig in s.http.items():
         seen = s.seen_by_all.get(kind)

@@ -21,6 +21,7 @@ from debrief.http.limits import BodyLimit
 from debrief.http.openapi import command_routes, meeting_routes
 from debrief.http.web import web_routes
 from debrief.http.websocket import DocSockets
+from debrief.loop_lag import LoopLag
 from debrief.meeting.note_tally import NOTE_TALLY
 from debrief.meeting.service import REVIEW
 from debrief.metrics import Metrics
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> DocSockets:
         app.state.services = Services(settings, storage, sessions, rooms, metrics, teams, delivery)
         scheduler = Scheduler(app.state.services)  # reminders: a scan every tick
         scheduler.start()
+        loop_lag = LoopLag(metrics.loop_lag)  # the stalls every request and update waits out
+        loop_lag.start()
         try:
             yield
         finally:
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None) -> DocSockets:
             if relay is not None:
                 await within(SHUTDOWN_STEP_S, relay.stop(), "stopping the relay")
             await within(SHUTDOWN_STEP_S, storage.close(), "closing storage")
+            await loop_lag.stop()
 
     routes: list[Route | Mount] = [
         *api.routes,

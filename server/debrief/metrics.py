@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# The loop's timers have a millisecond's grain: finer buckets would only count that.
+LOOP_LAG_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class Metrics:
@@ -37,6 +39,12 @@ class Metrics:
             "debrief_broadcast_latency_seconds",
             "From an update's arrival to its frame being queued to every peer",
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.loop_lag = Histogram(
+            "debrief_event_loop_lag_seconds",
+            "How late the event loop ran a timer that was due (loop_lag.py): its stalls",
+            buckets=LOOP_LAG_BUCKETS,
             registry=r,
         )
 

@@ -64,5 +64,6 @@ async def test_time_health_and_metrics(server: ServerProcess) -> None:
         "debrief_bytes_received_total",
         "debrief_bytes_sent_total",
         "debrief_broadcast_latency_seconds_bucket",
+        "debrief_event_loop_lag_seconds_bucket",
     ):
         assert name in metrics
