@@ -26,7 +26,6 @@ class LoopLag:
     def __init__(self, histogram: Observer, interval_s: float = INTERVAL_S) -> None:
         self.histogram = histogram
         self.interval_s = interval_s
-        self.worst_s = 0.0  # since start, for diagnostics and tests
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -41,6 +40,4 @@ class LoopLag:
         while True:
             due = loop.time() + self.interval_s
             await asyncio.sleep(self.interval_s)
-            late = max(0.0, loop.time() - due)
-            self.worst_s = max(self.worst_s, late)
-            self.histogram.observe(late)
+            self.histogram.observe(max(0.0, loop.time() - due))
