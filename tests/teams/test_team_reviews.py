@@ -116,10 +116,14 @@ async def test_reviews_list_search_filters_and_pages(
     assert (await listed(team, kind="incident"))["total"] == 6
     assert titles(await listed(team, kind="launch", status="live", q="gateway")) == ["Outage 2"]
 
-    # period: created on or between days (UTC)
-    today, tomorrow = TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat()
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
-    assert (await listed(team, since=today, until=today))["total"] == 7
+    # period: created on or between days (UTC), by the server's clock (a run across
+    # midnight made them on the day after the module's TODAY)
+    days = sorted({datetime.fromtimestamp(r["created_ms"] / 1000, UTC).date()
+                   for r in page["reviews"]})  # fmt: skip
+    today, last = days[0].isoformat(), days[-1].isoformat()  # one day, or two at midnight
+    tomorrow = (days[-1] + timedelta(days=1)).isoformat()
+    yesterday = (days[0] - timedelta(days=1)).isoformat()
+    assert (await listed(team, since=today, until=last))["total"] == 7
     assert (await listed(team, since=tomorrow))["total"] == 0
     assert (await listed(team, until=yesterday))["total"] == 0
     assert (await listed(team, since=yesterday, q="outage 1"))["total"] == 1
