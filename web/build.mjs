@@ -41,6 +41,23 @@ const page = (await readFile(new URL('./index.html', import.meta.url), 'utf8')).
   preloads.join('\n'),
 )
 await writeFile(new URL('./index.html', dist), page)
+
+// What a meeting link runs on load (app.js and the chunks it imports statically) asks V8 to
+// compile every function at once, on the streaming parser's thread while the files arrive:
+// otherwise each function is compiled on the main thread at its first call, and on a slow
+// CPU that lazy compiling was about a third of the script time before the meeting showed
+// (bench/README.md, "Web app load"). The hint must be the file's first line; the source map
+// gets an empty first line to match. Chunks loaded later keep V8's lazy default.
+const HINT = '//# allFunctionsCalledOnLoad\n'
+const upFront = ['dist/assets/app.js', ...entry.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path)]
+for (const path of upFront) {
+  const file = new URL(`../${path}`, dist)
+  await writeFile(file, HINT + (await readFile(file, 'utf8')))
+  const mapFile = new URL(`../${path}.map`, dist)
+  const map = JSON.parse(await readFile(mapFile, 'utf8'))
+  map.mappings = ';' + map.mappings
+  await writeFile(mapFile, JSON.stringify(map))
+}
 await copyFile(new URL('./src/app/styles.css', import.meta.url), new URL('./app.css', assets))
 await copyFile(new URL('./src/app/favicon.svg', import.meta.url), new URL('./favicon.svg', assets))
 

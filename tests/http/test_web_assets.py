@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +70,47 @@ def test_the_built_page_preloads_only_files_that_exist() -> None:
     entry = (dist / "assets" / "app.js").read_text()
     for link in links:  # every preload is a static import of app.js, nothing else
         assert Path(link).name in entry, link
+
+
+HINT = "//# allFunctionsCalledOnLoad"
+BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
+B64 = {c: i for i, c in enumerate(BASE64)}
+
+
+def generated_columns(mappings: str) -> list[list[int]]:
+    """Per generated line, the columns a source map maps (its VLQ segments' first field)."""
+    lines: list[list[int]] = []
+    for group in mappings.split(";"):
+        column, columns = 0, []
+        for segment in filter(None, group.split(",")):
+            value = shift = 0
+            for char in segment:  # only the first field: the column, relative to the last
+                digit = B64[char]
+                value += (digit & 31) << shift
+                shift += 5
+                if not digit & 32:
+                    break
+            column += -(value >> 1) if value & 1 else value >> 1
+            columns.append(column)
+        lines.append(columns)
+    return lines
+
+
+def test_what_a_meeting_link_runs_first_is_compiled_eagerly() -> None:
+    """web/build.mjs puts V8's compile hint on the entry and its preloaded chunks only, and
+    their source maps still point inside the lines they describe."""
+    dist = ROOT / "web" / "dist"
+    if not (dist / "index.html").exists():
+        pytest.skip("the web app is not built (make web)")
+    page = (dist / "index.html").read_text()
+    up_front = {"assets/app.js", *re.findall(r'<link rel="modulepreload" href="/([^"]+)">', page)}
+    files = {str(p.relative_to(dist)) for p in (dist / "assets").rglob("*.js")}
+    assert up_front < files, "the later chunks are missing: nothing to compare with"
+    for name in sorted(files):
+        text = (dist / name).read_text()
+        assert text.startswith(HINT + "\n") == (name in up_front), name
+        lines = text.split("\n")
+        mapped = generated_columns(json.loads((dist / f"{name}.map").read_text())["mappings"])
+        assert len(mapped) <= len(lines), name
+        for line, columns in zip(lines, mapped, strict=False):
+            assert all(0 <= c < len(line) for c in columns), f"{name}: maps past its line"
