@@ -176,6 +176,8 @@ TRACE_CATEGORIES = [
     "v8.execute",
     "blink.user_timing",
     "loading",
+    # JS call stacks sampled, as the Performance panel records them
+    "disabled-by-default-v8.cpu_profiler",
 ]
 
 NOTES = [
