@@ -33,9 +33,8 @@ const result = await build({
 
 const outputs = result.metafile.outputs
 const entry = outputs['dist/assets/app.js']
-const preloads = entry.imports
-  .filter((i) => i.kind === 'import-statement')
-  .map((i) => `    <link rel="modulepreload" href="/${i.path.replace(/^dist\//, '')}">`)
+const staticImports = entry.imports.filter((i) => i.kind === 'import-statement')
+const preloads = staticImports.map((i) => `    <link rel="modulepreload" href="/${i.path.replace(/^dist\//, '')}">`)
 const page = (await readFile(new URL('./index.html', import.meta.url), 'utf8')).replace(
   '    <!-- modulepreload -->',
   preloads.join('\n'),
@@ -49,7 +48,7 @@ await writeFile(new URL('./index.html', dist), page)
 // (bench/README.md, "Web app load"). The hint must be the file's first line; the source map
 // gets an empty first line to match. Chunks loaded later keep V8's lazy default.
 const HINT = '//# allFunctionsCalledOnLoad\n'
-const upFront = ['dist/assets/app.js', ...entry.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path)]
+const upFront = ['dist/assets/app.js', ...staticImports.map((i) => i.path)]
 for (const path of upFront) {
   const file = new URL(`../${path}`, dist)
   await writeFile(file, HINT + (await readFile(file, 'utf8')))
@@ -63,6 +62,6 @@ await copyFile(new URL('./src/app/favicon.svg', import.meta.url), new URL('./fav
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`
 const { size } = await stat(new URL('./app.js', assets))
-const first = entry.imports.filter((i) => i.kind === 'import-statement').reduce((n, i) => n + outputs[i.path].bytes, size)
+const first = staticImports.reduce((n, i) => n + outputs[i.path].bytes, size)
 const js = Object.entries(outputs).filter(([p]) => p.endsWith('.js'))
 console.log(`web/dist/assets/app.js: ${kib(size)}; loaded up front with its chunks: ${kib(first)}; all JS: ${kib(js.reduce((n, [, o]) => n + o.bytes, 0))} in ${js.length} files`)
