@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from support.delivery_sinks import (
     SmtpSink,
@@ -26,6 +27,16 @@ from support.teams import Team, new_team, team_review
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _started_now() -> None:
+    """Days count from when the test starts, not from when pytest imported this module:
+    a run that crosses midnight UTC in between would see "tomorrow" due today and the
+    digest on the wrong day."""
+    global NOW, TODAY
+    NOW = datetime.now(UTC).replace(microsecond=0)
+    TODAY = NOW.date()
 
 
 def day(offset: int) -> str:

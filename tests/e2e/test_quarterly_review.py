@@ -173,8 +173,9 @@ async def test_quarterly_review_of_recurring_themes(tmp_path: Path) -> None:
             )
 
             # The quarterly review of the period.
-            until = TODAY.isoformat()
-            since = (TODAY - timedelta(days=30)).isoformat()
+            today = datetime.now(UTC).date()  # not the module's TODAY: a run may cross midnight
+            until = today.isoformat()
+            since = (today - timedelta(days=30)).isoformat()
             body = {"title": "Q review", "covers": {"since": since, "until": until}}
             quarterly = await join_all(http, await team.ok("member", "POST", "/reviews", body))
             insights = await quarterly.ok("observer", "GET", "/insights")
