@@ -38,10 +38,18 @@ from debrief.http.session_deadlines import SessionDeadlines
 from debrief.http.session_sockets import SessionSockets
 from debrief.http.ws_protocol import LeanWebSocketProtocol
 from debrief.meeting.service import is_frozen
-from debrief.protocol import ProtocolError, QueryAwareness, SyncStep2, SyncUpdate, parse_frame
+from debrief.protocol import (
+    Frame,
+    ProtocolError,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    parse_frame,
+)
 from debrief.protocol.awareness import PresenceFlood, PresenceLimits
 from debrief.rooms import Peer, Room
-from debrief.rooms.room import RoomFailed
+from debrief.rooms.room import EMPTY_STATE_VECTOR, RoomFailed
 from debrief.services import Services, services
 from debrief.storage.base import StorageError
 
@@ -146,6 +154,15 @@ class RawFrameTransport:
 
 
 DOC_SOCKET_PATH = re.compile(r"/ws/(?P<review_id>[^/]+)/(?P<doc>[^/]+)")
+
+# `/ws/{review}/{doc}?sync=full`: the client has nothing yet and asks for the whole doc
+# with the connection itself, so the server sends it at once, as if the client's first
+# message had been sync step 1 with an empty state vector. The web app's boot.js opens
+# its sockets this way before the app's code has loaded (web/src/boot/handoff.ts): the
+# doc is on its way while the browser is still busy, with no message from the page
+# needed first. Any other query is ignored, as before.
+SYNC_FULL = b"sync=full"
+ASK_FOR_EVERYTHING = SyncStep1(EMPTY_STATE_VECTOR)
 
 
 class DocSockets:
@@ -276,6 +293,8 @@ async def doc_endpoint(
     if admitted is None:
         return
     room, peer, expires_at = admitted
+    del admitted  # (the tuple would live as long as the connection)
+    first = ASK_FOR_EVERYTHING if websocket.scope.get("query_string") == SYNC_FULL else None
     # Our protocol's receive is a plain function returning a future (no frame per idle
     # connection); Starlette's wrapper is for the other ASGI servers.
     receive: Callable[[], Awaitable[Any]] = (
@@ -289,7 +308,8 @@ async def doc_endpoint(
         room.add_peer(peer)
         svc.metrics.connections.inc()
         try:
-            await relay(svc, receive, room, peer)
+            if first is None or await act_first(room, peer, first):
+                await relay(svc, receive, room, peer)
         finally:
             svc.metrics.connections.dec()
             svc.rooms.release(room, peer)
@@ -385,6 +405,17 @@ async def open_peer(
         presence=gate.presence(svc),
     )
     return room, peer
+
+
+async def act_first(room: Room, peer: Peer, frame: Frame) -> bool:
+    """Act on a frame the server reads into the connection itself (``SYNC_FULL``);
+    False once the peer is closed."""
+    try:
+        await room.handle(peer, frame)
+    except RoomFailed:
+        peer.close(1011, "storage unavailable: reconnect shortly")
+        return False
+    return True
 
 
 async def relay(
