@@ -1,4 +1,5 @@
-// Bundles src/app/main.tsx into dist/assets/app.js (+ chunks) and copies the page and the styles.
+// Bundles src/app/main.tsx into dist/assets/app.js (+ chunks) and src/boot/boot.ts into
+// dist/assets/boot.js, and copies the page and the styles.
 // Everything the browser loads comes from this server: no CDN, no outside fonts.
 //
 // Code splitting (ESM): app.js holds what a meeting link needs (the review and its meeting
@@ -28,6 +29,20 @@ const result = await build({
   metafile: true,
   jsx: 'automatic',
   jsxImportSource: 'preact',
+  logLevel: 'warning',
+})
+
+// boot.js: a few hundred bytes that run before app.js and start a review's connections while
+// the app's code is still on its way (src/boot/handoff.ts). A classic script in the head,
+// so it runs as soon as it arrives, ahead of the module scripts (which wait for the parser).
+await build({
+  entryPoints: { boot: 'src/boot/boot.ts' },
+  bundle: true,
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  sourcemap: 'linked',
+  outdir: 'dist/assets',
   logLevel: 'warning',
 })
 

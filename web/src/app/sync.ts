@@ -14,9 +14,10 @@
 import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { DOC_NAMES, docSocketBase, type DocName } from '../boot/handoff'
+import { EarlyOrNewWebSocket } from './early'
 
-export type DocName = 'room' | 'timeline' | 'recap'
-export const DOC_NAMES: readonly DocName[] = ['room', 'timeline', 'recap']
+export { DOC_NAMES, type DocName }
 
 /** The docs clients write; a refusal on these means our copy has diverged. */
 const CLIENT_WRITTEN: readonly DocName[] = ['timeline', 'recap']
@@ -54,11 +55,6 @@ export interface Review {
   close(): void
 }
 
-function wsBase(): string {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return `${scheme}://${location.host}/ws`
-}
-
 /** Reads the reason of a permission-denied message; null for any other auth message. */
 function deniedReason(decoder: decoding.Decoder): string | null {
   if (decoding.readVarUint(decoder) !== PERMISSION_DENIED) return null
@@ -84,7 +80,9 @@ export function openReview(reviewId: string): Review {
     // A guid of our own: Yjs would otherwise draw a random one, 36 calls to
     // crypto.getRandomValues per doc, which cost a slow machine ~10 ms before first paint.
     const doc = new Y.Doc({ guid: `${reviewId}/${name}` })
-    const provider = new WebsocketProvider(`${wsBase()}/${encodeURIComponent(reviewId)}`, name, doc, {
+    const provider = new WebsocketProvider(`${docSocketBase()}/${encodeURIComponent(reviewId)}`, name, doc, {
+      // The first connection of each doc may be one boot.js opened before the app loaded.
+      WebSocketPolyfill: EarlyOrNewWebSocket as unknown as typeof WebSocket,
       disableBc: true,
       maxBackoffTime: 5000,
       connect: !browserOffline && !ended,
