@@ -5,7 +5,9 @@ through the HTTP API (an incident agenda at "Contributing factors", 40 imported 
 events, 24 revealed notes in 3 themes, 2 private notes of the measured participant), then
 the participant's review link opened in Debian's Chromium, each load in a fresh browser
 context (empty HTTP cache, no code cache), with the CPU slowed 4x through CDP
-(`Emulation.setCPUThrottlingRate`) and without throttling. Network: loopback, not throttled.
+(`Emulation.setCPUThrottlingRate`) and without throttling. Network: loopback, not throttled,
+unless --latency MS adds that much to each request's wait for its answer (CDP network
+emulation; websocket handshakes included, frames on an open websocket not).
 
 "Usable" is measured the same way for every build, by a probe the bench injects (so builds
 without the app's own marker can be compared): the end of the first frame (its layout and
@@ -247,7 +249,9 @@ def _revealed_ids(browser: Browser, base: str, rid: str, cookie: dict[str, Any])
 # ---------------------------------------------------------------------------- the loads
 
 
-def load_once(browser: Browser, build: Build, mode: str, trace_to: Path | None = None) -> Load:
+def load_once(
+    browser: Browser, build: Build, mode: str, trace_to: Path | None = None, latency_ms: float = 0
+) -> Load:
     context = browser.new_context(viewport=VIEWPORT)
     try:
         context.add_cookies([build.cookie])  # type: ignore[list-item]
@@ -256,6 +260,15 @@ def load_once(browser: Browser, build: Build, mode: str, trace_to: Path | None =
         cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": MODES[mode]})
+        if latency_ms:
+            # Chromium adds it to every request's wait for its answer, websocket handshakes
+            # included (not to the frames on an open websocket).
+            cdp.send("Network.enable")
+            conditions = {"offline": False, "latency": latency_ms}
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {**conditions, "downloadThroughput": -1, "uploadThroughput": -1},
+            )
         if trace_to is not None:
             browser.start_tracing(
                 page=page, path=str(trace_to), screenshots=True, categories=TRACE_CATEGORIES
@@ -430,6 +443,13 @@ def main() -> None:
         help="a built web app to serve (repeatable); default: current=web/dist",
     )
     parser.add_argument("--trace", type=Path, help="also record a traced load per build and mode")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="network latency Chromium adds to each request (CDP network emulation); default 0",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results")
     args = parser.parse_args()
 
@@ -459,7 +479,7 @@ def main() -> None:
             for i in range(args.loads):
                 for mode in MODES:
                     for b in builds:
-                        got = load_once(browser, b, mode)
+                        got = load_once(browser, b, mode, latency_ms=args.latency)
                         loads.append(got)
                         print(
                             f"{i + 1:>3} {b.label:>10} {mode}: usable {got.usable_ms:.0f} ms, "
@@ -471,7 +491,7 @@ def main() -> None:
                 for b in builds:
                     for mode in MODES:
                         path = args.trace / f"{b.label}-{mode}.json"
-                        load_once(browser, b, mode, trace_to=path)
+                        load_once(browser, b, mode, trace_to=path, latency_ms=args.latency)
                         traces[f"{b.label} {mode}"] = summarise_trace(path)
             chromium = browser.version
             browser.close()
@@ -484,7 +504,8 @@ def main() -> None:
     head = (
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Chromium "
         f"{chromium}; load average {load0:.1f} at the start, {busy_cores:.2f} cores busy "
-        f"on average during the run ({wall:.0f} s)."
+        f"on average during the run ({wall:.0f} s)"
+        + (f"; network latency {args.latency:g} ms per request." if args.latency else ".")
     )
     print()
     print(head)
@@ -501,7 +522,12 @@ def main() -> None:
             print(f"- requests before usable ({b.label}, 4x): {fetched}")
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"web-load-{stamp}.json"
-    saved = {"head": head, "loads": [asdict(x) for x in loads], "traces": traces}
+    saved = {
+        "head": head,
+        "latency_ms": args.latency,
+        "loads": [asdict(x) for x in loads],
+        "traces": traces,
+    }
     out.write_text(json.dumps(saved, indent=1))
     print(f"\nwritten {out}")
 
