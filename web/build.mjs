@@ -32,7 +32,7 @@ const result = await build({
   logLevel: 'warning',
 })
 
-// boot.js: a few hundred bytes that run before app.js and start a review's connections while
+// boot.js: about a kilobyte that runs before app.js and starts a review's connections while
 // the app's code is still on its way (src/boot/handoff.ts). A classic script in the head,
 // so it runs as soon as it arrives, ahead of the module scripts (which wait for the parser).
 await build({

@@ -1,9 +1,9 @@
 // What boot.js starts while the app's code is still on its way, and the names both sides
 // agree on. A meeting link used to wait for app.js and its chunks to download, compile and
-// run before it opened the review's three websockets and asked who the user is; on a slow
-// machine that was a third of a second in which the server sat idle. boot.js is a few
-// hundred bytes that runs first: it opens those connections and sends that request at once,
-// and the app takes them over (app/early.ts) instead of opening its own.
+// run before it opened the review's three websockets and asked who the user is, and then
+// waited a round trip more for each doc. boot.js, about a kilobyte, runs first: it opens
+// those connections and sends that request at once, and the app takes them over
+// (app/early.ts) instead of opening its own (bench/README.md, "Web app load").
 
 /** The review's shared docs, one websocket each. */
 export const DOC_NAMES = ['room', 'timeline', 'recap'] as const
