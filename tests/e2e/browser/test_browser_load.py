@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, Request, Route, WebSocket, WebSocketRoute, expect
 
-from conftest import People, Review, go_to_meeting, go_to_phase, moderator_prepared
+from conftest import People, Person, Review, go_to_meeting, go_to_phase, moderator_prepared
 
 # Chunks (web/build.mjs) a participant's meeting never needs: the other views and pages,
 # and SortableJS (only the moderator's board is movable).
@@ -58,16 +58,14 @@ def test_the_first_sync_is_applied_quietly_and_edits_still_go_out(
     expect(ana.page.get_by_label("Your note")).to_be_enabled()
     ana.page.wait_for_function("() => ['room', 'timeline', 'recap'].every(window.debrief.synced)")
     assert ana.page.evaluate(PROVIDERS_LISTEN) == [
-        ["room", 1, True], ["timeline", 1, True], ["recap", 1, True]
+        ["room", 1, True],
+        ["timeline", 1, True],
+        ["recap", 1, True],
     ]
     # What Ana writes after the sync still reaches the others, and theirs reaches her.
-    ana.page.get_by_role("button", name="Add an event").click()
-    ana.page.get_by_label("What happened").fill("Ana's event after a quiet first sync")
-    ana.page.get_by_role("button", name="Add to timeline").click()
+    add_event(ana, "Ana's event after a quiet first sync")
     expect(mod.page.locator(".timeline")).to_contain_text("Ana's event after a quiet first sync")
-    mod.page.get_by_role("button", name="Add an event").click()
-    mod.page.get_by_label("What happened").fill("The moderator's answer")
-    mod.page.get_by_role("button", name="Add to timeline").click()
+    add_event(mod, "The moderator's answer")
     expect(ana.page.locator(".timeline")).to_contain_text("The moderator's answer")
 
 
@@ -120,6 +118,25 @@ ALL_DOCS_CAME_EARLY = """() => {
 }"""
 
 
+def add_event(person: Person, text: str) -> None:
+    person.page.get_by_role("button", name="Add an event").click()
+    person.page.get_by_label("What happened").fill(text)
+    person.page.get_by_role("button", name="Add to timeline").click()
+
+
+def meeting_with_an_event(people: People, review: Review, text: str) -> tuple[Person, Person]:
+    """The moderator in the meeting with one timeline event; Ana joined (her page open)."""
+    mod = moderator_prepared(people, review)
+    go_to_meeting(mod)
+    add_event(mod, text)
+    return mod, people.join("participant", review.invites["participant"], "Ana")
+
+
+def is_doc_answer(payload: bytes | str) -> bool:
+    """A sync step 2 carrying a doc's content (more than an empty doc's few bytes)."""
+    return isinstance(payload, bytes) and payload[:2] == b"\x00\x01" and len(payload) > 64
+
+
 def open_with_the_app_held(page: Page, url: str, until: str) -> None:
     """Open ``url`` and hold the app's code back until ``until`` is true in the page."""
     held: list[Route] = []
@@ -135,12 +152,7 @@ def test_a_meeting_link_fetches_the_docs_before_the_app_has_loaded(
     people: People, make_review: Callable[..., Review]
 ) -> None:
     review = make_review()
-    mod = moderator_prepared(people, review)
-    go_to_meeting(mod)
-    mod.page.get_by_role("button", name="Add an event").click()
-    mod.page.get_by_label("What happened").fill("Error rate passes 2 %")
-    mod.page.get_by_role("button", name="Add to timeline").click()
-    ana = people.join("participant", review.invites["participant"], "Ana")
+    mod, ana = meeting_with_an_event(people, review, "Error rate passes 2 %")
     page = ana.page
     sockets: list[WebSocket] = []
     big_answers: dict[str, int] = {}  # per socket: doc-sized sync step 2 frames
@@ -149,7 +161,7 @@ def test_a_meeting_link_fetches_the_docs_before_the_app_has_loaded(
         sockets.append(ws)
 
         def frame(payload: bytes | str) -> None:
-            if isinstance(payload, bytes) and payload[:2] == b"\x00\x01" and len(payload) > 64:
+            if is_doc_answer(payload):
                 big_answers[ws.url] = big_answers.get(ws.url, 0) + 1
 
         ws.on("framereceived", frame)
@@ -172,13 +184,9 @@ def test_a_meeting_link_fetches_the_docs_before_the_app_has_loaded(
     # Nobody's doc came twice (the provider asks for what it lacks once the doc is in).
     assert max(big_answers.values()) == 1, big_answers
     # Edits go both ways over the connections the app took.
-    page.get_by_role("button", name="Add an event").click()
-    page.get_by_label("What happened").fill("Ana's event over an early socket")
-    page.get_by_role("button", name="Add to timeline").click()
+    add_event(ana, "Ana's event over an early socket")
     expect(mod.page.locator(".timeline")).to_contain_text("Ana's event over an early socket")
-    mod.page.get_by_role("button", name="Add an event").click()
-    mod.page.get_by_label("What happened").fill("The moderator's answer")
-    mod.page.get_by_role("button", name="Add to timeline").click()
+    add_event(mod, "The moderator's answer")
     expect(page.locator(".timeline")).to_contain_text("The moderator's answer")
 
 
@@ -189,12 +197,7 @@ def test_an_app_that_takes_the_sockets_before_the_docs_arrive_asks_for_nothing_t
     people: People, make_review: Callable[..., Review]
 ) -> None:
     review = make_review()
-    mod = moderator_prepared(people, review)
-    go_to_meeting(mod)
-    mod.page.get_by_role("button", name="Add an event").click()
-    mod.page.get_by_label("What happened").fill("Queue depth passes 10k")
-    mod.page.get_by_role("button", name="Add to timeline").click()
-    ana = people.join("participant", review.invites["participant"], "Ana")
+    _, ana = meeting_with_an_event(people, review, "Queue depth passes 10k")
     page = ana.page
     # Between the server and boot.js's sockets: the server's messages wait here until
     # the app has taken the sockets (they are open, nothing has come through yet).
@@ -210,7 +213,7 @@ def test_an_app_that_takes_the_sockets_before_the_docs_arrive_asks_for_nothing_t
         sent_by_page[ws.url] = []
 
         def from_server(message: bytes | str) -> None:
-            if isinstance(message, bytes) and message[:2] == b"\x00\x01" and len(message) > 64:
+            if is_doc_answer(message):
                 doc_answers[ws.url] = doc_answers.get(ws.url, 0) + 1
             if ws.url in waiting:
                 waiting[ws.url].append(message)
