@@ -3,8 +3,10 @@
 import { del, get, patch, post, put, request } from './api'
 import { announceOwnChange, type OwnKind } from './own-changes'
 import type { Role } from './session'
+import { reviewPath } from '../boot/handoff'
 
-const base = (id: string) => `/api/reviews/${encodeURIComponent(id)}`
+// The same path boot.js asks "who am I" at, so `getReview` takes that early answer.
+const base = reviewPath
 
 export interface Created {
   id: string
