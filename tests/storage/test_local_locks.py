@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from debrief.storage import base
 from debrief.storage.sqlite import SQLiteStorage
 
@@ -32,5 +34,38 @@ async def test_locks_are_exclusive_and_leave_nothing_behind(tmp_path: Path) -> N
             async with storage.lock(f"review:r{n}"):
                 pass
         assert len(base._LOCAL_LOCKS) == before
+    finally:
+        await storage.close()
+
+
+async def test_a_waiter_cancelled_in_the_queue_leaves_nothing_behind(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "db.sqlite")
+    await storage.open()
+    try:
+        before = len(base._LOCAL_LOCKS)
+        holding = asyncio.Event()
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with storage.lock("review:x"):
+                holding.set()
+                await release.wait()
+
+        async def waiter() -> None:
+            async with storage.lock("review:x"):
+                raise AssertionError("a cancelled waiter must never get the lock")
+
+        first = asyncio.create_task(holder())
+        await holding.wait()
+        second = asyncio.create_task(waiter())
+        await asyncio.sleep(0)  # queued behind the holder
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        release.set()
+        await first
+        assert len(base._LOCAL_LOCKS) == before
+        async with storage.lock("review:x"):  # and the name is free for the next one
+            pass
     finally:
         await storage.close()

@@ -9,7 +9,7 @@ or a ready Response.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -297,9 +297,8 @@ def takes_gate(command: Command) -> bool:
     return not (command.exclusive or command.method in SAFE_METHODS)
 
 
-@contextlib.asynccontextmanager
-async def gate_for(call: Call, read_at: int) -> AsyncIterator[None]:
-    """Hold the review's gate (shared) for the handler. The review was read before it,
+async def gated(call: Call, read_at: int, handler: Handler, body: Any) -> Any:
+    """Run ``handler`` holding the review's gate (shared). The review was read before it,
     when the gate had seen ``read_at`` exclusive sections: read again only if a close may
     have run since. Inside, the handler's checks trust that read (GateHeld)."""
     meeting = call.meeting
@@ -309,7 +308,7 @@ async def gate_for(call: Call, read_at: int) -> AsyncIterator[None]:
         held = GateHeld(call.review_id, call.review)
         token = gate_held.set(held)
         try:
-            yield
+            return await handler(call, body)
         finally:
             held.live = False
             gate_held.reset(token)
@@ -336,8 +335,7 @@ def endpoint(command: Command) -> Callable[[Request], Awaitable[Response]]:
         body = await command_body(request, command.body)
         call = Call(request, svc, meeting, session, review_id, review)
         if takes_gate(command):
-            async with gate_for(call, read_at):
-                result = await command.handler(call, body)
+            result = await gated(call, read_at, command.handler, body)
         else:
             result = await command.handler(call, body)
         return answer(result, command.status)

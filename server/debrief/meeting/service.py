@@ -141,6 +141,17 @@ def idle_speaking() -> dict[str, Any]:
 MEETING_KEYS = frozenset(initial_meeting())
 
 
+REVEALED = "revealed-sections"  # `Room.derived` name of `revealed_sections`
+
+
+def revealed_sections(doc: Doc) -> frozenset[str]:
+    """The sections whose notes the room doc shows (the server alone writes it)."""
+    revealed = doc.get("meeting", type=Map).get("revealed")
+    if not isinstance(revealed, dict):
+        return frozenset()
+    return frozenset(section for section, shown in revealed.items() if shown)
+
+
 def meeting_state(doc: Doc) -> dict[str, Any]:
     """The `meeting` map as plain data (defaults filled in for keys never written)."""
     state: dict[str, Any] = doc.get("meeting", type=Map).to_py() or {}
@@ -214,27 +225,14 @@ class MeetingService:
         async with self.locked_reading(review_id, []) as (review, _):
             yield review
 
-    @contextlib.asynccontextmanager
-    async def locked_reading(
+    def locked_reading(
         self, review_id: str, keys: list[tuple[str, str]]
-    ) -> AsyncIterator[tuple[dict[str, Any], list[dict[str, Any] | None]]]:
+    ) -> contextlib.AbstractAsyncContextManager[
+        tuple[dict[str, Any], list[dict[str, Any] | None]]
+    ]:
         """`locked_writable`, yielding also the records (kind, id) of ``keys`` as read
         under the lock (on a shared backend in the lock's own round trip)."""
-        held = self.held_review(review_id)
-        if held is not None:
-            async with self.lock(review_id):
-                if is_frozen(held):
-                    raise closed_refusal()
-                yield held, [await self.storage.get_record(kind, i) for kind, i in keys]
-            return
-        name = f"review:{review_id}"
-        async with self.storage.lock_reading(name, [(REVIEW, review_id), *keys]) as found:
-            if found[0] is None:
-                raise NotFound("there is no review with this id", error="unknown-review")
-            review = full_review(found[0])
-            if is_frozen(review):
-                raise closed_refusal()
-            yield review, found[1:]
+        return _LockedReview(self, review_id, keys)
 
     async def initialize(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Store the full review and write the starting state of the `room` doc."""
@@ -339,13 +337,14 @@ class MeetingService:
         return await self.read(review_id, DocName.ROOM, meeting_state)
 
     async def revealed(self, review_id: str, section: str) -> bool:
-        """Whether ``section``'s notes are revealed (one key, not the whole meeting map)."""
-
-        def read(doc: Doc) -> bool:
-            revealed = doc.get("meeting", type=Map).get("revealed")
-            return isinstance(revealed, dict) and bool(revealed.get(section))
-
-        return await self.read(review_id, DocName.ROOM, read)
+        """Whether ``section``'s notes are revealed. Every note asks, and only a reveal
+        changes the answer: read once per change of the room doc (`Room.derived`)."""
+        key = doc_key(review_id, DocName.ROOM)
+        room = self.rooms.loaded(key)
+        if room is not None:
+            return section in room.derived(REVEALED, revealed_sections)
+        async with self.rooms.borrow(key) as room:
+            return section in room.derived(REVEALED, revealed_sections)
 
     async def flush(self, review_id: str) -> None:
         """Make every queued client update of the review's docs durable and visible."""
@@ -370,3 +369,52 @@ class MeetingService:
         """Give back write access taken by `freeze_peers` (the close did not happen)."""
         for peer in peers:
             peer.writable = True
+
+
+FoundRecords = list[dict[str, Any] | None]
+
+
+class _LockedReview:
+    """`MeetingService.locked_reading`: the review's lock held, the review checked under
+    it. A class, not a generator: nearly every command that writes enters one."""
+
+    __slots__ = ("keys", "lock", "meeting", "review_id")
+
+    def __init__(self, meeting: MeetingService, review_id: str, keys: list[tuple[str, str]]):
+        self.meeting = meeting
+        self.review_id = review_id
+        self.keys = keys
+
+    async def __aenter__(self) -> tuple[dict[str, Any], FoundRecords]:
+        meeting, review_id = self.meeting, self.review_id
+        held = meeting.held_review(review_id)
+        if held is not None:
+            lock: contextlib.AbstractAsyncContextManager[Any] = meeting.lock(review_id)
+            self.lock = lock
+            await lock.__aenter__()
+            try:
+                if is_frozen(held):
+                    raise closed_refusal()
+                storage = meeting.storage
+                return held, [await storage.get_record(kind, i) for kind, i in self.keys]
+            except BaseException as exc:
+                await lock.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+        lock = meeting.storage.lock_reading(
+            f"review:{review_id}", [(REVIEW, review_id), *self.keys]
+        )
+        self.lock = lock
+        found = await lock.__aenter__()
+        try:
+            if found[0] is None:
+                raise NotFound("there is no review with this id", error="unknown-review")
+            review = full_review(found[0])
+            if is_frozen(review):
+                raise closed_refusal()
+        except BaseException as exc:
+            await lock.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return review, found[1:]
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return await self.lock.__aexit__(*exc)

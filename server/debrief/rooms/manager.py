@@ -9,9 +9,8 @@ grace period after its last peer leaves, flushed and compacted first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from debrief.metrics import Metrics
 from debrief.protocol import keepalive_frame
@@ -131,16 +130,9 @@ class RoomManager:
         self._schedule_unload(room)
         return room
 
-    @contextlib.asynccontextmanager
-    async def borrow(self, key: str) -> AsyncIterator[Room]:
+    def borrow(self, key: str) -> Borrowed:
         """Use a room without being a peer (server-side edits from HTTP commands)."""
-        room = await self.acquire(key)
-        room.borrowers += 1
-        try:
-            yield room
-        finally:
-            room.borrowers -= 1
-            self._schedule_unload(room)
+        return Borrowed(self, key)
 
     def release(self, room: Room, peer: Peer) -> None:
         """``peer`` left ``room``; unload the room once it stays empty for a while."""
@@ -239,3 +231,30 @@ class RoomManager:
         await asyncio.gather(
             *(self._unload(room) for room in list(self.rooms.values())), return_exceptions=True
         )
+
+
+class Borrowed:
+    """`RoomManager.borrow`: a loaded room is taken without awaiting (every command
+    borrows one, and most find it loaded); otherwise it is loaded (`acquire`)."""
+
+    __slots__ = ("key", "manager", "room")
+
+    def __init__(self, manager: RoomManager, key: str) -> None:
+        self.manager = manager
+        self.key = key
+
+    async def __aenter__(self) -> Room:
+        manager = self.manager
+        room = manager.rooms.get(self.key)
+        if room is None or room.failed is not None or self.key in manager._unloading:
+            room = await manager.acquire(self.key)
+        else:  # as `acquire` does for a loaded room, without a coroutine
+            room.idle_since = asyncio.get_running_loop().time()
+        room.borrowers += 1
+        self.room = room
+        return room
+
+    async def __aexit__(self, *_: object) -> None:
+        room = self.room
+        room.borrowers -= 1
+        self.manager._schedule_unload(room)

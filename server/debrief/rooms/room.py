@@ -25,8 +25,8 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from pycrdt import Doc, Snapshot, TransactionEvent, get_state, get_update, merge_updates
 
@@ -74,6 +74,7 @@ from debrief.storage.base import (
 )
 from debrief.tasks import cancel_and_wait
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CLOSE_INTERNAL_ERROR = 1011
@@ -135,6 +136,8 @@ class Room(RoomPresence, StorageRefusals):
         # Step 2 for a joiner with an empty doc: the whole state, encoded once per
         # change instead of once per joiner (a join storm on a big doc).
         self._full_step2: bytes | None = None
+        # What `derived` computed from the doc as it is now (dropped when it changes).
+        self._derived: dict[str, Any] = {}
         self._flusher: asyncio.Task[None] | None = None
         # Peers with an update in _pending; peers whose update storage refused (a full
         # or stalled disk), asked for everything once storage is back.
@@ -156,6 +159,7 @@ class Room(RoomPresence, StorageRefusals):
                 if update:
                     scan_update(update, STORED_LIMITS)
                     self.doc.apply_update(update)
+            self._derived.clear()
             await self.admission.load()
             if self.relay is not None:
                 # from the position the load covers: nothing falls in between
@@ -433,12 +437,11 @@ class Room(RoomPresence, StorageRefusals):
         async with self._write_lock:
             # refused (503) before the doc changes: a change not stored would fail the room
             self.storage.health.check()
-            await self._flush_pending()
+            if self._pending:
+                await self._flush_pending()
             self._joinable.clear()
             try:
-                with self._capture() as captured:
-                    with self.doc.transaction(origin=SERVER_ORIGIN):
-                        change(self.doc)
+                captured = self._run_captured(change)
                 for update in captured:
                     self.admission.follow(update)
                     await self._commit(update, applied=True, records=records)
@@ -453,9 +456,9 @@ class Room(RoomPresence, StorageRefusals):
         if records:  # the doc did not change: nothing of the room's to fail with them
             await self.storage.put_records(list(records))
 
-    @contextlib.contextmanager
-    def _capture(self) -> Iterator[list[bytes]]:
-        """Collect the updates of server transactions (observed only while editing)."""
+    def _run_captured(self, change: Callable[[Doc], None]) -> list[bytes]:
+        """Run ``change`` in one server transaction; the updates it made (the doc is
+        observed only meanwhile: an observer makes pycrdt encode every transaction)."""
         captured: list[bytes] = []
 
         def collect(event: TransactionEvent) -> None:
@@ -465,10 +468,12 @@ class Room(RoomPresence, StorageRefusals):
 
         subscription = self.doc.observe(collect)
         try:
-            yield captured
+            with self.doc.transaction(origin=SERVER_ORIGIN):
+                change(self.doc)
         finally:
             self.doc.unobserve(subscription)
             self._doc_changed()
+        return captured
 
     # --- other processes (through the relay) -----------------------------------------
 
@@ -496,6 +501,17 @@ class Room(RoomPresence, StorageRefusals):
         self._snapshot_cache = None
         self._state_cache = None
         self._full_step2 = None
+        self._derived.clear()
+
+    def derived(self, name: str, compute: Callable[[Doc], T]) -> T:
+        """``compute(doc)``, kept under ``name`` until the doc changes: a read that many
+        commands repeat on a doc that changes far less often (every note asks whether its
+        section is revealed). The value is shared: it must not be changed by its users."""
+        try:
+            found: T = self._derived[name]
+        except KeyError:
+            found = self._derived[name] = compute(self.doc)
+        return found
 
     def _full_state_frame(self) -> bytes:
         if self._full_step2 is None:

@@ -40,6 +40,65 @@ __all__ = [
 _LOCAL_LOCKS: dict[tuple[int, str, str], list[Any]] = {}
 
 
+class LocalLock:
+    """An in-process lock by name (`Storage._local_lock`). Not generator-based: every
+    command takes one, and a class costs a fraction of a generator's frames."""
+
+    __slots__ = ("entry", "key")
+
+    def __init__(self, key: tuple[int, str, str]) -> None:
+        self.key = key
+
+    async def __aenter__(self) -> None:
+        entry = _LOCAL_LOCKS.get(self.key)
+        if entry is None:
+            entry = _LOCAL_LOCKS[self.key] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        self.entry = entry
+        try:
+            await entry[0].acquire()
+        except BaseException:  # cancelled while waiting: not a user any more
+            self._leave()
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        self.entry[0].release()
+        self._leave()
+
+    def _leave(self) -> None:
+        entry = self.entry
+        entry[1] -= 1
+        if entry[1] == 0 and _LOCAL_LOCKS.get(self.key) is entry:
+            del _LOCAL_LOCKS[self.key]
+
+
+class _LockedReading:
+    """`Storage.lock_reading` on a backend without a combined round trip."""
+
+    __slots__ = ("keys", "lock", "storage")
+
+    def __init__(
+        self,
+        storage: Storage,
+        lock: contextlib.AbstractAsyncContextManager[None],
+        keys: list[tuple[str, str]],
+    ) -> None:
+        self.storage = storage
+        self.lock = lock
+        self.keys = keys
+
+    async def __aenter__(self) -> list[dict[str, Any] | None]:
+        await self.lock.__aenter__()
+        try:
+            return [await self.storage.get_record(kind, i) for kind, i in self.keys]
+        except BaseException as exc:
+            await self.lock.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.lock.__aexit__(*exc)
+
+
 @dataclass
 class StoredDoc:
     """What a doc's log holds: the latest snapshot and every update after it."""
@@ -93,40 +152,24 @@ class Storage(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release connections."""
 
-    @contextlib.asynccontextmanager
-    async def lock(self, name: str) -> AsyncIterator[None]:
+    def lock(self, name: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Hold ``name`` exclusively for a read-modify-write of records and docs.
 
         One process is all a single-file backend serves, so an in-process lock is
         enough here; backends shared by several processes override this.
         """
-        async with self._local_lock(name):
-            yield
+        return self._local_lock(name)
 
-    @contextlib.asynccontextmanager
-    async def _local_lock(self, name: str) -> AsyncIterator[None]:
+    def _local_lock(self, name: str) -> LocalLock:
         """The in-process lock ``name``, kept only while someone holds or awaits it."""
-        key = (id(asyncio.get_running_loop()), self.lock_scope(), name)
-        entry = _LOCAL_LOCKS.get(key)
-        if entry is None:
-            entry = _LOCAL_LOCKS[key] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0 and _LOCAL_LOCKS.get(key) is entry:
-                del _LOCAL_LOCKS[key]
+        return LocalLock((id(asyncio.get_running_loop()), self.lock_scope(), name))
 
-    @contextlib.asynccontextmanager
-    async def lock_reading(
+    def lock_reading(
         self, name: str, keys: list[tuple[str, str]]
-    ) -> AsyncIterator[list[dict[str, Any] | None]]:
+    ) -> contextlib.AbstractAsyncContextManager[list[dict[str, Any] | None]]:
         """``lock(name)``, yielding the records (kind, id) of ``keys`` as read once the lock
         is held (None: missing). Shared backends take the lock and read in one round trip."""
-        async with self.lock(name):
-            yield [await self.get_record(kind, record_id) for kind, record_id in keys]
+        return _LockedReading(self, self.lock(name), keys)
 
     def release_lock_with_next_write(self) -> None:
         """Inside a held lock, from a caller that writes nothing else under it: the next
