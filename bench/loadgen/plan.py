@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ServerKind = Literal["debrief", "debrief-redis", "y-websocket", "hocuspocus", "pycrdt"]
+ServerKind = Literal[
+    "debrief", "debrief-redis", "y-websocket", "hocuspocus", "pycrdt", "relay-floor"
+]
 Mode = Literal["updates", "storm", "idle", "awareness"]
 
 

@@ -27,6 +27,7 @@ ALL_SERVERS: tuple[ServerKind, ...] = (
     "y-websocket",
     "hocuspocus",
     "pycrdt",
+    "relay-floor",
 )
 SCALEOUT: ServerKind = "debrief-redis"
 SCALEOUT_PROCESSES = 2
@@ -66,6 +67,7 @@ def available(kind: ServerKind) -> str | None:
     need = {
         "y-websocket": COMPETITORS / "node_modules" / "y-websocket" / "bin" / "server.js",
         "hocuspocus": COMPETITORS / "node_modules" / "@hocuspocus" / "server",
+        "relay-floor": COMPETITORS / "node_modules" / "ws",
     }[kind]
     return None if need.exists() else f"{need} missing (run npm ci in bench/competitors)"
 
@@ -163,6 +165,8 @@ def _command(
         return ["node", str(COMPETITORS / "node_modules" / "y-websocket" / "bin" / "server.js")]
     if kind == "hocuspocus":
         return ["node", str(COMPETITORS / "hocuspocus-server.mjs")]
+    if kind == "relay-floor":  # the fan-out floor: relays updates, keeps nothing else
+        return ["node", str(COMPETITORS / "relay-floor.js")]
     return [
         sys.executable,
         "-m",

@@ -47,6 +47,23 @@ def test_every_message_reaches_every_client(scenario: Scenario, tmp_path: Path) 
 
 
 @pytest.mark.skipif(
+    servers.available("relay-floor") is not None,
+    reason="bench/competitors has no node_modules (bench/run installs them)",
+)
+def test_the_relay_floor_is_a_yjs_server_the_clients_can_check(tmp_path: Path) -> None:
+    """The fan-out floor keeps no doc, only relays: every update must still reach every
+    client, and the verifying clients' pycrdt docs must end up holding all of them."""
+    scenario = smoke_scenario(clients=6, writers=2, duration_s=2.0)
+    result = runner.run("relay-floor", scenario, tmp_path / "logs")
+
+    assert result.errors == []
+    assert result.connected == scenario.clients
+    assert result.received == result.expected > 0
+    assert result.verified_failed == 0
+    assert result.verified_ok == scenario.docs * scenario.verifiers_per_doc
+
+
+@pytest.mark.skipif(
     servers.available("debrief-redis") is not None, reason="redis-server is not installed"
 )
 def test_scaleout_kind_delivers_everything_across_two_processes(tmp_path: Path) -> None:
