@@ -11,6 +11,7 @@ Reviews are created and joined through the API; then ``--notes`` notes are poste
 people post at once), each request a direct call of the app.
 
     .venv/bin/python -m bench.loadgen.app_cpu --notes 8000
+    .venv/bin/python -m bench.loadgen.app_cpu --notes 8000 --frame-only   # the frame alone
     PYTHONPATH=/tmp/build-x/server .venv/bin/python -m bench.loadgen.app_cpu   # a build
 """
 
@@ -109,6 +110,8 @@ async def run_in(data: Path, args: argparse.Namespace) -> None:
                 await post(*people[i % len(people)])
 
         await asyncio.gather(*(post(*who) for who in people))  # warm: every room loaded
+        if args.frame_only:
+            answer_at_once()
         statuses.clear()
         profile = cProfile.Profile() if args.profile else None
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -127,6 +130,21 @@ async def run_in(data: Path, args: argparse.Namespace) -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
 
 
+def answer_at_once() -> None:
+    """The note command's handler replaced by one that answers at once: what is left is
+    the frame every command runs in (authentication, rate limits, the review's read and
+    gate, the body, the answer), the least a command can cost in this design."""
+    from debrief.http import notes_api
+
+    command = next(c for c in notes_api.api.commands if c.handler is notes_api.submit_note)
+
+    async def answer(call: Any, body: Any) -> dict[str, Any]:
+        return {"id": "n_frame", "text": body.text, "kind": body.kind, "prompt": None,
+                "revealed": False, "anonymous": True, "yours": True}  # fmt: skip
+
+    command.handler = answer
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--notes", type=int, default=8000)
@@ -135,6 +153,10 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--profile", default="", help="a file: cProfile's stats go there")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument(
+        "--frame-only", action="store_true",
+        help="the note's handler answers at once: the cost of the command frame alone",
+    )  # fmt: skip
     uvloop.install()  # as uvicorn picks it
     asyncio.run(run(ap.parse_args()))
 
