@@ -67,3 +67,54 @@ async def test_delete_and_a_bad_stored_tally_recount(server: ServerProcess) -> N
         assert (await _write(http, base, token, "after restart")).status_code == 201
         full = await _write(http, base, token, "one too many again")
         assert full.status_code == 409 and full.json()["error"] == "review-notes-full"
+
+
+def _stored_tally(server: ServerProcess, review_id: str) -> dict[str, object]:
+    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
+        row = db.execute(
+            "SELECT data FROM records WHERE kind = 'note-tally' AND id = ?", (review_id,)
+        ).fetchone()
+    data: dict[str, object] = json.loads(row[0])
+    return data
+
+
+async def test_a_note_knows_its_section_is_revealed_from_the_tally_or_an_older_one(
+    server: ServerProcess,
+) -> None:
+    """The tally keeps the revealed sections, written with the reveal; a tally stored by an
+    older version has none, and the next note reads them from the room doc instead."""
+    review = await create_review(server.url)
+    base = f"{server.url}/api/reviews/{review['id']}"
+    moderator = (await join(server.url, review["invites"]["moderator"]))["token"]
+    token = (await join(server.url, review["invites"]["participant"]))["token"]
+    async with httpx.AsyncClient() as http:
+        first = await _write(http, base, token, "before the reveal")
+        assert first.status_code == 201 and first.json()["revealed"] is False
+        shown = await http.post(
+            f"{base}/reveal", json={"section": "worked-well"},
+            headers={"Authorization": f"Bearer {moderator}"},
+        )  # fmt: skip
+        assert shown.status_code == 200, shown.text
+        after = await _write(http, base, token, "after the reveal")
+        assert after.status_code == 201 and after.json()["revealed"] is True
+    assert _stored_tally(server, review["id"])["revealed"] == ["worked-well"]
+
+    server.stop()
+    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:  # as an older version kept it
+        tally = _stored_tally(server, review["id"])
+        del tally["revealed"]
+        db.execute(
+            "UPDATE records SET data = ? WHERE kind = 'note-tally' AND id = ?",
+            (json.dumps(tally), review["id"]),
+        )
+    server.start()
+
+    async with httpx.AsyncClient() as http:
+        late = await _write(http, base, token, "after an upgrade")
+        assert late.status_code == 201 and late.json()["revealed"] is True
+        hidden = await http.post(
+            f"{base}/notes", json={"kind": "contributing-factor", "text": "still hidden"},
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+        assert hidden.status_code == 201 and hidden.json()["revealed"] is False
+    assert _stored_tally(server, review["id"])["revealed"] == ["worked-well"]

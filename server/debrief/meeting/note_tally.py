@@ -5,6 +5,11 @@ Kept in one record per review and written with the note it counts in one step
 record instead of every note of the review. Whatever changes notes otherwise (a delete)
 drops the record; the next note counts the review's notes afresh, as a review whose
 notes predate the tally does once.
+
+It also keeps which sections are revealed (the reveal writes it with the doc that shows
+them, in one step), so a new note learns whether it is shown at once without reading
+the room doc. A tally without them (counted afresh, or stored by an older version)
+says None: the note reads them from the doc once, and the tally keeps them from then on.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ class NoteTally:
     total: int = 0
     owners: dict[str, int] = field(default_factory=dict)  # participant id -> notes
     hidden: dict[str, int] = field(default_factory=dict)  # section -> unrevealed notes
+    revealed: set[str] | None = None  # sections revealed; None: not known here
 
     @classmethod
     def counting(cls, records: Iterable[Mapping[str, Any]]) -> NoteTally:
@@ -43,10 +49,17 @@ class NoteTally:
             and all(type(n) is int for n in (*owners.values(), *hidden.values()))
         ):
             return None
-        return cls(total, dict(owners), dict(hidden))
+        kept = data.get("revealed")
+        revealed: set[str] | None = None
+        if isinstance(kept, list) and all(isinstance(section, str) for section in kept):
+            revealed = set(kept)
+        return cls(total, dict(owners), dict(hidden), revealed)
 
     def to_record(self) -> dict[str, Any]:
-        return {"total": self.total, "owners": self.owners, "hidden": self.hidden}
+        record: dict[str, Any] = {"total": self.total, "owners": self.owners, "hidden": self.hidden}
+        if self.revealed is not None:
+            record["revealed"] = sorted(self.revealed)
+        return record
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.total += 1

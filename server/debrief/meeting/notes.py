@@ -90,7 +90,9 @@ class NoteService:
             if tally.total >= self.max_per_review:
                 raise Conflict(f"this review holds {self.max_per_review} notes, as many as it "
                                "takes", error="review-notes-full")  # fmt: skip
-            revealed = await self.meeting.revealed(review_id, kind)
+            if tally.revealed is None:  # not kept in this tally yet: from the doc, once
+                tally.revealed = set(await self.meeting.revealed_sections(review_id))
+            revealed = kind in tally.revealed
             record = {
                 "id": "n_" + secrets.token_urlsafe(9),
                 "review_id": review_id,
@@ -176,6 +178,8 @@ class NoteService:
             tally = NoteTally.from_record(found)
             if tally is not None:  # the tally follows
                 tally.hidden[section] = 0
+                if tally.revealed is not None:
+                    tally.revealed.add(section)
                 revealed.append((*tally_key, tally.to_record(), review_id))
             # the notes shown and their records marked revealed: one step, all or none
             await self.meeting.edit(

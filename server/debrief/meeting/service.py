@@ -141,9 +141,6 @@ def idle_speaking() -> dict[str, Any]:
 MEETING_KEYS = frozenset(initial_meeting())
 
 
-REVEALED = "revealed-sections"  # `Room.derived` name of `revealed_sections`
-
-
 def revealed_sections(doc: Doc) -> frozenset[str]:
     """The sections whose notes the room doc shows (the server alone writes it)."""
     revealed = doc.get("meeting", type=Map).get("revealed")
@@ -336,15 +333,9 @@ class MeetingService:
     async def meeting(self, review_id: str) -> dict[str, Any]:
         return await self.read(review_id, DocName.ROOM, meeting_state)
 
-    async def revealed(self, review_id: str, section: str) -> bool:
-        """Whether ``section``'s notes are revealed. Every note asks, and only a reveal
-        changes the answer: read once per change of the room doc (`Room.derived`)."""
-        key = doc_key(review_id, DocName.ROOM)
-        room = self.rooms.loaded(key)
-        if room is not None:
-            return section in room.derived(REVEALED, revealed_sections)
-        async with self.rooms.borrow(key) as room:
-            return section in room.derived(REVEALED, revealed_sections)
+    async def revealed_sections(self, review_id: str) -> frozenset[str]:
+        """The sections whose notes the room doc shows."""
+        return await self.read(review_id, DocName.ROOM, revealed_sections)
 
     async def flush(self, review_id: str) -> None:
         """Make every queued client update of the review's docs durable and visible."""

@@ -26,7 +26,7 @@ import math
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from pycrdt import Doc, Snapshot, TransactionEvent, get_state, get_update, merge_updates
 
@@ -74,7 +74,6 @@ from debrief.storage.base import (
 )
 from debrief.tasks import cancel_and_wait
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CLOSE_INTERNAL_ERROR = 1011
@@ -136,8 +135,6 @@ class Room(RoomPresence, StorageRefusals):
         # Step 2 for a joiner with an empty doc: the whole state, encoded once per
         # change instead of once per joiner (a join storm on a big doc).
         self._full_step2: bytes | None = None
-        # What `derived` computed from the doc as it is now (dropped when it changes).
-        self._derived: dict[str, Any] = {}
         self._flusher: asyncio.Task[None] | None = None
         # Peers with an update in _pending; peers whose update storage refused (a full
         # or stalled disk), asked for everything once storage is back.
@@ -159,7 +156,6 @@ class Room(RoomPresence, StorageRefusals):
                 if update:
                     scan_update(update, STORED_LIMITS)
                     self.doc.apply_update(update)
-            self._derived.clear()
             await self.admission.load()
             if self.relay is not None:
                 # from the position the load covers: nothing falls in between
@@ -501,17 +497,6 @@ class Room(RoomPresence, StorageRefusals):
         self._snapshot_cache = None
         self._state_cache = None
         self._full_step2 = None
-        self._derived.clear()
-
-    def derived(self, name: str, compute: Callable[[Doc], T]) -> T:
-        """``compute(doc)``, kept under ``name`` until the doc changes: a read that many
-        commands repeat on a doc that changes far less often (every note asks whether its
-        section is revealed). The value is shared: it must not be changed by its users."""
-        try:
-            found: T = self._derived[name]
-        except KeyError:
-            found = self._derived[name] = compute(self.doc)
-        return found
 
     def _full_state_frame(self) -> bytes:
         if self._full_step2 is None:
