@@ -14,7 +14,8 @@ import pytest
 from pycrdt import Doc
 
 from debrief.storage import StorageError, StorageStalled
-from debrief.storage.sqlite import SQLiteStorage, _write_rows
+from debrief.storage.base import VoteOutcome
+from debrief.storage.sqlite import SQLiteStorage, _vote_batch, _write_rows
 from support.doc_edits import map_edit as edit
 
 STALL_S = 0.3
@@ -69,6 +70,35 @@ async def test_a_bad_write_in_a_batch_fails_alone(store: SQLiteStorage) -> None:
     assert await store.get_record("note", "first") == {"ok": 1}
     assert await store.get_record("note", "mine") is None  # a caller's rows: all or none
     assert await store.get_record("note", "last") == {"ok": 3}
+
+
+async def test_concurrent_votes_share_commits_and_a_bad_one_fails_alone(
+    store: SQLiteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Votes of many ballots at once ride in shared transactions, each in its own
+    savepoint: a vote SQLite refuses is undone alone, and limits still hold in a batch."""
+    writes = count_calls(monkeypatch, store, "_write")
+    bad: Any = None  # a target SQLite refuses (NOT NULL)
+    casts = [store.cast_vote(f"r{i}/factors", "alice", "n1", 3) for i in range(20)]
+    casts.insert(5, store.cast_vote("r5/factors", "bob", bad, 3))
+    casts += [store.cast_vote("r0/factors", "carol", f"n{i}", 2) for i in range(4)]
+    results = await asyncio.gather(*casts, return_exceptions=True)
+    assert len([fn for fn in writes if fn is _vote_batch]) < len(casts)  # batched
+    assert isinstance(results.pop(5), StorageError)
+    outcomes = [r for r in results if isinstance(r, VoteOutcome)]
+    assert len(outcomes) == len(results)  # every other vote was taken or refused by its limit
+    assert all(r.done and r.mine == {"n1": 1} for r in outcomes[:20])
+    assert [r.done for r in outcomes[20:]] == [True, True, False, False]
+    assert await store.tally("r5/factors") == {"n1": 1}  # bob's refused vote left nothing
+    assert await store.votes_of("r5/factors", "bob") == {}
+    assert await store.tally("r0/factors") == {"n1": 2, "n0": 1}
+    retracted = await asyncio.gather(
+        store.retract_vote("r0/factors", "carol", "n0"),
+        store.retract_vote("r0/factors", "carol", "n0"),  # the second finds none left
+        store.retract_vote("r1/factors", "alice", "n1"),
+    )
+    assert [r.done for r in retracted] == [True, False, True]
+    assert await store.tally("r0/factors") == {"n1": 2}
 
 
 async def test_hot_kinds_answer_from_memory_and_follow_every_write(

@@ -95,8 +95,8 @@ class _LockedReading:
             await self.lock.__aexit__(type(exc), exc, exc.__traceback__)
             raise
 
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.lock.__aexit__(*exc)
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return await self.lock.__aexit__(*exc)
 
 
 @dataclass

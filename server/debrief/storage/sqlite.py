@@ -36,7 +36,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from debrief import fast_json
 from debrief.storage.base import (
@@ -117,6 +117,8 @@ END;
 # A row of the records table as written: (kind, id, review_id, created, data).
 RecordRow = tuple[str, str, str | None, int, str]
 Append = tuple[str, bytes, list[RecordRow]]  # doc key, update, records written with it
+# a cast (else a retraction), ballot, voter, target, limit
+VoteChange = tuple[bool, str, str, str, int]
 # Rows per statement when writes are batched (5 variables a row; SQLite allows 32,766).
 ROWS_PER_STATEMENT = 500
 
@@ -231,6 +233,9 @@ class SQLiteStorage(Storage):
         self._appends = GroupCommit(self._append_batch, immediate=True)
         # Record writes of concurrent commands share one statement and one commit.
         self._record_writes = GroupCommit(self._put_rows_batch, immediate=True)
+        # Votes of concurrent commands (of different reviews: a review's own are one at a
+        # time, under its lock) share one transaction, each in a savepoint of its own.
+        self._votes = GroupCommit(self._vote_batch, immediate=True)
         # This process makes every write (shared is False): hot records answer from memory
         # (open takes the cache of the file, shared with its other backends in this process)
         self._cache = RecordCache()
@@ -354,6 +359,7 @@ class SQLiteStorage(Storage):
     async def close(self) -> None:
         await self._appends.drain()
         await self._record_writes.drain()
+        await self._votes.drain()
         await cancel_and_wait(self._checkpointer)
         self._checkpointer = None
         await self.health.close()
@@ -565,41 +571,17 @@ class SQLiteStorage(Storage):
     # --- ballots -------------------------------------------------------------------
 
     async def cast_vote(self, ballot: str, voter: str, target: str, limit: int) -> VoteOutcome:
-        def cast(db: sqlite3.Connection) -> VoteOutcome:
-            with _transaction(db, "IMMEDIATE"):
-                (used,) = db.execute(
-                    "SELECT COALESCE(SUM(count), 0) FROM votes WHERE ballot = ? AND voter = ?",
-                    (ballot, voter),
-                ).fetchone()
-                done = int(used) < limit
-                if done:
-                    db.execute(
-                        "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
-                        "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
-                        (ballot, voter, target),
-                    )
-                return VoteOutcome(done, _votes_of(db, ballot, voter))
-
-        return await self._write(cast)
+        self.health.check()  # not queued behind a commit that hangs
+        # a vote's own error is raised by the group commit, never returned
+        return cast(VoteOutcome, await self._votes.write((True, ballot, voter, target, limit)))
 
     async def retract_vote(self, ballot: str, voter: str, target: str) -> VoteOutcome:
-        def retract(db: sqlite3.Connection) -> VoteOutcome:
-            with _transaction(db):
-                key = (ballot, voter, target)
-                changed = db.execute(
-                    "UPDATE votes SET count = count - 1 "
-                    "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
-                    key,
-                ).rowcount
-                # This row only, by its key: the table holds every review's votes
-                db.execute(
-                    "DELETE FROM votes WHERE ballot = ? AND voter = ? AND target = ? "
-                    "AND count <= 0",
-                    key,
-                )
-                return VoteOutcome((changed or 0) > 0, _votes_of(db, ballot, voter))
+        self.health.check()
+        return cast(VoteOutcome, await self._votes.write((False, ballot, voter, target, 0)))
 
-        return await self._write(retract)
+    async def _vote_batch(self, batch: list[VoteChange]) -> list[VoteOutcome | StorageError]:
+        outcomes = await self._write(_vote_batch, batch)
+        return [self._error(o) if isinstance(o, sqlite3.Error) else o for o in outcomes]
 
     async def tally(self, ballot: str) -> dict[str, int]:
         rows = await self._read(
@@ -883,6 +865,59 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark the outcome of a write nobody waits for any more as seen (no log noise)."""
     if not future.cancelled():
         future.exception()
+
+
+def _vote_batch(
+    db: sqlite3.Connection, batch: list[VoteChange]
+) -> list[VoteOutcome | sqlite3.Error]:
+    """Every vote of ``batch`` in one transaction, in order, each in a savepoint: a vote
+    that fails is undone alone and the others are committed. A failure of the whole
+    (the disk is full) is raised for all of them."""
+    outcomes: list[VoteOutcome | sqlite3.Error] = []
+    with _transaction(db, "IMMEDIATE"):
+        for is_cast, ballot, voter, target, limit in batch:
+            db.execute("SAVEPOINT vote")
+            try:
+                if is_cast:
+                    outcomes.append(_cast_vote(db, ballot, voter, target, limit))
+                else:
+                    outcomes.append(_retract_vote(db, ballot, voter, target))
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK TO vote")
+                outcomes.append(exc)
+            db.execute("RELEASE vote")
+    return outcomes
+
+
+def _cast_vote(
+    db: sqlite3.Connection, ballot: str, voter: str, target: str, limit: int
+) -> VoteOutcome:
+    (used,) = db.execute(
+        "SELECT COALESCE(SUM(count), 0) FROM votes WHERE ballot = ? AND voter = ?",
+        (ballot, voter),
+    ).fetchone()
+    done = int(used) < limit
+    if done:
+        db.execute(
+            "INSERT INTO votes (ballot, voter, target, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (ballot, voter, target) DO UPDATE SET count = count + 1",
+            (ballot, voter, target),
+        )
+    return VoteOutcome(done, _votes_of(db, ballot, voter))
+
+
+def _retract_vote(db: sqlite3.Connection, ballot: str, voter: str, target: str) -> VoteOutcome:
+    key = (ballot, voter, target)
+    changed = db.execute(
+        "UPDATE votes SET count = count - 1 "
+        "WHERE ballot = ? AND voter = ? AND target = ? AND count > 0",
+        key,
+    ).rowcount
+    # This row only, by its key: the table holds every review's votes
+    db.execute(
+        "DELETE FROM votes WHERE ballot = ? AND voter = ? AND target = ? AND count <= 0", key
+    )
+    return VoteOutcome((changed or 0) > 0, _votes_of(db, ballot, voter))
 
 
 def _votes_of(db: sqlite3.Connection, ballot: str, voter: str) -> dict[str, int]:
