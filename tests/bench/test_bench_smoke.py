@@ -200,8 +200,10 @@ def test_meeting_scenario_every_command_reaches_every_client(kind: str, tmp_path
 
     if servers.available(kind) is not None:
         pytest.skip(f"{kind} cannot run here")
+    # enough people that none reaches the 200 notes a person may write, however fast
+    # the server (0.7 s at 5,000 notes/s is 88 each)
     cfg = meeting.MeetingConfig(
-        throughput_reviews=2, throughput_people=3, connections=4, warmup_s=0.2,
+        throughput_reviews=4, throughput_people=10, connections=4, warmup_s=0.2,
         throughput_s=0.5, seen_reviews=3, people=4, rate_hz=4.0, seen_s=1.5,
         reveal_reviews=2, reveal_notes=12, reveal_gap_s=0.1, drain_s=10.0,
     )  # fmt: skip
