@@ -103,8 +103,14 @@ def main() -> None:
     out = os.environ.get("HEAP_PROBE_OUT", "heap-probe.jsonl")
     every = float(os.environ.get("HEAP_PROBE_EVERY", "10"))
     trim = os.environ.get("HEAP_PROBE_TRIM") == "1"
-    threading.Thread(target=_probe, args=(out, every, trim), daemon=True).start()
+    # Imported before the probe starts: `gc.get_objects()` from another thread can hand
+    # out a tuple that `tuple(generator)` is still building, whose resize then fails
+    # ("SystemError: bad argument to internal function"). Imports build most such
+    # tuples (module-level constants); a server at work far fewer. Seen once in CI, in
+    # an import.
     from debrief.cli import main as debrief_main
+
+    threading.Thread(target=_probe, args=(out, every, trim), daemon=True).start()
 
     sys.argv[0] = "debrief"
     debrief_main()
