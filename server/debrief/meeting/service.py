@@ -370,6 +370,7 @@ class _LockedReview:
     it. A class, not a generator: nearly every command that writes enters one."""
 
     __slots__ = ("keys", "lock", "meeting", "review_id")
+    lock: contextlib.AbstractAsyncContextManager[FoundRecords]
 
     def __init__(self, meeting: MeetingService, review_id: str, keys: list[tuple[str, str]]):
         self.meeting = meeting
@@ -378,34 +379,23 @@ class _LockedReview:
 
     async def __aenter__(self) -> tuple[dict[str, Any], FoundRecords]:
         meeting, review_id = self.meeting, self.review_id
-        held = meeting.held_review(review_id)
-        if held is not None:
-            lock: contextlib.AbstractAsyncContextManager[Any] = meeting.lock(review_id)
-            self.lock = lock
-            await lock.__aenter__()
-            try:
-                if is_frozen(held):
-                    raise closed_refusal()
-                storage = meeting.storage
-                return held, [await storage.get_record(kind, i) for kind, i in self.keys]
-            except BaseException as exc:
-                await lock.__aexit__(type(exc), exc, exc.__traceback__)
-                raise
-        lock = meeting.storage.lock_reading(
-            f"review:{review_id}", [(REVIEW, review_id), *self.keys]
-        )
-        self.lock = lock
+        held = meeting.held_review(review_id)  # the command's own read, when still good
+        reads = self.keys if held is not None else [(REVIEW, review_id), *self.keys]
+        lock = self.lock = meeting.storage.lock_reading(f"review:{review_id}", reads)
         found = await lock.__aenter__()
         try:
-            if found[0] is None:
-                raise NotFound("there is no review with this id", error="unknown-review")
-            review = full_review(found[0])
+            review = held
+            if review is None:
+                first, found = found[0], found[1:]
+                if first is None:
+                    raise NotFound("there is no review with this id", error="unknown-review")
+                review = full_review(first)
             if is_frozen(review):
                 raise closed_refusal()
         except BaseException as exc:
             await lock.__aexit__(type(exc), exc, exc.__traceback__)
             raise
-        return review, found[1:]
+        return review, found
 
     async def __aexit__(self, *exc: Any) -> bool | None:
         return await self.lock.__aexit__(*exc)
