@@ -235,3 +235,20 @@ def test_app_cpu_posts_every_note_through_the_app(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "statuses {201: 40}" in done.stdout, done.stdout
+
+
+def test_count_step_takes_every_variant_by_turns_and_stores_every_note(tmp_path: Path) -> None:
+    """bench/loadgen/count_step.py at a tiny size: each variant measured, no note lost."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen.count_step", "--turns", "2", "--per", "24",
+         "--reviews", "2", "--people", "3", "--concurrency", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    for variant in ("doc", "records", "pycrdt", "append"):
+        assert f"{variant} " in done.stdout and "ms per note" in done.stdout, done.stdout
+    # 6 warm-up notes, then 2 turns x 24 notes x 4 variants
+    assert "stored 198 of 198 notes" in done.stdout, done.stdout
