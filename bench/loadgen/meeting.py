@@ -7,7 +7,10 @@ One run, on one server kind (debrief: SQLite; debrief-redis: 2 processes + Redis
    keep-alive connections (lean_http.py) for ``throughput_s`` after a warm-up;
 2. *throughput*: the same generator posting notes (`POST /api/reviews/{r}/notes`) as the
    participants of ``throughput_reviews`` reviews, no websocket clients: notes/s, HTTP
-   p50/p99, and ours / floor;
+   p50/p99, and ours / floor. The two are taken by turns (floor, ours, ours, floor, ...)
+   in ``throughput_turns`` slices each, so that a slower minute of a shared box weighs on
+   both alike (one slice each after the other put the floor's and our figures minutes
+   apart: the ratio of the same build moved from 0.26 to 0.38 in one hour);
 3. *seen*: ``seen_reviews`` reviews of ``people`` (1 moderator), every person holding the
    three docs (room, timeline, recap) over websockets; each review runs a mix of commands
    one after the other at ``rate_hz`` (notes, votes, timer, phase): command sent -> the
@@ -63,7 +66,8 @@ class MeetingConfig:
     throughput_people: int = 8
     connections: int = 32
     warmup_s: float = 1.0
-    throughput_s: float = 5.0
+    throughput_s: float = 5.0  # each side's, over all its slices
+    throughput_turns: int = 4  # slices per side, taken by turns with the other's
     seen_reviews: int = 200
     people: int = 10
     rate_hz: float = 1.0  # commands per review per second (seen phase)
@@ -79,7 +83,8 @@ class MeetingConfig:
         return (
             f"Meeting commands: notes from {self.throughput_reviews} reviews x "
             f"{self.throughput_people} over {self.connections} connections for "
-            f"{self.throughput_s:g} s (and the floor); {self.seen_reviews} reviews x "
+            f"{self.throughput_s:g} s (and the floor, by turns in {self.throughput_turns} "
+            f"slices each); {self.seen_reviews} reviews x "
             f"{self.people} people holding 3 docs, {self.rate_hz:g} command/s per review for "
             f"{self.seen_s:g} s; reveal of {self.reveal_notes} notes in {self.reveal_reviews} "
             "reviews"
@@ -289,11 +294,19 @@ class Phase:
         return server, redis, max(0.0, busy - server - (redis or 0.0) - generator_cpu_s)
 
 
-def _go(conns: list[Connection], phase: str, timeout_s: float) -> dict[int, Any]:
+def _go(
+    conns: list[Connection], phase: str, timeout_s: float, args: tuple[Any, ...] = ()
+) -> dict[int, Any]:
     t0 = time.monotonic_ns() + START_SLACK_NS
     for c in conns:
-        c.send((phase, t0))
+        c.send((phase, t0, *args))
     return _recv_all(conns, phase, timeout_s)
+
+
+def turns(count: int) -> list[str]:
+    """The order of the floor's and our slices: floor, ours, ours, floor, floor, ours..."""
+    pair = ["floor", "throughput"]
+    return [name for i in range(max(1, count)) for name in (pair if i % 2 == 0 else pair[::-1])]
 
 
 def _hammered(parts: list[HammerResult], seconds: float) -> Hammered:
@@ -367,16 +380,8 @@ def run(
             procs.append(p)
             conns.append(parent)
         _recv_all(conns, "joined", 300)
-        hammer_timeout = cfg.warmup_s + cfg.throughput_s + 120
-        for name, phase_pids in (("floor", [floor.proc.pid]), ("throughput", pids)):
-            profiler = _profiler(profile_dir, kind, name, phase_pids[0], name == "throughput")
-            phase = Phase(phase_pids, redis_pid if name == "throughput" else None)
-            parts = list(_go(conns, name, hammer_timeout).values())
-            if profiler is not None:
-                profiler.stop()
-            h = _hammered(parts, cfg.throughput_s)
-            h.server_cpu_s, _, h.others_cpu_s = phase.end(h.generator_cpu_s)
-            setattr(res, "floor" if name == "floor" else "ours", h)
+        profiler = _profiler(profile_dir, kind, "throughput", pids[0], True)
+        res.floor, res.ours = _by_turns(cfg, conns, floor.proc.pid, pids, redis_pid, profiler)
         floor.stop()
         floor = None
         ready = _go(conns, "connect", 600)
@@ -408,6 +413,40 @@ def run(
         server.stop()
     res.wall_s = time.monotonic() - started
     return res
+
+
+def _by_turns(
+    cfg: MeetingConfig,
+    conns: list[Connection],
+    floor_pid: int,
+    pids: list[int],
+    redis_pid: int | None,
+    profiler: profiling.Profiler | None,
+) -> tuple[Hammered, Hammered]:
+    """The floor and ours hammered by turns, ``cfg.throughput_turns`` slices each; each
+    side's figures over all its slices. A side's first slice warms up for
+    ``cfg.warmup_s`` (rooms load, connections open), the later ones for a quarter of it."""
+    slices = max(1, cfg.throughput_turns)
+    seconds = cfg.throughput_s / slices
+    parts: dict[str, list[HammerResult]] = {"floor": [], "throughput": []}
+    cpu = {name: [0.0, 0.0] for name in parts}  # server CPU s, others' CPU s
+    for name in turns(slices):
+        warmup = cfg.warmup_s if not parts[name] else cfg.warmup_s / 4
+        phase = Phase([floor_pid] if name == "floor" else pids,
+                      redis_pid if name == "throughput" else None)  # fmt: skip
+        done = list(_go(conns, name, warmup + seconds + 120, (warmup, seconds)).values())
+        server_s, _, others_s = phase.end(sum(p.cpu_s for p in done))
+        parts[name] += done
+        cpu[name][0] += server_s
+        cpu[name][1] += others_s
+    if profiler is not None:
+        profiler.stop()
+    out = []
+    for name in ("floor", "throughput"):
+        h = _hammered(parts[name], cfg.throughput_s)
+        h.server_cpu_s, h.others_cpu_s = cpu[name]
+        out.append(h)
+    return out[0], out[1]
 
 
 def _profiler(

@@ -463,16 +463,16 @@ async def _main(plan: GenPlan, conn: Connection) -> None:
     conn.send(("joined", None))
     try:
         while True:
-            cmd, t0 = await loop.run_in_executor(None, conn.recv)
+            cmd, t0, *args = await loop.run_in_executor(None, conn.recv)
             if cmd == "exit":
                 return
             result: Any
             if cmd in ("throughput", "floor"):
                 target, reqs = (plan.target, ours) if cmd == "throughput" else (plan.floor, floor)
+                warmup_s, seconds = args or (plan.warmup_s, plan.throughput_s)  # one slice's
                 result = await hammer(
-                    target, reqs, plan.connections, t0, plan.warmup_s, plan.throughput_s,
-                    offset=plan.index,
-                )  # fmt: skip
+                    target, reqs, plan.connections, t0, warmup_s, seconds, offset=plan.index
+                )
             elif cmd == "connect":
                 result = await _connect(plan, meetings)
                 quiet_gc.settle()  # before the harness picks the next start instant
