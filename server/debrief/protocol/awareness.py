@@ -41,6 +41,13 @@ from debrief.protocol.errors import ProtocolError
 from debrief.protocol.messages import Reader, var_string
 
 MAX_CLIENTS_PER_UPDATE = 1024
+# The server's own entry in a doc's awareness: what it shows everyone that is not the
+# doc's content (how many notes wait unrevealed). It is set only by the server, in any
+# of its processes, and a higher clock replaces it; no connection may claim this id (a
+# browser draws its own at random from 2^32; this one reads "DEB12EF", not a small number
+# a hand-made client would pick).
+SERVER_CLIENT_ID = 0xDEB12EF
+_SERVER = "debrief-server"  # the owner of SERVER_CLIENT_ID's slot
 # Seconds a client id stays bound to a participant that left, once the map is large.
 BINDING_RETENTION_S = 3600.0
 
@@ -214,6 +221,8 @@ class AwarenessRegistry:
 
     def _claimable(self, owner: object, entry: AwarenessEntry, participant: object) -> bool:
         """Whether ``entry`` would bind a client id that ``owner`` does not hold yet."""
+        if entry.client_id == SERVER_CLIENT_ID:
+            return False  # refused in _apply_one, never bound
         slot = self._slots.get(entry.client_id)
         if slot is None:
             return entry.state is not None
@@ -240,6 +249,12 @@ class AwarenessRegistry:
     ) -> None:
         slot = self._slots.get(entry.client_id)
         clock = entry.clock
+        if entry.client_id == SERVER_CLIENT_ID:  # the server's: nobody may pose as it
+            if slot is not None and clock <= slot.clock:
+                change.ignored += 1  # a Yjs client echoing the server's entry back
+            else:
+                change.refused.append(entry.client_id)
+            return
         if slot is not None and slot.owner is not owner:
             if slot.participant is None or slot.participant != participant:
                 if entry.clock > slot.clock:
@@ -287,6 +302,27 @@ class AwarenessRegistry:
         else:
             slot.clock, slot.state = clock, state
         change.accepted.append(AwarenessEntry(entry.client_id, clock, state))
+
+    def set_server(self, state: dict[str, Any], clock: int) -> AwarenessEntry | None:
+        """Show the server's own ``state`` under SERVER_CLIENT_ID; the entry to send, or
+        None when what is shown already has this clock or a higher one (set by another
+        process, or by a change made after this one). ``clock`` is at least 1: Yjs
+        clients take no state of a client they do not know at clock 0."""
+        slot = self._slots.get(SERVER_CLIENT_ID)
+        if slot is not None and clock <= slot.clock:
+            return None
+        if slot is None:  # not a presence: not counted, not owned, never pruned
+            self._slots[SERVER_CLIENT_ID] = _Slot(_SERVER, clock, state, None)
+        else:
+            slot.clock, slot.state = clock, state
+        return AwarenessEntry(SERVER_CLIENT_ID, clock, state)
+
+    def server_state(self) -> AwarenessEntry | None:
+        """What the server shows now, if anything."""
+        slot = self._slots.get(SERVER_CLIENT_ID)
+        if slot is None or slot.state is None:
+            return None
+        return AwarenessEntry(SERVER_CLIENT_ID, slot.clock, slot.state)
 
     def _move(self, client_id: int, slot: _Slot, owner: object) -> None:
         if slot.owner is not None:

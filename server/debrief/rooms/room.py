@@ -109,6 +109,9 @@ class Room(RoomPresence, StorageRefusals):
         self.compact_every = compact_every
         self.doc: Doc = Doc()
         self.awareness = AwarenessRegistry()
+        # Whether what the server shows in this doc's awareness was read from storage
+        # since the room loaded (the meeting's hidden counts: http/websocket.py).
+        self.server_state_read = False
         self.peers: set[Peer] = set()
         self.borrowers = 0  # HTTP commands using the room without a connection
         self.idle_since = 0.0  # loop time at which the last peer or borrower let go

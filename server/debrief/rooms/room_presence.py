@@ -6,9 +6,12 @@ relay link and the metrics; kept apart so the room's write path reads on its own
 
 from __future__ import annotations
 
+from typing import Any
+
 from debrief.metrics import Metrics
 from debrief.protocol import awareness_frame, permission_denied_frame
 from debrief.protocol.awareness import (
+    SERVER_CLIENT_ID,
     AwarenessEntry,
     AwarenessRegistry,
     encode_awareness,
@@ -54,10 +57,29 @@ class RoomPresence:
             if self.link is not None:
                 self.link.publish_awareness(accepted)
 
+    def show_server_state(self, state: dict[str, Any], clock: int) -> None:
+        """Show everyone the server's own awareness entry (see SERVER_CLIENT_ID), here and
+        in the other processes; a clock at or below what is shown changes nothing."""
+        entry = self.awareness.set_server(state, clock)
+        if entry is None:
+            return
+        if self.peers:  # (a command's room that nobody has open: nothing to encode)
+            self._broadcast(awareness_frame(encode_awareness([entry])))
+        if self.link is not None:
+            self.link.publish_awareness([entry])
+
     def remote_awareness(self, node: str, entries: list[AwarenessEntry]) -> None:
-        """Presence from another process's peers (already stamped there)."""
+        """Presence from another process's peers (already stamped there), and the
+        server's own entry as another process set it."""
         relayed: list[AwarenessEntry] = []
         for entry in entries:
+            if entry.client_id == SERVER_CLIENT_ID:
+                shown = None
+                if entry.state is not None:
+                    shown = self.awareness.set_server(entry.state, entry.clock)
+                if shown is not None:
+                    relayed.append(shown)
+                continue
             owner = remote_owner(node, entry.client_id)
             if entry.state is None:
                 if self.awareness.remove_owner(owner):
