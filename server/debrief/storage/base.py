@@ -173,9 +173,9 @@ class Storage(abc.ABC):
 
     def release_lock_with_next_write(self) -> None:
         """Inside a held lock, from a caller that writes nothing else under it: the next
-        `append_update`, `cast_vote` or `retract_vote` of this task may let the lock go in
-        the same step. A shared backend saves the unlock's round trip; an embedded one
-        has nothing to save."""
+        `put_records`, `append_update`, `cast_vote` or `retract_vote` of this task may let
+        the lock go in the same step. A shared backend saves the unlock's round trip; an
+        embedded one has nothing to save."""
         return None
 
     def lock_scope(self) -> str:

@@ -59,7 +59,7 @@ class Lease:
     name: str
     keys: list[str]
     token: str
-    ride: bool = False  # the holder's next write (an append or a vote) lets the lock go
+    ride: bool = False  # the holder's next write (records, an append, a vote) lets it go
     sent: bool = False  # a write carries the unlock
     released: bool = False  # ... and it ran
 
@@ -509,12 +509,18 @@ class RedisStorage(Storage):
         )
 
     async def put_records(self, records: list[RecordWrite]) -> None:
+        lease = self._take_ride()  # the holder's last write: its unlock rides along
+
         async def put() -> None:
             async with self.client.pipeline(transaction=True) as pipe:  # MULTI/EXEC
                 self._queue_puts(pipe, records)
+                if lease is not None:
+                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
                 await pipe.execute()
 
         await self.call(put(), "put records")
+        if lease is not None:
+            lease.released = True
 
     def _queue_puts(self, pipe: Any, records: Iterable[RecordWrite]) -> None:
         """Queue a write of each record on ``pipe``. EVAL, not EVALSHA: a pipeline's
