@@ -79,7 +79,7 @@ async def test_nothing_links_a_note_or_vote_to_its_author(review: Review) -> Non
             assert created["yours"] is True
             submitted.append((text, author))
     await watcher.room.wait_for(
-        lambda: (watcher.room.doc.get("note_counts", type=Map).get("contributing-factor")) == 9
+        lambda: watcher.room.note_counts().get("contributing-factor") == 9
     )
     assert await watcher.get("/notes/mine") == {"notes": []}
     before_reveal = b"".join(watcher.everything())

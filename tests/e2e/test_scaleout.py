@@ -396,3 +396,28 @@ async def test_votes_over_two_processes(cluster: Cluster) -> None:
             lambda: sum((room.doc.get("votes", type=Map).to_py() or {}).values()) == remaining
         )
         await room.close()
+
+
+async def test_note_counts_shown_through_one_process_reach_clients_of_the_others(
+    cluster: Cluster,
+) -> None:
+    """A hidden note's count is not in the doc's log: the process that stores the note
+    shows it in its awareness, and the relay takes it to the other processes' peers; a
+    client joining a process that has not loaded the room yet reads it from the tally."""
+    first, second, third = cluster.servers
+    async with httpx.AsyncClient(base_url=first.url, timeout=60) as http:
+        review = await open_review(first, http, "Counts on three processes")
+        observer = review.people["observer"].token
+        watcher = await synced_client(second.ws_url, review.id, "room", observer)
+        for text in ("Alert was muted", "Runbook was stale"):
+            await review.ok("scribe", "POST", "/notes", {"text": text})
+        await watcher.wait_for(lambda: watcher.note_counts().get(VOTE_SECTION) == 2)
+        late = await synced_client(third.ws_url, review.id, "room", observer)
+        await late.wait_for(lambda: late.note_counts().get(VOTE_SECTION) == 2)
+        async with httpx.AsyncClient(base_url=third.url, timeout=60) as other:
+            review.http = other
+            await review.ok("participant", "POST", "/notes", {"text": "Pager rota was old"})
+        for client in (watcher, late):
+            await client.wait_for(lambda c=client: c.note_counts().get(VOTE_SECTION) == 3)
+            assert client.doc.get("note_counts", type=Map).to_py() in ({}, None)
+            await client.close()

@@ -23,7 +23,12 @@ from debrief.protocol import (
     sync_step2_frame,
     update_frame,
 )
-from debrief.protocol.awareness import AwarenessEntry, encode_awareness, parse_awareness
+from debrief.protocol.awareness import (
+    SERVER_CLIENT_ID,
+    AwarenessEntry,
+    encode_awareness,
+    parse_awareness,
+)
 
 
 class YClient:
@@ -110,6 +115,13 @@ class YClient:
     async def send_raw(self, data: bytes | str) -> None:
         assert self.ws is not None
         await self.ws.send(data)
+
+    def note_counts(self) -> dict[str, int]:
+        """The hidden notes per section, as the server shows them in its awareness entry
+        of the `room` doc ({} before it shows any)."""
+        state = self.awareness.get(SERVER_CLIENT_ID) or {}
+        counts = state.get("note_counts")
+        return dict(counts) if isinstance(counts, dict) else {}
 
     async def set_awareness(
         self, state: dict[str, Any] | None, clock: int, client_id: int | None = None

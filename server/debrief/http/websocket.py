@@ -37,6 +37,7 @@ from debrief.http.direct_commands import DirectCommands
 from debrief.http.session_deadlines import SessionDeadlines
 from debrief.http.session_sockets import SessionSockets
 from debrief.http.ws_protocol import LeanWebSocketProtocol
+from debrief.meeting.notes import shown_counts
 from debrief.meeting.service import is_frozen
 from debrief.protocol import (
     Frame,
@@ -369,6 +370,21 @@ async def admit(
     return (*opened, session_expires_at(svc, session))
 
 
+async def show_stored_counts(svc: Services, room: Room, review_id: str) -> None:
+    """Once per load of a review's `room` doc, before its first peer joins: the hidden
+    notes' counts from the review's tally, in the server's awareness entry (the notes
+    stored after this show their own). A read that fails shows nothing until the next
+    note does: the connection itself is not refused for it."""
+    room.server_state_read = True
+    try:
+        tally = await shown_counts(svc.storage, review_id)
+    except StorageError as exc:
+        log.warning("cannot read the note counts of %s: %s", review_id, exc)
+        return
+    if tally is not None:
+        room.show_server_state(tally.shown(), tally.clock)
+
+
 def session_expires_at(svc: Services, session: Session) -> float:
     """Epoch seconds when the session's token stops being accepted (signed at join)."""
     return session.created_ms / 1000 + svc.sessions.ttl_s
@@ -392,6 +408,8 @@ async def open_peer(
         log.warning("cannot open %s/%s: %s", review_id, doc, exc)
         await websocket.close(1011, "document unavailable: try again shortly")
         return None
+    if doc is DocName.ROOM and not room.server_state_read:
+        await show_stored_counts(svc, room, review_id)
     peer = Peer(
         transport_for(websocket, protocol),
         # A closed review is frozen: every role reads only (see meeting/service.py).

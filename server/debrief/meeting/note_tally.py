@@ -6,6 +6,10 @@ record instead of every note of the review. Whatever changes notes otherwise (a 
 drops the record; the next note counts the review's notes afresh, as a review whose
 notes predate the tally does once.
 
+Everyone sees the hidden counts in the server's awareness entry of the `room` doc
+(notes.py), not in the doc: the tally's ``clock`` orders what is shown there, across
+processes and after restarts (a higher clock replaces a lower one).
+
 It also keeps which sections are revealed (the reveal writes it with the doc that shows
 them, in one step), so a new note learns whether it is shown at once without reading
 the room doc. A tally without them (counted afresh, or stored by an older version)
@@ -14,6 +18,7 @@ says None: the note reads them from the doc once, and the tally keeps them from 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +32,9 @@ class NoteTally:
     owners: dict[str, int] = field(default_factory=dict)  # participant id -> notes
     hidden: dict[str, int] = field(default_factory=dict)  # section -> unrevealed notes
     revealed: set[str] | None = None  # sections revealed; None: not known here
+    # Orders the counts shown: above every clock shown before (of this tally or of one
+    # counted afresh since: those start from the time). 0: not shown yet.
+    clock: int = 0
 
     @classmethod
     def counting(cls, records: Iterable[Mapping[str, Any]]) -> NoteTally:
@@ -53,13 +61,27 @@ class NoteTally:
         revealed: set[str] | None = None
         if isinstance(kept, list) and all(isinstance(section, str) for section in kept):
             revealed = set(kept)
-        return cls(total, dict(owners), dict(hidden), revealed)
+        clock = data.get("clock")
+        return cls(total, dict(owners), dict(hidden), revealed, clock if type(clock) is int else 0)
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"total": self.total, "owners": self.owners, "hidden": self.hidden}
         if self.revealed is not None:
             record["revealed"] = sorted(self.revealed)
+        if self.clock:
+            record["clock"] = self.clock
         return record
+
+    def tick(self) -> int:
+        """A new clock for counts that changed: above this tally's last, and at least the
+        time in microseconds, so a tally counted afresh (after a delete, or in a data
+        directory that had none) still shows over whatever was shown before it."""
+        self.clock = max(self.clock + 1, time.time_ns() // 1000)
+        return self.clock
+
+    def shown(self) -> dict[str, Any]:
+        """The server's awareness state for these counts: section -> hidden notes."""
+        return {"note_counts": dict(self.hidden)}
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.total += 1

@@ -2,7 +2,10 @@
 
 Ownership is kept only in storage records (kind "note"); nothing here ever writes an
 author, a participant id or a creation time into a shared doc. Before its section is
-revealed a note is visible to others only as a count (`room.note_counts`). A reveal
+revealed a note is visible to others only as a count, which the server shows in its
+own awareness entry of the `room` doc (`show_note_counts`), not in the doc: a count is
+derived from the stored tally, so it needs no durable edit of a shared doc per note,
+and a room loaded later shows it again from the tally (`shown_counts`). A reveal
 inserts the section's notes in one transaction in an order drawn from the OS's random
 source, so neither the order nor the ids say anything about who wrote what or when.
 """
@@ -10,14 +13,15 @@ source, so neither the order nor the ids say anything about who wrote what or wh
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from pycrdt import Doc, Map
 
 from debrief.auth.roles import DocName
 from debrief.auth.sessions import Session
-from debrief.storage.base import RecordWrite
+from debrief.storage.base import RecordWrite, Storage
 
 from .errors import Conflict, NotFound, ValidationError
 from .note_tally import NOTE_TALLY, NoteTally
@@ -106,6 +110,8 @@ class NoteService:
                 "created_ms": now_ms(),
             }
             tally.add(record)
+            if not revealed:
+                tally.tick()  # the counts everyone sees change
             records: list[RecordWrite] = [
                 (NOTE, record["id"], record, review_id),
                 (*tally_key, tally.to_record(), review_id),
@@ -115,7 +121,9 @@ class NoteService:
                 self.meeting.held.hold(review_id, session.participant_id, notes={record["id"]})
             else:  # the note and the count it changes are stored in one step
                 self.storage.release_lock_with_next_write()  # nothing is written after it
-                await self._show_count(review_id, kind, tally.hidden.get(kind, 0), records)
+                await self.storage.put_records(records)
+        if not revealed:  # stored: now shown (in order of the tally's clock, lock or not)
+            await self.meeting.show_note_counts(review_id, tally)
         return record
 
     async def _tally(self, review_id: str, found: Mapping[str, Any] | None) -> NoteTally:
@@ -142,11 +150,10 @@ class NoteService:
             await self.storage.delete_record(NOTE, note_id)
             if record["revealed"]:
                 self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
-            else:
-                tally = NoteTally.counting(await self.records(review_id))
-                await self._show_count(
-                    review_id, record["kind"], tally.hidden.get(record["kind"], 0)
-                )
+                return
+            tally = NoteTally.counting(await self.records(review_id))
+            tally.tick()  # above whatever was shown: the time, once counted afresh
+        await self.meeting.show_note_counts(review_id, tally)
 
     async def reveal(self, review_id: str, section: str) -> int:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
@@ -170,7 +177,9 @@ class NoteService:
                     notes[record["id"]] = public_note(record, questions=questions)
                 meeting = doc.get("meeting", type=Map)
                 meeting["revealed"] = {**meeting_state(doc)["revealed"], section: True}
-                doc.get("note_counts", type=Map)[section] = 0
+                legacy = doc.get("note_counts", type=Map)  # where older versions showed them
+                if legacy.get(section):
+                    legacy[section] = 0
 
             revealed: list[RecordWrite] = [
                 (NOTE, r["id"], {**r, "revealed": True}, review_id) for r in hidden
@@ -180,13 +189,18 @@ class NoteService:
                 tally.hidden[section] = 0
                 if tally.revealed is not None:
                     tally.revealed.add(section)
+                tally.tick()
                 revealed.append((*tally_key, tally.to_record(), review_id))
             # the notes shown and their records marked revealed: one step, all or none
             await self.meeting.edit(
                 review_id, DocName.ROOM, change, checked_under_lock=True, records=revealed
             )
-            if tally is None and found is not None:  # a bad one: the next note recounts
-                await self.storage.delete_record(NOTE_TALLY, review_id)
+            if tally is None:  # none, or a bad one (the next note recounts): count now
+                if found is not None:
+                    await self.storage.delete_record(NOTE_TALLY, review_id)
+                tally = NoteTally.counting(await self.records(review_id))
+                tally.tick()
+        await self.meeting.show_note_counts(review_id, tally)
         return len(hidden)
 
     async def answer_questionnaire(
@@ -215,17 +229,19 @@ class NoteService:
             if r["kind"] == QUESTIONNAIRE
         ]  # fmt: skip
 
-    async def _show_count(
-        self, review_id: str, section: str, count: int, records: Sequence[RecordWrite] = ()
-    ) -> None:
-        """Others learn only how many hidden notes a section holds (``count``: as counted
-        under the review's lock); ``records`` are stored with the change."""
 
-        def change(doc: Doc) -> None:
-            counts = doc.get("note_counts", type=Map)
-            if counts.get(section) != count:
-                counts[section] = count
+async def shown_counts(storage: Storage, review_id: str) -> NoteTally | None:
+    """The review's hidden counts as its tally has them (counted afresh without one),
+    for a room that shows nothing yet; None when the review has no notes.
 
-        await self.meeting.edit(
-            review_id, DocName.ROOM, change, checked_under_lock=True, records=records
-        )
+    Read without the review's lock: a note stored meanwhile shows its own counts with a
+    higher clock, so whichever arrives last, the newer counts stay."""
+    before = time.time_ns() // 1000  # a recount's clock: older than any note after it
+    tally = NoteTally.from_record(await storage.get_record(NOTE_TALLY, review_id))
+    if tally is None:
+        tally = NoteTally.counting(await storage.list_records(NOTE, review_id))
+        tally.clock = before
+    if not tally.total:
+        return None
+    tally.clock = max(tally.clock, 1)  # a tally of an older version: shown, and replaced
+    return tally

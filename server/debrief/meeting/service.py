@@ -33,6 +33,7 @@ from . import timer as tm
 from .errors import Conflict, NotFound
 from .gate import ReviewGate
 from .held import HeldChanges
+from .note_tally import NoteTally
 
 # Same record kind as the core API (http/api.py REVIEW); the domain must not import http.
 REVIEW = "review"
@@ -336,6 +337,20 @@ class MeetingService:
     async def revealed_sections(self, review_id: str) -> frozenset[str]:
         """The sections whose notes the room doc shows."""
         return await self.read(review_id, DocName.ROOM, revealed_sections)
+
+    async def show_note_counts(self, review_id: str, tally: NoteTally) -> None:
+        """Show everyone how many notes wait unrevealed: the server's awareness entry of
+        the `room` doc, ordered by the tally's clock (notes.py). A process that has the
+        room loaded shows it to its peers; with a shared backend the room is loaded if
+        need be, so that its link takes the counts to the other processes' peers. A room
+        loaded later shows the counts from the tally then (`notes.shown_counts`)."""
+        key = doc_key(review_id, DocName.ROOM)
+        room = self.rooms.loaded(key)
+        if room is not None:
+            room.show_server_state(tally.shown(), tally.clock)
+        elif self.storage.shared:
+            async with self.rooms.borrow(key) as room:
+                room.show_server_state(tally.shown(), tally.clock)
 
     async def flush(self, review_id: str) -> None:
         """Make every queued client update of the review's docs durable and visible."""

@@ -67,6 +67,8 @@ def test_drafts_keep_their_section_and_the_board_follows_the_phase(
     expect(draft).to_have_value("")
     expect(tab(mod.page, "What worked well")).to_contain_text("1 waiting")
     expect(tab(mod.page, "Contributing factors")).not_to_contain_text("waiting")
+    mod.page.reload()  # a page opened later is shown the counts when it connects
+    expect(tab(mod.page, "What worked well")).to_contain_text("1 waiting")
     tab(page, "Contributing factors").click()
     expect(draft).to_have_value("The deploy checklist has no owner")
     expect(page.locator(".own-notes")).to_have_count(0)
