@@ -296,7 +296,10 @@ export function readRevealed(room: Y.Doc): Record<string, boolean> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === true]))
 }
 
-export function readNoteCounts(room: Y.Doc): Record<string, number> {
+/** Hidden notes per section: as the server shows them (`shown`, from its awareness entry),
+ * else as older versions kept them in the room doc. */
+export function readNoteCounts(room: Y.Doc, shown: Record<string, number> | null): Record<string, number> {
+  if (shown) return shown
   const out: Record<string, number> = {}
   room.getMap('note_counts').forEach((v, k) => (out[k] = num(v)))
   return out

@@ -16,6 +16,7 @@ import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { DOC_NAMES, docSocketBase, type DocName } from '../boot/handoff'
 import { EarlyOrNewWebSocket } from './early'
+import { keepServerCounts } from './server-state'
 
 export { DOC_NAMES, type DocName }
 
@@ -93,6 +94,7 @@ export function openReview(reviewId: string): Review {
       provider.awareness.setLocalState(null)
     } else {
       announcePresence(provider)
+      keepServerCounts(provider)
     }
     applyQuietly(provider)
     provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) => {

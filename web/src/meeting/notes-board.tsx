@@ -13,6 +13,7 @@ import {
 } from '../app/commands'
 import { useReview } from '../app/context'
 import { useY } from '../app/hooks'
+import { useServerCounts } from '../app/server-state'
 import {
   readNoteCounts,
   readNotes,
@@ -203,6 +204,7 @@ function nextTab(current: string, key: string): string | null {
 export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   const { id, sync, you } = useReview()
   const room = sync.docs.room
+  const shownCounts = useServerCounts(sync.providers.room)
   useY(room.getMap('notes'), room.getMap('note_counts'), room.getMap('themes'), room.getMap('voting'), room.getMap('votes'), room.getMap('meeting'), room.getMap('review'))
   const phaseId = readPhaseId(room) ?? ''
   // A tab picked by hand holds only within the phase it was picked in: when the phase
@@ -214,7 +216,7 @@ export function NotesBoard({ readOnly }: { readOnly: boolean }) {
   const meta = NOTE_SECTIONS.find((s) => s.id === section) ?? NOTE_SECTIONS[0]!
   const settings = readReview(room).settings
   const revealed = readRevealed(room)
-  const counts = readNoteCounts(room)
+  const counts = readNoteCounts(room, shownCounts)
   const voting = readVoting(room)
   const allNotes = readNotes(room)
   const themes = readThemes(room).filter((t) => t.section === section)

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { useReview } from '../app/context'
 import { compareText } from '../app/intl'
+import { SERVER_CLIENT_ID } from '../app/server-state'
 import { ROLE_LABELS } from '../app/texts'
 
 interface Here {
@@ -16,6 +17,7 @@ function readPresence(states: Map<number, Record<string, unknown>>, ownClient: n
   seen.set(me.id, me)
   states.forEach((state, clientId) => {
     if (clientId === ownClient) return // our own entry is only stamped on the way out
+    if (clientId === SERVER_CLIENT_ID) return // the server's counts, not a person
     const user = (state.user ?? {}) as { name?: unknown; role?: unknown; id?: unknown }
     const id = typeof user.id === 'string' ? user.id : `client-${clientId}`
     seen.set(id, {
