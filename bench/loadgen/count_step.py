@@ -1,25 +1,23 @@
 """What showing a hidden note's count costs: the note service in one process, its
 count step swapped by turns.
 
-A hidden note is stored with its review's tally and, in the same step, the `room` doc's
-`note_counts` is edited so that everyone sees one more hidden note (meeting/notes.py,
-`_show_count`). To learn what that edit costs, `NoteService.submit` is called directly
-(no HTTP, no frame) by ``--concurrency`` tasks for the participants of ``--reviews``
-reviews, and the count step is replaced by turns, ``--per`` notes at a time, in the same
-process, so that a slower minute of a shared box weighs on every variant alike:
+A hidden note is stored with its review's tally; then everyone is shown how many notes
+wait in each section (`MeetingService.show_note_counts`). To weigh that step,
+`NoteService.submit` is called directly (no HTTP, no frame) by ``--concurrency`` tasks for
+the participants of ``--reviews`` reviews, and the step is replaced by turns, ``--per``
+notes at a time, in the same process, so that a slower minute of a shared box weighs on
+every variant alike:
 
-- ``doc``: as shipped, the doc edit through the room, stored with the records;
-- ``records``: the records stored alone, nobody shown the count (the ceiling for a count
-  that would not be an edit of a shared doc);
-- ``pycrdt``: the doc changed and encoded directly (not through the room), the records
-  stored alone: pycrdt's own share;
-- ``append``: the records stored with a two-byte doc update appended to a scratch key: the
-  doc append's share.
+- ``awareness``: as shipped, the counts in the server's awareness entry of the room;
+- ``none``: nobody is shown anything (the least a note can cost);
+- ``doc``: the counts written into the room doc's `note_counts` map through the room, a
+  durable doc edit, as before this version (which stored that edit with the note's
+  records in one write; here it is a write of its own, a little dearer).
 
 Printed: the event loop's CPU per note (the thread that bounds a command's throughput)
 and all threads'.
 
-    .venv/bin/python -m bench.loadgen.count_step --variants doc,records,pycrdt,append
+    .venv/bin/python -m bench.loadgen.count_step --variants awareness,none,doc
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,46 +37,40 @@ import uvloop
 from pycrdt import Map
 
 from debrief.app import create_app
-from debrief.auth.roles import DocName, Role, doc_key
+from debrief.auth.roles import DocName, Role
 from debrief.auth.sessions import Session
 from debrief.cli import set_switch_interval
 from debrief.meeting import notes
+from debrief.meeting.note_tally import NoteTally
+from debrief.meeting.service import MeetingService
 from debrief.settings import Settings
-from debrief.storage.base import RecordWrite
 
 from .app_cpu import LIMITS
 
-CountStep = Callable[[Any, str, str, int, Sequence[RecordWrite]], Awaitable[None]]
-SHIPPED: CountStep = notes.NoteService._show_count
+ShowCounts = Callable[[MeetingService, str, NoteTally], Awaitable[None]]
+SHIPPED: ShowCounts = MeetingService.show_note_counts
 
 
-async def records_only(
-    self: Any, review_id: str, section: str, count: int, records: Sequence[RecordWrite] = ()
-) -> None:
-    await self.storage.put_records(list(records))
+async def show_nothing(self: MeetingService, review_id: str, tally: NoteTally) -> None:
+    return None
 
 
-async def pycrdt_then_records(
-    self: Any, review_id: str, section: str, count: int, records: Sequence[RecordWrite] = ()
-) -> None:
-    room = self.meeting.rooms.loaded(doc_key(review_id, DocName.ROOM))
-    state = room.doc.get_state()
-    room.doc.get("note_counts", type=Map)[section] = count
-    room.doc.get_update(state)
-    await self.storage.put_records(list(records))
+async def edit_the_doc(self: MeetingService, review_id: str, tally: NoteTally) -> None:
+    counts = dict(tally.hidden)
+
+    def change(doc: Any) -> None:
+        shown = doc.get("note_counts", type=Map)
+        for section, count in counts.items():
+            if shown.get(section) != count:
+                shown[section] = count
+
+    await self.edit(review_id, DocName.ROOM, change, checked_under_lock=True)
 
 
-async def scratch_append(
-    self: Any, review_id: str, section: str, count: int, records: Sequence[RecordWrite] = ()
-) -> None:
-    await self.storage.append_update("bench:count-step", b"\x00\x00", records)
-
-
-VARIANTS: dict[str, CountStep] = {
-    "doc": SHIPPED,
-    "records": records_only,
-    "pycrdt": pycrdt_then_records,
-    "append": scratch_append,
+VARIANTS: dict[str, ShowCounts] = {
+    "awareness": SHIPPED,
+    "none": show_nothing,
+    "doc": edit_the_doc,
 }
 
 
@@ -130,12 +122,12 @@ async def _measure(starlette: Any, names: list[str], args: argparse.Namespace) -
     all_s = dict.fromkeys(names, 0.0)
     for turn in range(args.turns):
         for name in names if turn % 2 == 0 else names[::-1]:  # A B B A ...
-            notes.NoteService._show_count = VARIANTS[name]  # type: ignore[method-assign]
+            MeetingService.show_note_counts = VARIANTS[name]  # type: ignore[method-assign]
             loop0, all0 = time.thread_time(), time.process_time()
             await asyncio.gather(*(worker(k) for k in range(args.concurrency)))
             loop_s[name] += time.thread_time() - loop0
             all_s[name] += time.process_time() - all0
-    notes.NoteService._show_count = SHIPPED  # type: ignore[method-assign]
+    MeetingService.show_note_counts = SHIPPED  # type: ignore[method-assign]
     count = args.turns * args.per
     for name in names:
         print(f"{name:8s} the loop {1000 * loop_s[name] / count:.3f} ms per note, "
@@ -147,7 +139,7 @@ async def _measure(starlette: Any, names: list[str], args: argparse.Namespace) -
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--variants", default="doc,records,pycrdt,append")
+    ap.add_argument("--variants", default="awareness,none,doc")
     ap.add_argument("--turns", type=int, default=8)
     ap.add_argument("--per", type=int, default=2000, help="notes per variant per turn")
     ap.add_argument("--reviews", type=int, default=50)

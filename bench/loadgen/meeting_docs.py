@@ -1,5 +1,6 @@
 """What a meeting client holds: the review's three docs over websockets, the `room` doc
-decoded into a real pycrdt Doc, and the checks that say when a command's change arrived.
+decoded into a real pycrdt Doc (and the hidden notes' counts from the server's awareness
+entry of it), and the checks that say when a command's change arrived.
 
 Commands of one review are sent one after the other (the next only after the answer to
 the last), so every client sees their effects in that order: a client's cursor moves
@@ -21,6 +22,9 @@ from typing import Any
 
 from pycrdt import Doc, Map, handle_sync_message
 
+from debrief.protocol import AwarenessFrame, parse_frame
+from debrief.protocol.awareness import SERVER_CLIENT_ID, parse_awareness
+
 from .client import EMPTY_STEP1
 from .rawws import RawWebSocket
 
@@ -30,13 +34,31 @@ Predicate = Callable[["RoomView"], bool]
 
 
 class RoomView:
-    """A client's copy of the `room` doc, with its root maps looked up once."""
+    """A client's copy of the `room` doc, with its root maps looked up once, and the
+    hidden notes' counts the server shows in its awareness entry."""
 
     def __init__(self) -> None:
         self.doc: Doc[Any] = Doc()
         self.meeting = self.doc.get("meeting", type=Map)
-        self.counts = self.doc.get("note_counts", type=Map)
+        self.legacy_counts = self.doc.get("note_counts", type=Map)  # older servers'
         self.notes = self.doc.get("notes", type=Map)
+        self.shown: dict[str, Any] | None = None
+        self.shown_clock = 0
+
+    @property
+    def counts(self) -> Any:
+        return self.shown if self.shown is not None else self.legacy_counts
+
+    def show(self, payload: bytes) -> bool:
+        """An awareness message's entries: True when it changed the server's counts."""
+        changed = False
+        for entry in parse_awareness(payload):
+            if entry.client_id != SERVER_CLIENT_ID or entry.clock <= self.shown_clock:
+                continue
+            counts = (entry.state or {}).get("note_counts")
+            if isinstance(counts, dict):
+                self.shown, self.shown_clock, changed = counts, entry.clock, True
+        return changed
 
     def timer(self) -> dict[str, Any]:
         value = self.meeting.get("timer")
@@ -160,7 +182,13 @@ class DocSocket:
             self.errors.append(why[:200])
 
     def _message(self, payload: bytes, now: int) -> None:
-        if len(payload) < 2 or payload[0] != 0:  # only sync messages (not awareness)
+        if len(payload) >= 2 and payload[0] == 1 and self.view is not None:  # awareness
+            frame = parse_frame(payload)
+            if isinstance(frame, AwarenessFrame) and self.view.show(frame.payload):
+                if self.on_change is not None:
+                    self.on_change(now)
+            return
+        if len(payload) < 2 or payload[0] != 0:  # only sync messages from here on
             return
         doc = self.view.doc if self.view is not None else _EMPTY
         if payload[1] == 0:  # the server's step 1: answer with what we have
