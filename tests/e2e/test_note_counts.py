@@ -97,3 +97,32 @@ async def test_a_later_joiner_sees_the_counts_after_a_restart(server: ServerProc
             await again.close()
     finally:
         restarted.stop()
+
+
+async def test_a_review_without_a_tally_is_counted_once_and_keeps_it(server: ServerProcess) -> None:
+    """A review of a version before the tally: the first room to load counts its notes,
+    under the review's lock, and stores the tally with a clock the next note goes above."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        review = await open_review(server, http, "No tally")
+        for i in range(3):
+            await review.ok("participant", "POST", "/notes", {"text": f"note {i}"})
+    server.stop()
+    database = server.data_dir / "debrief.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM records WHERE kind = 'note-tally' AND id = ?", (review.id,))
+    restarted = ServerProcess(server.data_dir, port=server.port).start()
+    try:
+        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+            review.http = http
+            watcher = await review.client("observer", "room")
+            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == 3)
+            await review.ok("scribe", "POST", "/notes", {"text": "note 3"})
+            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == 4)
+            await watcher.close()
+    finally:
+        restarted.stop()
+    with sqlite3.connect(database) as db:
+        (raw,) = db.execute(
+            "SELECT data FROM records WHERE kind = 'note-tally' AND id = ?", (review.id,)
+        ).fetchone()
+    assert '"total":4' in raw.replace(" ", "") and '"clock"' in raw

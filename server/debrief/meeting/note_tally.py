@@ -2,9 +2,9 @@
 
 Kept in one record per review and written with the note it counts in one step
 (`Storage.put_records`), under the review's lock, so that a new note reads this one small
-record instead of every note of the review. Whatever changes notes otherwise (a delete)
-drops the record; the next note counts the review's notes afresh, as a review whose
-notes predate the tally does once.
+record instead of every note of the review. A delete drops the record first and then
+stores the notes counted afresh (a crash in between leaves none: the next note counts
+afresh, as a review whose notes predate the tally does once).
 
 Everyone sees the hidden counts in the server's awareness entry of the `room` doc
 (notes.py), not in the doc: the tally's ``clock`` orders what is shown there, across

@@ -13,7 +13,6 @@ source, so neither the order nor the ids say anything about who wrote what or wh
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -151,9 +150,16 @@ class NoteService:
             if record["revealed"]:
                 self.meeting.held.hold(review_id, session.participant_id, notes={note_id})
                 return
-            tally = NoteTally.counting(await self.records(review_id))
-            tally.tick()  # above whatever was shown: the time, once counted afresh
+            tally = await self._recount(review_id)
         await self.meeting.show_note_counts(review_id, tally)
+
+    async def _recount(self, review_id: str) -> NoteTally:
+        """Count the review's notes afresh and store the tally (under the review's lock),
+        its clock above whatever was shown: the time, as the old one is gone."""
+        tally = NoteTally.counting(await self.records(review_id))
+        tally.tick()
+        await self.storage.put_record(NOTE_TALLY, review_id, tally.to_record(), review_id)
+        return tally
 
     async def reveal(self, review_id: str, section: str) -> int:
         """Publish every hidden note of `section`, shuffled, in one transaction."""
@@ -195,11 +201,8 @@ class NoteService:
             await self.meeting.edit(
                 review_id, DocName.ROOM, change, checked_under_lock=True, records=revealed
             )
-            if tally is None:  # none, or a bad one (the next note recounts): count now
-                if found is not None:
-                    await self.storage.delete_record(NOTE_TALLY, review_id)
-                tally = NoteTally.counting(await self.records(review_id))
-                tally.tick()
+            if tally is None:  # none, or a bad one: counted now, the notes marked revealed
+                tally = await self._recount(review_id)
         await self.meeting.show_note_counts(review_id, tally)
         return len(hidden)
 
@@ -231,17 +234,23 @@ class NoteService:
 
 
 async def shown_counts(storage: Storage, review_id: str) -> NoteTally | None:
-    """The review's hidden counts as its tally has them (counted afresh without one),
-    for a room that shows nothing yet; None when the review has no notes.
+    """The review's hidden counts as its tally has them, for a room that shows nothing
+    yet; None when the review has no notes.
 
-    Read without the review's lock: a note stored meanwhile shows its own counts with a
-    higher clock, so whichever arrives last, the newer counts stay."""
-    before = time.time_ns() // 1000  # a recount's clock: older than any note after it
-    tally = NoteTally.from_record(await storage.get_record(NOTE_TALLY, review_id))
-    if tally is None:
-        tally = NoteTally.counting(await storage.list_records(NOTE, review_id))
-        tally.clock = before
+    Under the review's lock, as the notes take it: what is read and its clock go
+    together, so whichever of this and a note's own counts arrives last, the newer stay.
+    Without a tally (a review of an older version, or a crash between a delete's steps)
+    the notes are counted and the tally stored, with a clock above any shown before."""
+    key = (NOTE_TALLY, review_id)
+    async with storage.lock_reading(f"review:{review_id}", [key]) as (found,):
+        tally = NoteTally.from_record(found)
+        if tally is None:
+            tally = NoteTally.counting(await storage.list_records(NOTE, review_id))
+            if not tally.total:
+                return None
+            tally.tick()
+            await storage.put_record(*key, tally.to_record(), review_id)
     if not tally.total:
         return None
-    tally.clock = max(tally.clock, 1)  # a tally of an older version: shown, and replaced
+    tally.clock = max(tally.clock, 1)  # an older version's tally: no clock yet
     return tally
