@@ -15,7 +15,7 @@ from pycrdt import Map
 
 from debrief.protocol import AwarenessFrame, SyncStep2, SyncUpdate, parse_frame
 from debrief.protocol.awareness import SERVER_CLIENT_ID
-from support.meeting import open_review
+from support.meeting import Review, open_review
 from support.server import ServerProcess
 
 FACTOR = "contributing-factor"
@@ -64,6 +64,36 @@ async def test_nobody_may_pose_as_the_server(server: ServerProcess) -> None:
             await client.close()
 
 
+TALLY = "SELECT data FROM records WHERE kind = 'note-tally' AND id = ?"
+
+
+def stored_tally(server: ServerProcess, review_id: str) -> str:
+    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
+        (raw,) = db.execute(TALLY, (review_id,)).fetchone()
+    return str(raw)
+
+
+def change_stored(server: ServerProcess, statement: str, review_id: str) -> None:
+    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
+        db.execute(statement, (review_id,))
+
+
+async def restart_and_count(server: ServerProcess, review: Review, shown: int) -> None:
+    """Restart ``server`` on its data: a new observer is shown ``shown`` hidden notes, and
+    one more after the next note (its clock goes above what was shown)."""
+    restarted = ServerProcess(server.data_dir, port=server.port).start()
+    try:
+        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+            review.http = http
+            watcher = await review.client("observer", "room")
+            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == shown)
+            await review.ok("participant", "POST", "/notes", {"text": "one more"})
+            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == shown + 1)
+            await watcher.close()
+    finally:
+        restarted.stop()
+
+
 async def test_a_later_joiner_sees_the_counts_after_a_restart(server: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         review = await open_review(server, http, "Restart")
@@ -72,31 +102,16 @@ async def test_a_later_joiner_sees_the_counts_after_a_restart(server: ServerProc
         late = await review.client("observer", "room")
         await late.wait_for(lambda: late.note_counts().get(FACTOR) == 2)
         await late.close()
-
     server.stop()
     # a tally as the previous release stored it: no clock (and it counts the same)
-    with sqlite3.connect(server.data_dir / "debrief.sqlite3") as db:
-        (raw,) = db.execute(
-            "SELECT data FROM records WHERE kind = 'note-tally' AND id = ?", (review.id,)
-        ).fetchone()
-        assert '"clock"' in raw
-        db.execute(
-            "UPDATE records SET data = json_remove(data, '$.clock') "
-            "WHERE kind = 'note-tally' AND id = ?",
-            (review.id,),
-        )
-    restarted = ServerProcess(server.data_dir, port=server.port).start()
-    try:
-        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
-            review.http = http
-            again = await review.client("observer", "room")
-            await again.wait_for(lambda: again.note_counts().get(FACTOR) == 2)
-            # the next note shows over what the old tally showed
-            await review.ok("participant", "POST", "/notes", {"text": "note 2"})
-            await again.wait_for(lambda: again.note_counts().get(FACTOR) == 3)
-            await again.close()
-    finally:
-        restarted.stop()
+    assert '"clock"' in stored_tally(server, review.id)
+    change_stored(
+        server,
+        "UPDATE records SET data = json_remove(data, '$.clock') "
+        "WHERE kind = 'note-tally' AND id = ?",
+        review.id,
+    )
+    await restart_and_count(server, review, 2)
 
 
 async def test_a_review_without_a_tally_is_counted_once_and_keeps_it(server: ServerProcess) -> None:
@@ -107,22 +122,7 @@ async def test_a_review_without_a_tally_is_counted_once_and_keeps_it(server: Ser
         for i in range(3):
             await review.ok("participant", "POST", "/notes", {"text": f"note {i}"})
     server.stop()
-    database = server.data_dir / "debrief.sqlite3"
-    with sqlite3.connect(database) as db:
-        db.execute("DELETE FROM records WHERE kind = 'note-tally' AND id = ?", (review.id,))
-    restarted = ServerProcess(server.data_dir, port=server.port).start()
-    try:
-        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
-            review.http = http
-            watcher = await review.client("observer", "room")
-            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == 3)
-            await review.ok("scribe", "POST", "/notes", {"text": "note 3"})
-            await watcher.wait_for(lambda: watcher.note_counts().get(FACTOR) == 4)
-            await watcher.close()
-    finally:
-        restarted.stop()
-    with sqlite3.connect(database) as db:
-        (raw,) = db.execute(
-            "SELECT data FROM records WHERE kind = 'note-tally' AND id = ?", (review.id,)
-        ).fetchone()
+    change_stored(server, "DELETE FROM records WHERE kind = 'note-tally' AND id = ?", review.id)
+    await restart_and_count(server, review, 3)
+    raw = stored_tally(server, review.id)
     assert '"total":4' in raw.replace(" ", "") and '"clock"' in raw
