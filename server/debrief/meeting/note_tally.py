@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NOTE_TALLY = "note-tally"  # record kind; its id is the review's
+# Awareness clocks are JavaScript numbers on the clients, exact below 2^53. A stored clock
+# at or above this one is none the server wrote (microseconds since 1970 reach it in 2112):
+# read as none, so that the ticks after it stay exact.
+MAX_CLOCK = 2**52
 
 
 @dataclass
@@ -62,7 +66,9 @@ class NoteTally:
         if isinstance(kept, list) and all(isinstance(section, str) for section in kept):
             revealed = set(kept)
         clock = data.get("clock")
-        return cls(total, dict(owners), dict(hidden), revealed, clock if type(clock) is int else 0)
+        if not (type(clock) is int and 0 <= clock < MAX_CLOCK):
+            clock = 0  # none yet (an older version's), or not one a Yjs client can read
+        return cls(total, dict(owners), dict(hidden), revealed, clock)
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"total": self.total, "owners": self.owners, "hidden": self.hidden}
