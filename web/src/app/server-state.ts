@@ -28,7 +28,9 @@ function shown(provider: WebsocketProvider): Counts | null {
 /** Keep what the server shows on `provider` (the room doc's) for as long as it lives. */
 export function keepServerCounts(provider: WebsocketProvider): void {
   listeners.set(provider, new Set())
-  provider.awareness.on('change', () => {
+  provider.awareness.on('change', ({ added, updated }: { added: number[]; updated: number[] }) => {
+    // Someone's presence moving (a cursor, twice a second) is no reason to redraw the board.
+    if (!added.includes(SERVER_CLIENT_ID) && !updated.includes(SERVER_CLIENT_ID)) return
     const now = shown(provider)
     if (!now) return // gone after 30 s of quiet: the last counts still hold
     kept.set(provider, now)
