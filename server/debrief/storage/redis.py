@@ -48,6 +48,7 @@ from debrief.storage.base import (
 from debrief.storage.group_commit import GroupCommit
 from debrief.storage.redis_pool import WaitingConnectionPool
 from debrief.storage.redis_unlocks import ACQUIRE, UNLOCK, UnlockListener
+from debrief.storage.resp import Command, RespClient, RespError
 
 T = TypeVar("T")
 
@@ -216,6 +217,11 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def pairs(flat: list[Any]) -> dict[Any, Any]:
+    """A flat ``[field, value, field, value, ...]`` reply (HGETALL) as a mapping."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def vote_counts(raw: Mapping[Any, Any]) -> dict[str, int]:
     """A ballot hash as counts per target: those above zero. A value that is not a whole
     number (a hand-edited key, say) is left out rather than failing every reader."""
@@ -260,6 +266,9 @@ class RedisStorage(Storage):
         # Tags this process's stream entries (see storage/redis_relay.py).
         self.node_id = secrets.token_hex(8)
         self._client: aioredis.Redis | None = None
+        # The commands of a meeting (locks, records, votes, appends) go over one lean
+        # connection (storage/resp.py); redis-py keeps the rest (scans, loads, indexes).
+        self._resp: RespClient | None = None
         self._scripts: dict[str, Any] = {}
         self._appends = GroupCommit(self._append_batch)
         self.unlocks = UnlockListener(
@@ -288,6 +297,7 @@ class RedisStorage(Storage):
 
     async def open(self) -> None:
         self._client = self.connect()
+        self._resp = RespClient(self.url, command_timeout=self.command_timeout)
         for name, source in (
             ("compact", COMPACT),
             ("put_record", PUT_RECORD),
@@ -302,6 +312,9 @@ class RedisStorage(Storage):
     async def close(self) -> None:
         await self._appends.drain()
         await self.unlocks.close()
+        if self._resp is not None:
+            resp, self._resp = self._resp, None
+            await resp.close()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
@@ -312,12 +325,16 @@ class RedisStorage(Storage):
             raise StorageError("storage is not open")
         return self._client
 
+    @property
+    def resp(self) -> RespClient:
+        if self._resp is None:
+            raise StorageError("storage is not open")
+        return self._resp
+
     async def call(self, operation: Awaitable[T], what: str) -> T:
         try:
             return await operation
-        except RedisError as exc:
-            raise StorageError(f"redis: {what} failed: {exc}") from exc
-        except OSError as exc:
+        except (RedisError, RespError, OSError) as exc:
             raise StorageError(f"redis: {what} failed: {exc}") from exc
 
     @contextlib.asynccontextmanager
@@ -353,16 +370,12 @@ class RedisStorage(Storage):
             pause = 0.002
 
             async def attempt() -> tuple[Any, list[Any]]:
-                if not record_keys:
-                    taken = await self._scripts["acquire"](keys=keys, args=[token, LOCK_TTL_MS])
-                    return taken, []
                 # Commands of one connection run in order: the HGETs see what every
-                # earlier holder wrote before it let go. EVAL: see _queue_puts.
-                async with self.client.pipeline(transaction=False) as pipe:
-                    pipe.eval(ACQUIRE, 2, *keys, token, LOCK_TTL_MS)
-                    for record_key in record_keys:
-                        pipe.hget(record_key, "data")
-                    taken, *rows = await pipe.execute()
+                # earlier holder wrote before it let go. EVAL: see _put_commands.
+                taken, *rows = await self.resp.execute(
+                    ("EVAL", ACQUIRE, 2, *keys, token, LOCK_TTL_MS),
+                    *(("HGET", record_key, "data") for record_key in record_keys),
+                )
                 return taken, rows
 
             with self.unlocks.watch(name) as unlocked:
@@ -388,13 +401,13 @@ class RedisStorage(Storage):
                 _lease.reset(held)
                 if not lease.released:  # else the last write let it go (one trip less)
                     with contextlib.suppress(StorageError):
-                        await self.call(
-                            self._scripts["unlock"](keys=keys, args=self._unlock_args(lease)),
-                            "unlock",
-                        )
+                        await self.call(self.resp.execute(self._unlock_command(lease)), "unlock")
 
     def _unlock_args(self, lease: Lease) -> list[str]:
         return [lease.token, self.unlocks.channel, lease.name]
+
+    def _unlock_command(self, lease: Lease) -> Command:
+        return ("EVAL", UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
 
     def release_lock_with_next_write(self) -> None:
         lease = _lease.get()
@@ -457,19 +470,16 @@ class RedisStorage(Storage):
         with_records = any(records for _, _, records, _ in batch)
         leases = [lease for *_, lease in batch if lease is not None]
 
-        async def send() -> list[bytes]:
-            async with self.client.pipeline(transaction=with_records) as pipe:
-                for key, update, _, _ in batch:
-                    fields: Any = {"u": update, "n": self.node_id}
-                    pipe.xadd(self.log_key(key), fields)
-                for _, _, records, _ in batch:
-                    self._queue_puts(pipe, records)
-                for lease in leases:
-                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
-                replies: list[bytes] = await pipe.execute()
-            return replies[: len(batch)]
-
-        positions = [text(entry_id) for entry_id in await self.call(send(), "append")]
+        commands: list[Command] = [
+            ("XADD", self.log_key(key), "*", "u", update, "n", self.node_id)
+            for key, update, _, _ in batch
+        ]
+        for _, _, records, _ in batch:
+            commands += self._put_commands(records)
+        commands += [self._unlock_command(lease) for lease in leases]
+        send = self.resp.transaction if with_records else self.resp.execute
+        replies = await self.call(send(*commands), "append")
+        positions = [text(entry_id) for entry_id in replies[: len(batch)]]
         for lease in leases:
             lease.released = True
         return positions
@@ -500,41 +510,40 @@ class RedisStorage(Storage):
     async def put_record(
         self, kind: str, record_id: str, data: dict[str, Any], review_id: str | None = None
     ) -> None:
-        await self.call(
-            self._scripts["put_record"](
-                keys=[self._record_key(kind, record_id), f"{self.prefix}seq"],
-                args=[fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind)],
-            ),
-            f"put {kind}",
-        )
+        record: RecordWrite = (kind, record_id, data, review_id)
+        await self.call(self.resp.execute(*self._put_commands([record])), f"put {kind}")
 
     async def put_records(self, records: list[RecordWrite]) -> None:
         lease = self._take_ride()  # the holder's last write: its unlock rides along
 
-        async def put() -> None:
-            async with self.client.pipeline(transaction=True) as pipe:  # MULTI/EXEC
-                self._queue_puts(pipe, records)
-                if lease is not None:
-                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
-                await pipe.execute()
-
-        await self.call(put(), "put records")
+        commands = self._put_commands(records)
+        if lease is not None:
+            commands.append(self._unlock_command(lease))
+        await self.call(self.resp.transaction(*commands), "put records")  # MULTI/EXEC
         if lease is not None:
             lease.released = True
 
-    def _queue_puts(self, pipe: Any, records: Iterable[RecordWrite]) -> None:
-        """Queue a write of each record on ``pipe``. EVAL, not EVALSHA: a pipeline's
-        scripts cost a SCRIPT EXISTS round trip first, and a NOSCRIPT (Redis restarted)
-        cannot fail half of a MULTI/EXEC."""
-        for kind, record_id, data, review_id in records:
-            pipe.eval(
-                PUT_RECORD, 2, self._record_key(kind, record_id), f"{self.prefix}seq",
-                fast_json.dumps(data), review_id or "", record_id, self._index_prefix(kind),
-            )  # fmt: skip
+    def _put_commands(self, records: Iterable[RecordWrite]) -> list[Command]:
+        """A write of each record. EVAL, not EVALSHA: a NOSCRIPT (Redis restarted) must
+        not fail half of a MULTI/EXEC, and knowing the script is there costs a trip."""
+        return [
+            (
+                "EVAL",
+                PUT_RECORD,
+                2,
+                self._record_key(kind, record_id),
+                f"{self.prefix}seq",
+                fast_json.dumps(data),
+                review_id or "",
+                record_id,
+                self._index_prefix(kind),
+            )
+            for kind, record_id, data, review_id in records
+        ]
 
     async def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
         raw = await self.call(
-            self.client.hget(self._record_key(kind, record_id), "data"), f"get {kind}"
+            self.resp.call("HGET", self._record_key(kind, record_id), "data"), f"get {kind}"
         )
         if raw is None:
             return None
@@ -542,20 +551,19 @@ class RedisStorage(Storage):
         return found
 
     async def get_records(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        async def read() -> list[Any]:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for kind, record_id in keys:
-                    pipe.hget(self._record_key(kind, record_id), "data")
-                return list(await pipe.execute())
-
-        rows = await self.call(read(), "get records")  # one round trip for all of them
+        reads = [("HGET", self._record_key(kind, record_id), "data") for kind, record_id in keys]
+        rows = await self.call(self.resp.execute(*reads), "get records")  # one round trip
         return [None if raw is None else fast_json.loads(raw) for raw in rows]
 
     async def delete_record(self, kind: str, record_id: str) -> bool:
         done = await self.call(
-            self._scripts["delete_record"](
-                keys=[self._record_key(kind, record_id)],
-                args=[record_id, self._index_prefix(kind)],
+            self.resp.call(
+                "EVAL",
+                DELETE_RECORD,
+                1,
+                self._record_key(kind, record_id),
+                record_id,
+                self._index_prefix(kind),
             ),
             f"delete {kind}",
         )
@@ -563,8 +571,12 @@ class RedisStorage(Storage):
 
     async def list_records(self, kind: str, review_id: str) -> list[dict[str, Any]]:
         rows = await self.call(
-            self._scripts["list_records"](
-                keys=[self._index_prefix(kind) + review_id], args=[self._record_key(kind, "")]
+            self.resp.call(
+                "EVAL",
+                LIST_RECORDS,
+                1,
+                self._index_prefix(kind) + review_id,
+                self._record_key(kind, ""),
             ),
             f"list {kind}",
         )
@@ -589,29 +601,23 @@ class RedisStorage(Storage):
         keys = self._ballot_keys(ballot, voter)
         lease = self._take_ride()
 
-        async def send() -> list[Any]:
-            # EVAL, not EVALSHA: see _queue_puts.
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.eval(script, 2, *keys, *args)
-                pipe.hgetall(keys[0])
-                if lease is not None:
-                    pipe.eval(UNLOCK, 2, *lease.keys, *self._unlock_args(lease))
-                replies: list[Any] = await pipe.execute()
-            return replies
-
-        done, mine, *_ = await self.call(send(), what)
+        # EVAL, not EVALSHA: see _put_commands.
+        commands: list[Command] = [("EVAL", script, 2, *keys, *args), ("HGETALL", keys[0])]
+        if lease is not None:
+            commands.append(self._unlock_command(lease))
+        done, mine, *_ = await self.call(self.resp.transaction(*commands), what)
         if lease is not None:
             lease.released = True
-        return VoteOutcome(bool(done), vote_counts(mine))
+        return VoteOutcome(bool(done), vote_counts(pairs(mine)))
 
     async def tally(self, ballot: str) -> dict[str, int]:
-        raw = await self.call(self.client.hgetall(f"{self.prefix}tally:{ballot}"), "tally")
-        return vote_counts(raw)
+        raw = await self.call(self.resp.call("HGETALL", f"{self.prefix}tally:{ballot}"), "tally")
+        return vote_counts(pairs(raw))
 
     async def votes_of(self, ballot: str, voter: str) -> dict[str, int]:
         key = self._ballot_keys(ballot, voter)[0]
-        raw = await self.call(self.client.hgetall(key), "votes")
-        return vote_counts(raw)
+        raw = await self.call(self.resp.call("HGETALL", key), "votes")
+        return vote_counts(pairs(raw))
 
     # --- sorted indexes ------------------------------------------------------------
 

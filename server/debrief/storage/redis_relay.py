@@ -33,7 +33,8 @@ from debrief.protocol.awareness import (
     parse_awareness,
 )
 from debrief.rooms.relay import RelayTarget, RoomLink
-from debrief.storage.redis import RedisStorage, parse_id, text
+from debrief.storage.redis import RedisStorage, pairs, parse_id, text
+from debrief.storage.resp import Command, RespClient
 from debrief.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -67,25 +68,29 @@ class RedisLink:
         self._outbox.extend(entries)
         self.relay.send_presence(self)
 
-    def queue_presence(self, pipe: Any) -> None:
-        """Queue on ``pipe`` what this room's outbox holds (and empty it)."""
+    def presence_commands(self) -> list[Command]:
+        """The commands that publish what this room's outbox holds (and empty it)."""
         batch, self._outbox = self._outbox, []
         if not batch:
-            return
+            return []
         node = self.relay.node
         people = [entry for entry in batch if entry.client_id != SERVER_CLIENT_ID]
+        commands: list[Command] = []
         for entry in people:  # the snapshot an attaching process starts from
             field = f"{node}:{entry.client_id}"
             if entry.state is None:
-                pipe.hdel(self.presence_key, field)
+                commands.append(("HDEL", self.presence_key, field))
             else:
                 value = json.dumps({"clock": entry.clock, "state": entry.state})
-                pipe.hset(self.presence_key, field, value)
+                commands.append(("HSET", self.presence_key, field, value))
         if people:  # (the server's own entry is read from storage where a room loads)
-            pipe.expire(self.presence_key, PRESENCE_TTL_S)
-        fields: Any = {"n": node, "p": encode_awareness(batch)}
-        pipe.xadd(self.aw_key, fields, maxlen=AWARENESS_STREAM_LEN, approximate=True)
-        pipe.expire(self.aw_key, PRESENCE_TTL_S)
+            commands.append(("EXPIRE", self.presence_key, PRESENCE_TTL_S))
+        payload = encode_awareness(batch)
+        commands.append(
+            ("XADD", self.aw_key, "MAXLEN", "~", AWARENESS_STREAM_LEN, "*", "n", node, "p", payload)
+        )
+        commands.append(("EXPIRE", self.aw_key, PRESENCE_TTL_S))
+        return commands
 
     async def close(self) -> None:
         self.relay.links.discard(self)
@@ -93,7 +98,7 @@ class RedisLink:
 
 
 # Each wake-up of a tailer sends one XREAD naming two streams per room it reads, and
-# redis-py packs every name again: 64 keep that to ~19 streams where 600 docs are open
+# every name is packed again: 64 keep that to ~19 streams where 600 docs are open
 # (16: ~75, and a fifth more of Redis's CPU in the meeting bench's seen phase).
 TAILERS = 64
 
@@ -170,11 +175,9 @@ class RedisRelay:
     async def _send_presence(self) -> None:
         while self._presence_due:
             links, self._presence_due = list(self._presence_due), {}
+            commands = [command for link in links for command in link.presence_commands()]
             try:
-                async with self.storage.client.pipeline(transaction=True) as pipe:
-                    for link in links:
-                        link.queue_presence(pipe)
-                    await pipe.execute()
+                await self.storage.resp.transaction(*commands)
             except Exception as exc:  # presence is best effort; the log path reports loss
                 log.warning("presence of %d docs not published: %s", len(links), exc)
 
@@ -249,20 +252,23 @@ class RedisRelay:
     # --- the tailer ----------------------------------------------------------------
 
     async def _tail_loop(self, tailer: int) -> None:
-        client = self.storage.connect(socket_timeout=self.block_ms / 1000 + 10, max_connections=1)
+        # A connection of its own: the read blocks it for up to block_ms.
+        client = RespClient(self.storage.url, command_timeout=self.block_ms / 1000 + 10)
         backoff = 0.05
         try:
             while True:
                 reading = self.links.of_tailer(tailer)
                 wake_key = self._wake_keys[tailer]
-                streams: dict[Any, Any] = {wake_key: self._wake_positions[tailer]}
+                names = [wake_key]
+                positions = [self._wake_positions[tailer]]
                 targets: dict[str, RedisLink] = {}
                 for link in reading:
-                    streams[link.log_key] = link.position
-                    streams[link.aw_key] = link.aw_position
+                    names += (link.log_key, link.aw_key)
+                    positions += (link.position, link.aw_position)
                     targets[link.log_key] = targets[link.aw_key] = link
+                read = ("XREAD", "COUNT", 1000, "BLOCK", self.block_ms, "STREAMS")
                 try:
-                    replies: Any = await client.xread(streams, block=self.block_ms, count=1000)
+                    replies: Any = await client.call(*read, *names, *positions)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -285,7 +291,7 @@ class RedisRelay:
                         self._dispatch(link, entries)
         finally:
             with contextlib.suppress(Exception):
-                await client.aclose()
+                await client.close()
 
     def _lost(self, reading: list[RedisLink], exc: Exception) -> None:
         if reading:
@@ -297,21 +303,23 @@ class RedisRelay:
 
     def _dispatch(self, link: RedisLink, entries: list[Any]) -> None:
         floor = parse_id(link.position)
-        for raw_id, fields in entries:
+        for raw_id, flat in entries:
             entry_id = text(raw_id)
             if parse_id(entry_id) <= floor:
                 continue
             link.advance(entry_id)
+            fields = pairs(flat)
             if text(fields[b"n"]) != self.node:
                 link.room.apply_remote(bytes(fields[b"u"]))
 
     def _dispatch_awareness(self, link: RedisLink, entries: list[Any]) -> None:
         floor = parse_id(link.aw_position)
-        for raw_id, fields in entries:
+        for raw_id, flat in entries:
             entry_id = text(raw_id)
             if parse_id(entry_id) <= floor:
                 continue
             link.aw_position = entry_id
+            fields = pairs(flat)
             node = text(fields[b"n"])
             if node == self.node:
                 continue

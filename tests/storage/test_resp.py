@@ -1,0 +1,237 @@
+"""storage/resp.py on a real Redis: many callers share one connection and each gets its
+own replies; error replies and aborted transactions raise; a caller that gives up does
+not shift the others' replies; a dead or frozen Redis fails the waiting callers (not
+hangs them) and the next call opens a new connection; URLs with a database, a
+password or a socket path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from debrief.storage.resp import Address, ConnectionLost, ReplyError, RespClient, RespError
+from support.scaleout import ThrowawayRedis
+from support.server import free_port
+
+URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def resp() -> AsyncIterator[RespClient]:
+    client = RespClient(URL)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def key() -> Iterator[str]:
+    prefix = f"resp-test-{secrets.token_hex(4)}:"
+    yield prefix
+    import redis as sync_redis
+
+    with sync_redis.Redis.from_url(URL) as r:
+        names = list(r.scan_iter(match=prefix + "*"))
+        if names:
+            r.delete(*names)
+
+
+async def test_concurrent_callers_share_one_connection_and_get_their_own_replies(
+    resp: RespClient, key: str
+) -> None:
+    async def caller(i: int) -> tuple[int, list[object]]:
+        await resp.execute(("SET", f"{key}{i}", f"value {i}"))
+        if i % 2:
+            replies = await resp.transaction(("INCR", f"{key}n{i}"), ("GET", f"{key}{i}"))
+        else:
+            replies = await resp.execute(("INCR", f"{key}n{i}"), ("GET", f"{key}{i}"))
+        connection = await resp.call("CLIENT", "ID")
+        return connection, replies
+
+    results = await asyncio.gather(*(caller(i) for i in range(300)))
+    assert {connection for connection, _ in results} == {results[0][0]}  # one connection
+    for i, (_, replies) in enumerate(results):
+        assert replies == [1, f"value {i}".encode()]
+
+
+async def test_no_commands_make_no_trip(resp: RespClient) -> None:
+    assert await resp.execute() == []
+
+
+async def test_an_error_reply_raises_after_the_others_ran(resp: RespClient, key: str) -> None:
+    await resp.call("HSET", f"{key}h", "f", "v")
+    with pytest.raises(ReplyError, match="WRONGTYPE"):
+        await resp.execute(("SET", f"{key}a", "1"), ("INCR", f"{key}h"), ("SET", f"{key}b", "2"))
+    assert await resp.execute(("GET", f"{key}a"), ("GET", f"{key}b")) == [b"1", b"2"]
+    assert await resp.call("PING") == b"PONG"  # the connection goes on
+
+
+async def test_a_transaction_redis_refuses_to_queue_runs_nothing(
+    resp: RespClient, key: str
+) -> None:
+    with pytest.raises(ReplyError):
+        await resp.transaction(("SET", f"{key}a", "1"), ("NO-SUCH-COMMAND",))
+    assert await resp.call("EXISTS", f"{key}a") == 0
+    assert await resp.call("PING") == b"PONG"
+
+
+async def test_a_command_failing_inside_a_transaction_raises(resp: RespClient, key: str) -> None:
+    await resp.call("HSET", f"{key}h", "f", "v")
+    with pytest.raises(ReplyError, match="WRONGTYPE"):
+        await resp.transaction(("INCR", f"{key}h"), ("SET", f"{key}b", "2"))
+    assert await resp.call("GET", f"{key}b") == b"2"  # as Redis does: the rest ran
+
+
+async def test_a_caller_that_gives_up_does_not_shift_the_replies(
+    resp: RespClient, key: str
+) -> None:
+    await resp.execute(("SET", f"{key}1", "one"), ("SET", f"{key}2", "two"))
+    leaving = asyncio.create_task(resp.call("GET", f"{key}1"))
+    await asyncio.sleep(0)  # its command is queued for the wire
+    leaving.cancel()
+    assert await resp.call("GET", f"{key}2") == b"two"
+    assert leaving.cancelled()
+
+
+async def test_a_dead_redis_fails_the_waiters_and_the_next_call_reconnects(
+    tmp_path: Path,
+) -> None:
+    server = ThrowawayRedis(tmp_path / "redis").start()
+    assert server.proc is not None
+    resp = RespClient(server.url, command_timeout=30)
+    try:
+        await resp.call("SET", "k", "v")
+        os.kill(server.proc.pid, signal.SIGSTOP)  # so that the next call waits on it
+        waiting = asyncio.create_task(resp.call("GET", "k"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        started = time.monotonic()
+        server.kill()  # the socket closes: no need to wait for the 30 s limit
+        with pytest.raises(ConnectionLost):
+            await asyncio.wait_for(waiting, 10)
+        assert time.monotonic() - started < 10
+        with pytest.raises(ConnectionLost):  # nobody listens
+            await resp.call("PING")
+        server.start()  # the same port, its data from the append-only file
+        assert await resp.call("GET", "k") == b"v"
+    finally:
+        await resp.close()
+        server.kill()
+
+
+async def test_a_frozen_redis_is_cut_off_after_the_limit(tmp_path: Path) -> None:
+    server = ThrowawayRedis(tmp_path / "redis").start()
+    assert server.proc is not None
+    resp = RespClient(server.url, command_timeout=0.4)
+    try:
+        await resp.call("SET", "k", "v")
+        os.kill(server.proc.pid, signal.SIGSTOP)  # alive, holding its sockets, silent
+        try:
+            started = time.monotonic()
+            with pytest.raises(ConnectionLost, match="no answer"):
+                await asyncio.wait_for(resp.call("GET", "k"), 10)
+            assert time.monotonic() - started >= 0.4  # and not before its limit
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        assert await resp.call("GET", "k") == b"v"  # a new connection
+    finally:
+        await resp.close()
+        server.kill()
+
+
+async def test_a_blocking_read_on_its_own_client_waits_its_full_time() -> None:
+    """The relay's tailers block in XREAD on clients of their own, whose limit is the
+    block time and more."""
+    resp = RespClient(URL, command_timeout=5)
+    try:
+        started = time.monotonic()
+        reply = await resp.call("XREAD", "BLOCK", 300, "STREAMS", "resp-test:none", "$")
+        assert reply is None
+        assert time.monotonic() - started >= 0.3
+    finally:
+        await resp.close()
+
+
+async def test_the_database_of_the_url_is_used(key: str) -> None:
+    resp = RespClient("redis://127.0.0.1:6379/5")
+    other = aioredis.Redis.from_url("redis://127.0.0.1:6379/5")
+    try:
+        await resp.call("SET", f"{key}db", "five")
+        assert await other.get(f"{key}db") == b"five"
+        await other.delete(f"{key}db")
+    finally:
+        await resp.close()
+        await other.aclose()
+
+
+@pytest.fixture
+def locked_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server that wants a password, on a TCP port and a unix socket."""
+    port, sock = free_port(), tmp_path / "redis.sock"
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--unixsocket", str(sock), "--requirepass", "s3cret/pw"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        yield port, sock
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_a_password_in_the_url_and_a_unix_socket(locked_redis: tuple[int, Path]) -> None:
+    port, sock = locked_redis
+    for url in (f"redis://:s3cret%2Fpw@127.0.0.1:{port}/0", f"unix://:s3cret%2Fpw@{sock}?db=2"):
+        resp = RespClient(url)
+        try:
+            assert await resp.call("PING") == b"PONG"
+        finally:
+            await resp.close()
+    wrong = RespClient(f"redis://:nope@127.0.0.1:{port}/0")
+    try:
+        with pytest.raises(ReplyError, match="WRONGPASS"):
+            await wrong.call("PING")
+    finally:
+        await wrong.close()
+    anonymous = RespClient(f"redis://127.0.0.1:{port}/0")
+    try:
+        with pytest.raises(ReplyError, match="NOAUTH"):
+            await anonymous.call("PING")
+    finally:
+        await anonymous.close()
+
+
+def test_urls() -> None:
+    assert Address.parse("redis://h:7000/3") == Address(host="h", port=7000, db=3)
+    assert Address.parse("rediss://u:p@h/0") == Address(
+        host="h", tls=True, username="u", password="p"
+    )
+    assert Address.parse("unix:///run/redis.sock?db=4") == Address(
+        socket_path="/run/redis.sock", db=4
+    )
+    for bad in ("ftp://h/0", "redis://h/zz", "unix://"):
+        with pytest.raises(ValueError, match="not a Redis URL"):
+            Address.parse(bad)
+
+
+async def test_a_closed_client_refuses_commands() -> None:
+    resp = RespClient(URL)
+    await resp.call("PING")
+    await resp.close()
+    with pytest.raises(RespError):
+        await resp.call("PING")
