@@ -110,6 +110,7 @@ class Load:
         self.next_at: list[int] = []
         self.done = 0
         self.cpu_s = 0.0
+        self.redis_cpu_s = 0.0  # the scale-out setup's Redis, apart from the servers'
         self.statuses: Counter[int] = Counter()
 
     async def open(self, connections: int) -> None:
@@ -136,6 +137,8 @@ class Load:
         pids = self.server.pids
         profiler = profiling.Profiler(pids[0], profile) if profile else None
         cpu0 = procstat.sample_all(pids).cpu_s
+        redis = [self.server.redis_pid] if self.server.redis_pid else []
+        redis0 = procstat.sample_all(redis).cpu_s
         end = time.monotonic() + seconds
 
         async def loop(i: int, c: LeanHttp, plan: list[bytes]) -> None:
@@ -151,6 +154,7 @@ class Load:
             *(loop(i, c, p) for i, (c, p) in enumerate(zip(self.conns, self.plans, strict=True)))
         )
         self.cpu_s += procstat.sample_all(pids).cpu_s - cpu0
+        self.redis_cpu_s += procstat.sample_all(redis).cpu_s - redis0
         if profiler is not None:
             profiler.stop()
         self.close()
@@ -162,9 +166,13 @@ class Load:
     def line(self, kind: str, command: str, seconds: float) -> str:
         per = 1000 * self.cpu_s / self.done if self.done else float("nan")
         codes = ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
+        redis = ""
+        if self.server.redis_pid is not None and self.done:
+            redis = f", Redis {1000 * self.redis_cpu_s / self.done:4.2f}"
         return (
             f"{kind:13} {command:6} {self.label:8} {self.done / seconds:6.0f}/s  server CPU "
-            f"{per:5.2f} ms per command ({self.cpu_s:.1f} s / {self.done})  statuses {codes}"
+            f"{per:5.2f} ms per command{redis} ({self.cpu_s:.1f} s / {self.done})  "
+            f"statuses {codes}"
         )
 
 
