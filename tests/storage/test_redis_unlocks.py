@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from debrief.storage import redis as redis_storage
 from debrief.storage.redis import RedisStorage
+from debrief.storage.redis_unlocks import UNLOCK
 from support.server import wait_until
 
 URL = "redis://127.0.0.1:6379/0"
@@ -130,8 +131,8 @@ async def test_a_lock_that_is_not_ours_is_not_released_or_announced(
     async with holder.lock("review:mine"):
         key = [f"{other.prefix}lock:review:mine", f"{other.prefix}lockwait:review:mine"]
         await other.client.set(key[1], "1")
-        released = await other._scripts["unlock"](
-            keys=key, args=["not-the-token", other.unlocks.channel, "review:mine"]
+        released = await other.client.eval(
+            UNLOCK, 2, *key, "not-the-token", other.unlocks.channel, "review:mine"
         )
         assert released == 0
         assert await other.client.exists(key[0])

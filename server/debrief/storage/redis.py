@@ -18,6 +18,10 @@ Keys (all under ``prefix``):
 
 Every redis error leaves as StorageError. Commands are never retried: a retried XADD
 could append an update twice.
+
+Two clients: what a meeting's commands send (locks, records, votes, appends) goes over
+one shared connection of storage/resp.py, a tenth of redis-py's CPU per round trip;
+redis-py keeps the rest (document loads, indexes, scans, the unlock listener).
 """
 
 from __future__ import annotations
@@ -269,7 +273,6 @@ class RedisStorage(Storage):
         # The commands of a meeting (locks, records, votes, appends) go over one lean
         # connection (storage/resp.py); redis-py keeps the rest (scans, loads, indexes).
         self._resp: RespClient | None = None
-        self._scripts: dict[str, Any] = {}
         self._appends = GroupCommit(self._append_batch)
         self.unlocks = UnlockListener(
             self.connect, f"{prefix}unlocked", f"debrief-unlocks-{self.node_id}"
@@ -298,16 +301,6 @@ class RedisStorage(Storage):
     async def open(self) -> None:
         self._client = self.connect()
         self._resp = RespClient(self.url, command_timeout=self.command_timeout)
-        for name, source in (
-            ("compact", COMPACT),
-            ("put_record", PUT_RECORD),
-            ("delete_record", DELETE_RECORD),
-            ("acquire", ACQUIRE),
-            ("unlock", UNLOCK),
-            ("index_range", INDEX_RANGE),
-            ("list_records", LIST_RECORDS),
-        ):
-            self._scripts[name] = self._client.register_script(source)
 
     async def close(self) -> None:
         await self._appends.drain()
@@ -425,8 +418,8 @@ class RedisStorage(Storage):
 
     async def ping(self) -> bool:
         try:
-            return bool(await self.client.ping())
-        except (RedisError, OSError, StorageError):
+            return await self.resp.call("PING") == b"PONG"
+        except (RespError, OSError, StorageError):
             return False
 
     def log_key(self, key: str) -> str:
@@ -438,14 +431,13 @@ class RedisStorage(Storage):
     # --- document logs -------------------------------------------------------------
 
     async def load_doc(self, key: str) -> StoredDoc:
-        async def read() -> tuple[Any, Any]:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.hmget(self.snap_key(key), ["data", "upto"])
-                pipe.xrange(self.log_key(key), "-", "+")
-                snap, entries = await pipe.execute()
-            return snap, entries
-
-        (data, upto_raw), entries = await self.call(read(), f"load {key}")
+        (data, upto_raw), entries = await self.call(
+            self.resp.transaction(
+                ("HMGET", self.snap_key(key), "data", "upto"),
+                ("XRANGE", self.log_key(key), "-", "+"),
+            ),
+            f"load {key}",
+        )
         upto = text(upto_raw) if upto_raw else "0-0"
         floor = parse_id(upto)
         updates: list[bytes] = []
@@ -454,7 +446,7 @@ class RedisStorage(Storage):
             entry_id = text(raw_id)
             if parse_id(entry_id) <= floor:
                 continue
-            updates.append(bytes(fields[b"u"]))
+            updates.append(bytes(pairs(fields)[b"u"]))
             position = entry_id
         return StoredDoc(bytes(data) if data is not None else None, updates, position)
 
@@ -488,16 +480,22 @@ class RedisStorage(Storage):
         ms, seq = parse_id(upto)
         keep_from = min((ms, seq + 1), (max(ms - TRIM_LAG_MS, 0), 0))
         done = await self.call(
-            self._scripts["compact"](
-                keys=[self.snap_key(key), self.log_key(key)],
-                args=[snapshot, format_id(ms, seq), format_id(*keep_from)],
+            self.resp.call(
+                "EVAL",
+                COMPACT,
+                2,
+                self.snap_key(key),
+                self.log_key(key),
+                snapshot,
+                format_id(ms, seq),
+                format_id(*keep_from),
             ),
             f"compact {key}",
         )
         return bool(done)
 
     async def delete_doc(self, key: str) -> None:
-        await self.call(self.client.delete(self.log_key(key), self.snap_key(key)), "delete")
+        await self.call(self.resp.call("DEL", self.log_key(key), self.snap_key(key)), "delete")
 
     # --- records -------------------------------------------------------------------
 
@@ -627,37 +625,30 @@ class RedisStorage(Storage):
     async def index_put(self, index: str, member: str, score: float, data: dict[str, Any]) -> None:
         scores, summaries = self._index_keys(index)
 
-        async def put() -> None:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.zadd(scores, {member: float(score)})
-                pipe.hset(summaries, member, fast_json.dumps(data))
-                await pipe.execute()
-
-        await self.call(put(), "index put")
+        await self.call(
+            self.resp.transaction(
+                ("ZADD", scores, repr(float(score)), member),
+                ("HSET", summaries, member, fast_json.dumps(data)),
+            ),
+            "index put",
+        )
 
     async def index_remove(self, index: str, member: str) -> bool:
         scores, summaries = self._index_keys(index)
 
-        async def remove() -> bool:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.zrem(scores, member)
-                pipe.hdel(summaries, member)
-                removed, _ = await pipe.execute()
-            return bool(removed)
-
-        return await self.call(remove(), "index remove")
+        removed, _ = await self.call(
+            self.resp.transaction(("ZREM", scores, member), ("HDEL", summaries, member)),
+            "index remove",
+        )
+        return bool(removed)
 
     async def index_get(self, index: str, member: str) -> IndexEntry | None:
         scores, summaries = self._index_keys(index)
 
-        async def get() -> tuple[Any, Any]:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.zscore(scores, member)
-                pipe.hget(summaries, member)
-                score, data = await pipe.execute()
-            return score, data
-
-        score, data = await self.call(get(), "index get")
+        score, data = await self.call(
+            self.resp.transaction(("ZSCORE", scores, member), ("HGET", summaries, member)),
+            "index get",
+        )
         if score is None:
             return None
         return IndexEntry(member, float(score), fast_json.loads(data) if data else {})
@@ -667,14 +658,10 @@ class RedisStorage(Storage):
             return []
         scores, summaries = self._index_keys(index)
 
-        async def get() -> tuple[Any, Any]:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.zmscore(scores, members)
-                pipe.hmget(summaries, members)
-                found, data = await pipe.execute()
-            return found, data
-
-        found, data = await self.call(get(), "index get many")
+        found, data = await self.call(
+            self.resp.transaction(("ZMSCORE", scores, *members), ("HMGET", summaries, *members)),
+            "index get many",
+        )
         return [
             None
             if score is None
@@ -694,7 +681,7 @@ class RedisStorage(Storage):
     ) -> list[IndexEntry]:
         if limit is not None and limit <= 0:
             return []
-        args = [
+        args: list[str | int] = [
             score_arg(low),
             score_arg(high),
             max(offset, 0),
@@ -702,7 +689,7 @@ class RedisStorage(Storage):
             "1" if reverse else "0",
         ]
         flat = await self.call(
-            self._scripts["index_range"](keys=list(self._index_keys(index)), args=args),
+            self.resp.call("EVAL", INDEX_RANGE, 2, *self._index_keys(index), *args),
             "index range",
         )
         return [
@@ -715,12 +702,12 @@ class RedisStorage(Storage):
     ) -> int:
         scores, _ = self._index_keys(index)
         count = await self.call(
-            self.client.zcount(scores, score_arg(low), score_arg(high)), "index count"
+            self.resp.call("ZCOUNT", scores, score_arg(low), score_arg(high)), "index count"
         )
         return int(count)
 
     async def index_drop(self, index: str) -> None:
-        await self.call(self.client.delete(*self._index_keys(index)), "index drop")
+        await self.call(self.resp.call("DEL", *self._index_keys(index)), "index drop")
 
     # --- whole-store passes --------------------------------------------------------
 

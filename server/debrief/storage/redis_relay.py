@@ -201,33 +201,24 @@ class RedisRelay:
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks)
         with contextlib.suppress(Exception):  # others drop our presence right away
-            await self.storage.client.delete(self.alive_key(self.node), *self._wake_keys)
+            await self.storage.resp.call("DEL", self.alive_key(self.node), *self._wake_keys)
 
     # --- attaching rooms -----------------------------------------------------------
 
     async def attach(self, room: RelayTarget, position: str) -> RoomLink:
         link = RedisLink(self, room, position, "0-0")
 
-        async def read() -> tuple[dict[bytes, bytes], list[Any]]:
-            async with self.storage.client.pipeline(transaction=True) as pipe:
-                pipe.hgetall(link.presence_key)
-                pipe.xrevrange(link.aw_key, "+", "-", count=1)
-                states, last = await pipe.execute()
-            return states, last
-
-        wake_key = self._wake_keys[tailer_of(room.key)]
-
-        async def wake() -> None:
-            async with self.storage.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(wake_key, {"w": "1"}, maxlen=16, approximate=False)
-                pipe.expire(wake_key, PRESENCE_TTL_S)
-                await pipe.execute()
-
-        states, last = await self.storage.call(read(), f"attach {room.key}")
+        resp = self.storage.resp
+        flat, last = await self.storage.call(
+            resp.transaction(
+                ("HGETALL", link.presence_key), ("XREVRANGE", link.aw_key, "+", "-", "COUNT", 1)
+            ),
+            f"attach {room.key}",
+        )
         if last:
             link.aw_position = text(last[0][0])
         by_node: dict[str, list[AwarenessEntry]] = {}
-        for field, raw in states.items():
+        for field, raw in pairs(flat).items():
             node, _, cid = text(field).rpartition(":")
             if node == self.node or not cid.isdigit():
                 continue
@@ -242,8 +233,13 @@ class RedisRelay:
                 room.remote_awareness(node, entries)
         # registered first: the woken tailer must find it when it starts over
         self.links.add(link)
+        wake_key = self._wake_keys[tailer_of(room.key)]
         try:
-            await self.storage.call(wake(), f"attach {room.key}")
+            wake = resp.transaction(
+                ("XADD", wake_key, "MAXLEN", 16, "*", "w", "1"),
+                ("EXPIRE", wake_key, PRESENCE_TTL_S),
+            )
+            await self.storage.call(wake, f"attach {room.key}")
         except BaseException:
             await link.close()
             raise
@@ -333,15 +329,14 @@ class RedisRelay:
     # --- heartbeats ----------------------------------------------------------------
 
     async def _beat(self) -> None:
-        await self.storage.client.set(
-            self.alive_key(self.node), "1", px=int(self.node_ttl_s * 1000)
-        )
+        ttl_ms = int(self.node_ttl_s * 1000)
+        await self.storage.resp.call("SET", self.alive_key(self.node), "1", "PX", ttl_ms)
 
     async def _alive(self, nodes: list[str]) -> set[str]:
         if not nodes:
             return set()
         found = await self.storage.call(
-            self.storage.client.mget([self.alive_key(n) for n in nodes]), "heartbeats"
+            self.storage.resp.call("MGET", *(self.alive_key(n) for n in nodes)), "heartbeats"
         )
         return {node for node, value in zip(nodes, found, strict=True) if value is not None}
 
@@ -370,8 +365,8 @@ class RedisRelay:
             link.nodes -= gone
             fields = [
                 field
-                for field in await self.storage.client.hkeys(link.presence_key)
+                for field in await self.storage.resp.call("HKEYS", link.presence_key)
                 if text(field).rpartition(":")[0] in gone
             ]
             if fields:
-                await self.storage.client.hdel(link.presence_key, *fields)
+                await self.storage.resp.call("HDEL", link.presence_key, *fields)

@@ -226,7 +226,7 @@ class RespClient:
     async def _connect(self) -> _RespProtocol:
         if self._closing:
             raise ConnectionLost("redis client is closed")
-        if self._connecting is None:
+        if self._connecting is None or self._connecting.done():  # (done: a failure nobody saw)
             self._connecting = asyncio.ensure_future(self._open())
         connecting = self._connecting
         try:
@@ -269,7 +269,8 @@ class RespClient:
                 async with asyncio.timeout(self.connect_timeout):
                     replies = await future
             except TimeoutError as exc:
-                protocol.transport.abort() if protocol.transport else None
+                if protocol.transport is not None:
+                    protocol.transport.abort()
                 raise ConnectionLost("redis: no answer to AUTH/SELECT") from exc
             for reply in replies:
                 if isinstance(reply, ReplyError):
