@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from debrief.storage.resp import Address, ConnectionLost, ReplyError, RespClient, RespError
 from support.scaleout import ThrowawayRedis
@@ -235,3 +237,73 @@ async def test_a_closed_client_refuses_commands() -> None:
     await resp.close()
     with pytest.raises(RespError):
         await resp.call("PING")
+
+
+# Callers on one connection: plain batches and transactions, with and without a failing
+# command, some given up before or after their commands went out. Each caller writes
+# keys of its own, so whatever ran, its replies are knowable: they must be its own.
+callers = st.lists(
+    st.tuples(
+        st.sampled_from(["execute", "transaction"]),
+        st.integers(min_value=1, max_value=4),  # SET+GET pairs
+        st.booleans(),  # a command in the batch fails (WRONGTYPE)
+        st.one_of(st.none(), st.integers(min_value=0, max_value=3)),  # cancel after turns
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(callers)
+def test_replies_never_reach_the_wrong_caller(
+    plan: list[tuple[str, int, bool, int | None]],
+) -> None:
+    prefix = f"resp-fuzz-{secrets.token_hex(4)}:"
+
+    async def run() -> None:
+        resp = RespClient(URL)
+        try:
+            await resp.call("HSET", f"{prefix}hash", "f", "v")
+
+            async def caller(i: int, mode: str, pairs: int, fails: bool) -> list[object]:
+                commands: list[tuple[str, ...]] = []
+                for j in range(pairs):
+                    commands += [
+                        ("SET", f"{prefix}{i}:{j}", f"v{i}.{j}"),
+                        ("GET", f"{prefix}{i}:{j}"),
+                    ]
+                if fails:
+                    commands.insert(1, ("INCR", f"{prefix}hash"))
+                send = resp.transaction if mode == "transaction" else resp.execute
+                return await send(*commands)
+
+            tasks = [
+                asyncio.create_task(caller(i, mode, pairs, fails))
+                for i, (mode, pairs, fails, _) in enumerate(plan)
+            ]
+            for turn in range(4):
+                for task, (*_, cancel_at) in zip(tasks, plan, strict=True):
+                    if cancel_at == turn:
+                        task.cancel()
+                await asyncio.sleep(0)
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            for i, ((_, pairs, fails, cancel_at), outcome) in enumerate(
+                zip(plan, outcomes, strict=True)
+            ):
+                if isinstance(outcome, asyncio.CancelledError):
+                    assert cancel_at is not None
+                elif fails:
+                    assert isinstance(outcome, ReplyError) and "WRONGTYPE" in str(outcome)
+                else:
+                    assert outcome == [
+                        reply for j in range(pairs) for reply in (b"OK", f"v{i}.{j}".encode())
+                    ]
+            assert await resp.call("PING") == b"PONG"  # and the connection goes on
+        finally:
+            names = await resp.call("KEYS", f"{prefix}*")
+            if names:
+                await resp.call("DEL", *names)
+            await resp.close()
+
+    asyncio.run(run())
