@@ -90,7 +90,7 @@ class RoomPresence:
                 owner, [entry], user if isinstance(user, dict) else {}
             )
             relayed += accepted
-        if relayed:
+        if relayed and self.peers:  # (a room open only for commands: nothing to encode)
             self._broadcast(awareness_frame(encode_awareness(relayed)))
 
     def drop_remote_node(self, node: str) -> None:
@@ -99,7 +99,7 @@ class RoomPresence:
         for owner in self.awareness.owners():
             if is_owner_of_node(owner, node):
                 removals += self.awareness.remove_owner(owner)
-        if removals:
+        if removals and self.peers:
             self._broadcast(awareness_frame(encode_awareness(removals)))
 
     def _broadcast(self, frame: bytes) -> None:
