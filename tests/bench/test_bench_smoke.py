@@ -254,6 +254,24 @@ def test_count_step_takes_every_variant_by_turns_and_stores_every_note(tmp_path:
     assert "stored 150 of 150 notes" in done.stdout, done.stdout
 
 
+def test_redis_client_cpu_times_both_clients_and_leaves_no_keys() -> None:
+    """bench/loadgen/redis_client_cpu.py at a tiny size, on the Redis the tests use."""
+    import subprocess
+
+    import redis
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen.redis_client_cpu", "--callers", "4",
+         "--pairs", "40", "--turns", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    for client in ("redis-py", "resp.py"):
+        assert f"{client} " in done.stdout and "us of CPU per pair" in done.stdout, done.stdout
+    with redis.Redis() as r:
+        assert not list(r.scan_iter(match="bench-resp:*"))
+
+
 def test_meeting_floor_and_ours_take_turns_so_drift_weighs_on_both() -> None:
     from loadgen import meeting
 
