@@ -307,3 +307,55 @@ def test_replies_never_reach_the_wrong_caller(
             await resp.close()
 
     asyncio.run(run())
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server on TLS only, its certificate signed by a throwaway CA."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.crt", "-days", "2", "-subj", "/CN=debrief test CA")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+            "-subj", "/CN=localhost")  # fmt: skip
+    (tmp_path / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "srv.crt", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+         "--tls-cert-file", "srv.crt", "--tls-key-file", "srv.key",
+         "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no", "--save", ""],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # its log says when it listens
+            if "Ready to accept connections" in line:
+                break
+        else:
+            raise AssertionError("redis-server with TLS did not start")
+        yield port, tmp_path / "ca.crt"
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_rediss_checks_the_certificate(
+    tls_redis: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, ca = tls_redis
+    unknown = RespClient(f"rediss://127.0.0.1:{port}/0")
+    try:
+        with pytest.raises(ConnectionLost, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify"):
+            await unknown.call("PING")  # signed by a CA this machine does not trust
+    finally:
+        await unknown.close()
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # OpenSSL's default trust, for this test
+    trusted = RespClient(f"rediss://127.0.0.1:{port}/0")
+    try:
+        assert await trusted.call("PING") == b"PONG"
+    finally:
+        await trusted.close()
