@@ -281,13 +281,13 @@ class RedisStorage(Storage):
     # --- connection ----------------------------------------------------------------
 
     def connect(self, **options: Any) -> aioredis.Redis:
-        """A new client on our Redis (the relay opens its own for blocking reads)."""
+        """A new redis-py client on our Redis: scans, and the unlock listener's own."""
         settings: dict[str, Any] = {
             "socket_connect_timeout": 2.0,
             # A command Redis never answers is cut off by the pool's watchdog after
             # command_timeout (redis_pool.py): redis-py's socket_timeout would cost a
             # task and a timer per command. A caller that sets socket_timeout itself (the
-            # relay's blocking reads, the unlock listener) keeps redis-py's way.
+            # unlock listener) keeps redis-py's way.
             "socket_timeout": None,
             "command_timeout": None if "socket_timeout" in options else self.command_timeout,
             "retry": Retry(NoBackoff(), 0),
