@@ -359,3 +359,13 @@ async def test_rediss_checks_the_certificate(
         assert await trusted.call("PING") == b"PONG"
     finally:
         await trusted.close()
+
+
+async def test_a_client_closed_while_it_connects_keeps_no_connection() -> None:
+    resp = RespClient(URL)
+    first = asyncio.create_task(resp.call("CLIENT", "ID"))
+    await asyncio.sleep(0)  # connecting
+    await resp.close()
+    with pytest.raises(RespError):
+        await first
+    assert resp._protocol is None  # nothing left open behind the close

@@ -256,6 +256,10 @@ class RespClient:
                     )
         except (OSError, TimeoutError) as exc:
             raise ConnectionLost(f"redis: cannot connect to {address}: {exc}") from exc
+        if self._closing:  # closed while connecting: nobody will close this one
+            if protocol.transport is not None:
+                protocol.transport.close()
+            raise ConnectionLost("redis client is closed")
         hello: list[Command] = []
         if address.password is not None:
             auth: list[str] = ["AUTH"] + ([address.username] if address.username else [])
