@@ -6,13 +6,19 @@ uses (its httptools protocol with the header deadline, the same websocket settin
 meeting bench drives it with the same load generator as Debrief's command path, in the
 same run, so the ratio (ours / floor) carries from one machine to the next.
 
-    python bench/loadgen/floor_app.py --port P --data DIR --tokens FILE
+With ``--redis URL`` the note is one HSET instead, over the lean connection Debrief's
+Redis backend uses (storage/resp.py): run as two processes beside two Debrief processes
+on Redis, it is what that deployment shape costs before any of our work.
+
+    python bench/loadgen/floor_app.py --port P --data DIR --tokens FILE [--redis URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -24,11 +30,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from debrief.http.slowloris import header_deadline_protocol
+from debrief.storage.resp import RespClient
 
 FLOOR_PATH = "/floor/notes"
 
 
-def create_app(db_path: Path, tokens: set[str]) -> Starlette:
+def create_app(db_path: Path, tokens: set[str], redis_url: str | None = None) -> Starlette:
+    if redis_url is not None:
+        return _redis_app(redis_url, tokens)
     db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -59,15 +68,45 @@ def create_app(db_path: Path, tokens: set[str]) -> Starlette:
     )
 
 
+def _redis_app(redis_url: str, tokens: set[str]) -> Starlette:
+    resp = RespClient(redis_url)
+    ids = itertools.count(1)
+    prefix = f"bench-floor:{os.getpid()}:"
+
+    async def post_note(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if token not in tokens:
+            return JSONResponse({"error": "unauthenticated"}, status_code=401)
+        body = await request.body()
+        note_id = next(ids)
+        await resp.call(
+            "HSET", f"{prefix}{note_id}",
+            "owner", token[:16], "body", body, "ms", time.time_ns() // 1_000_000,
+        )  # fmt: skip
+        return JSONResponse({"id": note_id}, status_code=201)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": await resp.call("PING") == b"PONG"})
+
+    return Starlette(
+        routes=[
+            Route(FLOOR_PATH, post_note, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--tokens", type=Path, required=True, help="JSON list of valid tokens")
+    ap.add_argument("--redis", default=None, help="one HSET per note in this Redis instead")
     args = ap.parse_args()
     tokens = set(json.loads(args.tokens.read_text()))
-    app = create_app(args.data / "floor.sqlite3", tokens)
+    app = create_app(args.data / "floor.sqlite3", tokens, args.redis)
     config = uvicorn.Config(  # as debrief/cli.py serve
         app,
         host=args.host,

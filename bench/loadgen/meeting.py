@@ -4,7 +4,10 @@ One run, on one server kind (debrief: SQLite; debrief-redis: 2 processes + Redis
 
 1. *floor*: a bare Starlette endpoint on the same uvicorn options (floor_app.py) that
    checks a bearer token and inserts one SQLite row, hammered by ``connections``
-   keep-alive connections (lean_http.py) for ``throughput_s`` after a warm-up;
+   keep-alive connections (lean_http.py) for ``throughput_s`` after a warm-up; on
+   debrief-redis also the *floor on Redis*: the same endpoint as many processes as the
+   cluster has, each note one HSET in the cluster's Redis (ours / that: the deployment
+   shape's own floor);
 2. *throughput*: the same generator posting notes (`POST /api/reviews/{r}/notes`) as the
    participants of ``throughput_reviews`` reviews, no websocket clients: notes/s, HTTP
    p50/p99, and ours / floor. The two are taken by turns (floor, ours, ours, floor, ...)
@@ -167,6 +170,8 @@ class MeetingResult:
     title: str = ""
     floor: Hammered = field(default_factory=Hammered)
     ours: Hammered = field(default_factory=Hammered)
+    # 2 processes on Redis only: the floor as that deployment (its processes, one HSET each)
+    redis_floor: Hammered | None = None
     seen: Seen = field(default_factory=Seen)
     reveal: Seen = field(default_factory=Seen)
     connected: int = 0
@@ -178,9 +183,16 @@ class MeetingResult:
         """Ours / floor in notes per second (below 1: slower than the floor)."""
         return self.ours.per_s / self.floor.per_s if self.floor.per_s else None
 
+    @property
+    def redis_ratio(self) -> float | None:
+        """Ours / the floor on Redis (a cluster's run only)."""
+        rf = self.redis_floor
+        return self.ours.per_s / rf.per_s if rf is not None and rf.per_s else None
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["ratio"] = self.ratio
+        d["redis_ratio"] = self.redis_ratio
         return d
 
 
@@ -188,40 +200,60 @@ class MeetingResult:
 
 
 class FloorServer:
-    def __init__(self, log_dir: Path, tokens: list[str]) -> None:
+    """floor_app.py: one process on SQLite, or ``procs`` processes on ``redis_url``."""
+
+    def __init__(
+        self, log_dir: Path, tokens: list[str], procs: int = 1, redis_url: str | None = None
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="debrief-bench-floor-"))
         (self.dir / "tokens.json").write_text(json.dumps(tokens))
-        self.port = servers.free_port()
+        ports: list[int] = []
+        while len(ports) < procs:
+            port = servers.free_port()
+            if port not in ports:
+                ports.append(port)
         log_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable, str(FLOOR_APP), "--port", str(self.port), "--data", str(self.dir),
-            "--tokens", str(self.dir / "tokens.json"),
-        ]  # fmt: skip
-        with (log_dir / f"floor-{self.port}.log").open("wb") as log:
-            self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        self.target = Target("debrief", servers.HOST, (self.port,))
+        self.procs: list[subprocess.Popen[bytes]] = []
+        for port in ports:
+            cmd = [
+                sys.executable, str(FLOOR_APP), "--port", str(port), "--data", str(self.dir),
+                "--tokens", str(self.dir / "tokens.json"),
+                *(["--redis", redis_url] if redis_url else []),
+            ]  # fmt: skip
+            with (log_dir / f"floor-{port}.log").open("wb") as log:
+                self.procs.append(
+                    subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+                )  # fmt: skip
+        self.target = Target("debrief", servers.HOST, tuple(ports))
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.target.http_base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the floor server did not start")
-            time.sleep(0.1)
+        for i in range(procs):
+            base = self.target.for_client(i).http_base
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if any(p.poll() is not None for p in self.procs) or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("the floor server did not start")
+                time.sleep(0.1)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
             try:
-                self.proc.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+                proc.kill()
+                proc.wait(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -239,7 +271,11 @@ def create_reviews(target: Target, count: int, first_index: int = 0) -> list[Mee
 
 
 def _plans(
-    cfg: MeetingConfig, target: Target, floor: FloorServer, floor_tokens: list[str]
+    cfg: MeetingConfig,
+    target: Target,
+    floor: FloorServer,
+    floor_tokens: list[str],
+    redis_floor: FloorServer | None = None,
 ) -> list[GenPlan]:
     tp = create_reviews(target, cfg.throughput_reviews)
     seen = [
@@ -266,6 +302,7 @@ def _plans(
             reveal_notes=cfg.reveal_notes,
             reveal_gap_s=cfg.reveal_gap_s,
             drain_s=cfg.drain_s,
+            redis_floor=None if redis_floor is None else redis_floor.target,
         )
         for i in range(procs)
     ]
@@ -303,10 +340,11 @@ def _go(
     return _recv_all(conns, phase, timeout_s)
 
 
-def turns(count: int) -> list[str]:
-    """The order of the floor's and our slices: floor, ours, ours, floor, floor, ours..."""
-    pair = ["floor", "throughput"]
-    return [name for i in range(max(1, count)) for name in (pair if i % 2 == 0 else pair[::-1])]
+def turns(count: int, floors: Sequence[str] = ("floor",)) -> list[str]:
+    """The order of the floors' and our slices: floor, ours, ours, floor, floor, ours...
+    (with two floors: floor, redis-floor, ours, ours, redis-floor, floor, ...)"""
+    row = [*floors, "throughput"]
+    return [name for i in range(max(1, count)) for name in (row if i % 2 == 0 else row[::-1])]
 
 
 def _hammered(parts: list[HammerResult], seconds: float) -> Hammered:
@@ -366,13 +404,16 @@ def run(
     n_tokens = cfg.throughput_reviews * cfg.throughput_people
     floor_tokens = [secrets.token_urlsafe(24) for _ in range(n_tokens)]
     floor: FloorServer | None = None
+    redis_floor: FloorServer | None = None
     ctx = mp.get_context("spawn")
     procs: list[Any] = []
     conns: list[Connection] = []
     pids, redis_pid = server.pids, server.redis_pid
     try:
         floor = FloorServer(log_dir, floor_tokens)
-        for plan in _plans(cfg, server.target, floor, floor_tokens):
+        if server.redis_url is not None:  # the same deployment shape, without our work
+            redis_floor = FloorServer(log_dir, floor_tokens, len(pids), server.redis_url)
+        for plan in _plans(cfg, server.target, floor, floor_tokens, redis_floor):
             parent, child = ctx.Pipe()
             p = ctx.Process(target=gen_main, args=(plan, child), daemon=True)
             p.start()
@@ -381,9 +422,16 @@ def run(
             conns.append(parent)
         _recv_all(conns, "joined", 300)
         profiler = _profiler(profile_dir, kind, "throughput", pids[0], True)
-        res.floor, res.ours = _by_turns(cfg, conns, floor.proc.pid, pids, redis_pid, profiler)
-        floor.stop()
-        floor = None
+        sides = {"floor": (floor.pids, None), "throughput": (pids, redis_pid)}
+        if redis_floor is not None:
+            sides["redis-floor"] = (redis_floor.pids, redis_pid)
+        hammered = _by_turns(cfg, conns, sides, profiler)
+        res.floor, res.ours = hammered["floor"], hammered["throughput"]
+        res.redis_floor = hammered.get("redis-floor")
+        for f in (floor, redis_floor):
+            if f is not None:
+                f.stop()
+        floor = redis_floor = None
         ready = _go(conns, "connect", 600)
         res.connected = sum(int(r["connected"]) for r in ready.values())
         res.errors += [e for r in ready.values() for e in r["errors"]]
@@ -408,8 +456,9 @@ def run(
         res.errors.insert(0, f"run failed: {exc}"[:300])
     finally:
         stop_workers(conns, procs)
-        if floor is not None:
-            floor.stop()
+        for f in (floor, redis_floor):
+            if f is not None:
+                f.stop()
         server.stop()
     res.wall_s = time.monotonic() - started
     return res
@@ -418,22 +467,22 @@ def run(
 def _by_turns(
     cfg: MeetingConfig,
     conns: list[Connection],
-    floor_pid: int,
-    pids: list[int],
-    redis_pid: int | None,
+    sides: dict[str, tuple[list[int], int | None]],
     profiler: profiling.Profiler | None,
-) -> tuple[Hammered, Hammered]:
-    """The floor and ours hammered by turns, ``cfg.throughput_turns`` slices each; each
-    side's figures over all its slices. A side's first slice warms up for
-    ``cfg.warmup_s`` (rooms load, connections open), the later ones for a quarter of it."""
+) -> dict[str, Hammered]:
+    """The floor(s) and ours hammered by turns, ``cfg.throughput_turns`` slices each; each
+    side's figures over all its slices. ``sides``: per phase name, the processes whose CPU
+    it costs and its Redis (whose CPU is left out of the others'). A side's first slice
+    warms up for ``cfg.warmup_s`` (rooms load, connections open), the later ones for a
+    quarter of it."""
     slices = max(1, cfg.throughput_turns)
     seconds = cfg.throughput_s / slices
-    parts: dict[str, list[HammerResult]] = {"floor": [], "throughput": []}
-    cpu = {name: [0.0, 0.0] for name in parts}  # server CPU s, others' CPU s
-    for name in turns(slices):
+    parts: dict[str, list[HammerResult]] = {name: [] for name in sides}
+    cpu = {name: [0.0, 0.0] for name in sides}  # server CPU s, others' CPU s
+    floors = [name for name in ("floor", "redis-floor") if name in sides]
+    for name in turns(slices, floors):
         warmup = cfg.warmup_s if not parts[name] else cfg.warmup_s / 4
-        phase = Phase([floor_pid] if name == "floor" else pids,
-                      redis_pid if name == "throughput" else None)  # fmt: skip
+        phase = Phase(*sides[name])
         done = list(_go(conns, name, warmup + seconds + 120, (warmup, seconds)).values())
         server_s, _, others_s = phase.end(sum(p.cpu_s for p in done))
         parts[name] += done
@@ -441,12 +490,11 @@ def _by_turns(
         cpu[name][1] += others_s
     if profiler is not None:
         profiler.stop()
-    out = []
-    for name in ("floor", "throughput"):
-        h = _hammered(parts[name], cfg.throughput_s)
+    out: dict[str, Hammered] = {}
+    for name in sides:
+        h = out[name] = _hammered(parts[name], cfg.throughput_s)
         h.server_cpu_s, h.others_cpu_s = cpu[name]
-        out.append(h)
-    return out[0], out[1]
+    return out
 
 
 def _profiler(
@@ -472,6 +520,18 @@ def _stalls(counted: dict[str, int]) -> str:
     return f"; server loop stalls > {over} ms: " + "/".join(str(n) for n in counted.values())
 
 
+def _redis_floor(r: MeetingResult) -> str:
+    """The cluster's own floor (its processes, one HSET a note), where there is one."""
+    rf = r.redis_floor
+    if rf is None or r.redis_ratio is None:
+        return ""
+    return (
+        f"; floor on Redis (same processes, one HSET) "
+        f"{rf.per_s:,.0f}/s (p99 {_ms(rf.http.p99_ms)} ms, server CPU {rf.server_cpu_s:.1f} s),"
+        f" ours/that {r.redis_ratio:.2f} ({1 / r.redis_ratio:.2f}x its cost)"
+    )
+
+
 def summary(r: MeetingResult) -> str:
     f, o, s, rv = r.floor, r.ours, r.seen, r.reveal
     ratio = "-" if r.ratio is None else f"{1 / r.ratio:.2f}x the floor's cost"
@@ -480,7 +540,7 @@ def summary(r: MeetingResult) -> str:
         f"{o.non_2xx} non-2xx; server CPU {o.server_cpu_s:.1f} s, generator {o.generator_cpu_s:.1f}"
         f" s, others {o.others_cpu_s:.1f} s); floor {f.per_s:,.0f}/s (p50 {_ms(f.http.p50_ms)} / "
         f"p99 {_ms(f.http.p99_ms)} ms, generator {f.generator_cpu_s:.1f} s); ours/floor "
-        f"{'-' if r.ratio is None else f'{r.ratio:.2f}'} ({ratio})",
+        f"{'-' if r.ratio is None else f'{r.ratio:.2f}'} ({ratio})" + _redis_floor(r),
         f"seen by all: p50 {_ms(s.all_commands.p50_ms)} / p99 {_ms(s.all_commands.p99_ms)} / max "
         f"{_ms(s.all_commands.max_ms)} ms over {s.all_commands.samples} commands, delivered "
         f"{s.received}/{s.expected} to {s.clients} clients (x3 docs); server CPU "
@@ -521,7 +581,14 @@ def medians(runs: list[MeetingResult]) -> str:
 
     return (
         f"median of {len(runs)}: notes/s {med([r.ours.per_s for r in runs])}, floor "
-        f"{med([r.floor.per_s for r in runs])}, ours/floor {med([r.ratio for r in runs], 2)}; "
+        f"{med([r.floor.per_s for r in runs])}, ours/floor {med([r.ratio for r in runs], 2)}"
+        + (
+            f", floor on Redis {med([r.redis_floor.per_s for r in runs if r.redis_floor])}, "
+            f"ours/that {med([r.redis_ratio for r in runs], 2)}"
+            if any(r.redis_floor for r in runs)
+            else ""
+        )
+        + "; "
         f"seen-by-all p99 {med([r.seen.all_commands.p99_ms for r in runs])} ms; reveal p99 "
         f"{med([r.reveal.seen_by_all.get('reveal', Figures()).p99_ms for r in runs])} ms"
     )

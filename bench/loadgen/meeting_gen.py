@@ -76,6 +76,7 @@ class GenPlan:
     reveal_gap_s: float
     drain_s: float
     connect_concurrency: int = 64
+    redis_floor: Target | None = None  # with a cluster: the floor on its Redis, same tokens
 
 
 @dataclass
@@ -459,6 +460,12 @@ async def _main(plan: GenPlan, conn: Connection) -> None:
     ours = await _throughput_requests(plan)
     host = f"{plan.floor.host}:{plan.floor.port}"
     floor = [build_request("POST", "/floor/notes", host, t, NOTE_BODY) for t in plan.floor_tokens]
+    floors = {"floor": (plan.floor, floor)}
+    if plan.redis_floor is not None:
+        host = f"{plan.redis_floor.host}:{plan.redis_floor.port}"
+        floors["redis-floor"] = (plan.redis_floor, [
+            build_request("POST", "/floor/notes", host, t, NOTE_BODY) for t in plan.floor_tokens
+        ])  # fmt: skip
     meetings = [Meeting(r, plan) for r in plan.seen_reviews]
     conn.send(("joined", None))
     try:
@@ -467,8 +474,8 @@ async def _main(plan: GenPlan, conn: Connection) -> None:
             if cmd == "exit":
                 return
             result: Any
-            if cmd in ("throughput", "floor"):
-                target, reqs = (plan.target, ours) if cmd == "throughput" else (plan.floor, floor)
+            if cmd == "throughput" or cmd in floors:
+                target, reqs = (plan.target, ours) if cmd == "throughput" else floors[cmd]
                 warmup_s, seconds = args or (plan.warmup_s, plan.throughput_s)  # one slice's
                 result = await hammer(
                     target, reqs, plan.connections, t0, warmup_s, seconds, offset=plan.index

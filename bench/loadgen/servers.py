@@ -82,6 +82,7 @@ class RunningServer:
     data_dir: Path | None
     log_paths: list[Path]
     redis: subprocess.Popen[bytes] | None = None  # scale-out: the throwaway Redis
+    redis_url: str | None = None
 
     @property
     def pid(self) -> int:
@@ -313,7 +314,7 @@ def start_cluster(log_dir: Path, processes: int = 2, timeout_s: float = 30.0) ->
     server = RunningServer("debrief-redis", target, [], data_dir, [redis_log], redis)
     try:
         _redis_ready(redis_port, redis, timeout_s)
-        redis_url = f"redis://{HOST}:{redis_port}/0"
+        redis_url = server.redis_url = f"redis://{HOST}:{redis_port}/0"
         shared = {
             "DEBRIEF_SECRET_KEY": secrets.token_urlsafe(32),
             "DEBRIEF_REDIS_PREFIX": f"debrief-bench-{secrets.token_hex(4)}:",

@@ -212,6 +212,12 @@ def test_meeting_scenario_every_command_reaches_every_client(kind: str, tmp_path
     assert result.errors == []
     assert result.ours.per_s > 0 and result.ours.non_2xx == 0 and result.ours.errors == []
     assert result.floor.per_s > 0 and result.floor.non_2xx == 0 and result.floor.errors == []
+    if kind == "debrief-redis":  # and the floor of that shape: its processes, its Redis
+        rf = result.redis_floor
+        assert rf is not None and rf.per_s > 0 and rf.non_2xx == 0 and rf.errors == []
+        assert "floor on Redis" in meeting.summary(result)
+    else:
+        assert result.redis_floor is None
     assert result.connected == cfg.seen_reviews * cfg.people
     seen = result.seen
     assert seen.expected > 0 and seen.received == seen.expected  # every change, every client
@@ -277,3 +283,5 @@ def test_meeting_floor_and_ours_take_turns_so_drift_weighs_on_both() -> None:
 
     assert meeting.turns(1) == ["floor", "throughput"]
     assert meeting.turns(3) == ["floor", "throughput", "throughput", "floor", "floor", "throughput"]
+    two = meeting.turns(2, ["floor", "redis-floor"])
+    assert two == ["floor", "redis-floor", "throughput", "throughput", "redis-floor", "floor"]
