@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
@@ -45,27 +46,17 @@ def create_app(db_path: Path, tokens: set[str], redis_url: str | None = None) ->
         "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, owner TEXT, body TEXT, ms INT)"
     )
 
-    async def post_note(request: Request) -> Response:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
-        if token not in tokens:
-            return JSONResponse({"error": "unauthenticated"}, status_code=401)
-        body = await request.body()
+    async def store(owner: str, body: bytes) -> int:
         cur = db.execute(
             "INSERT INTO notes (owner, body, ms) VALUES (?, ?, ?)",
-            (token[:16], body.decode(), time.time_ns() // 1_000_000),
+            (owner, body.decode(), time.time_ns() // 1_000_000),
         )
-        return JSONResponse({"id": cur.lastrowid}, status_code=201)
+        return int(cur.lastrowid or 0)
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
+    async def healthy() -> bool:
+        return True
 
-    return Starlette(
-        routes=[
-            Route(FLOOR_PATH, post_note, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    return _floor(tokens, store, healthy)
 
 
 def _redis_app(redis_url: str, tokens: set[str]) -> Starlette:
@@ -73,21 +64,37 @@ def _redis_app(redis_url: str, tokens: set[str]) -> Starlette:
     ids = itertools.count(1)
     prefix = f"bench-floor:{os.getpid()}:"
 
+    async def store(owner: str, body: bytes) -> int:
+        note_id = next(ids)
+        await resp.call(
+            "HSET", f"{prefix}{note_id}",
+            "owner", owner, "body", body, "ms", time.time_ns() // 1_000_000,
+        )  # fmt: skip
+        return note_id
+
+    async def healthy() -> bool:
+        return bool(await resp.call("PING") == b"PONG")
+
+    return _floor(tokens, store, healthy)
+
+
+def _floor(
+    tokens: set[str],
+    store: Callable[[str, bytes], Awaitable[int]],
+    healthy: Callable[[], Awaitable[bool]],
+) -> Starlette:
+    """The endpoint: a known bearer token, then the note stored by ``store``."""
+
     async def post_note(request: Request) -> Response:
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         if token not in tokens:
             return JSONResponse({"error": "unauthenticated"}, status_code=401)
-        body = await request.body()
-        note_id = next(ids)
-        await resp.call(
-            "HSET", f"{prefix}{note_id}",
-            "owner", token[:16], "body", body, "ms", time.time_ns() // 1_000_000,
-        )  # fmt: skip
+        note_id = await store(token[:16], await request.body())
         return JSONResponse({"id": note_id}, status_code=201)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": await resp.call("PING") == b"PONG"})
+        return JSONResponse({"ok": await healthy()})
 
     return Starlette(
         routes=[
