@@ -175,9 +175,10 @@ class RedisRelay:
     async def _send_presence(self) -> None:
         while self._presence_due:
             links, self._presence_due = list(self._presence_due), {}
-            commands = [command for link in links for command in link.presence_commands()]
             try:
-                await self.storage.resp.transaction(*commands)
+                commands = [command for link in links for command in link.presence_commands()]
+                if commands:
+                    await self.storage.resp.transaction(*commands)
             except Exception as exc:  # presence is best effort; the log path reports loss
                 log.warning("presence of %d docs not published: %s", len(links), exc)
 
