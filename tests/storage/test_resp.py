@@ -105,6 +105,16 @@ async def test_a_caller_that_gives_up_does_not_shift_the_replies(
     assert leaving.cancelled()
 
 
+async def written(resp: RespClient) -> None:
+    """Until a batch waits on the connection and everything queued has been written."""
+    for _ in range(1000):
+        protocol = resp._protocol
+        if protocol is not None and protocol.waiting and not protocol.out:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the command was never written")
+
+
 async def test_a_dead_redis_fails_the_waiters_and_the_next_call_reconnects(
     tmp_path: Path,
 ) -> None:
@@ -115,7 +125,7 @@ async def test_a_dead_redis_fails_the_waiters_and_the_next_call_reconnects(
         await resp.call("SET", "k", "v")
         os.kill(server.proc.pid, signal.SIGSTOP)  # so that the next call waits on it
         waiting = asyncio.create_task(resp.call("GET", "k"))
-        await asyncio.sleep(0.05)
+        await written(resp)
         assert not waiting.done()
         started = time.monotonic()
         server.kill()  # the socket closes: no need to wait for the 30 s limit

@@ -19,9 +19,10 @@ Keys (all under ``prefix``):
 Every redis error leaves as StorageError. Commands are never retried: a retried XADD
 could append an update twice.
 
-Two clients: what a meeting's commands send (locks, records, votes, appends) goes over
-one shared connection of storage/resp.py, a tenth of redis-py's CPU per round trip;
-redis-py keeps the rest (document loads, indexes, scans, the unlock listener).
+Two clients: every command that answers at once (locks, records, votes, appends, doc
+loads, indexes) goes over one shared connection of storage/resp.py, a tenth of
+redis-py's CPU per round trip; redis-py keeps the whole-store SCAN passes and the unlock
+listener's subscription.
 """
 
 from __future__ import annotations
@@ -270,8 +271,8 @@ class RedisStorage(Storage):
         # Tags this process's stream entries (see storage/redis_relay.py).
         self.node_id = secrets.token_hex(8)
         self._client: aioredis.Redis | None = None
-        # The commands of a meeting (locks, records, votes, appends) go over one lean
-        # connection (storage/resp.py); redis-py keeps the rest (scans, loads, indexes).
+        # Commands go over one lean connection (storage/resp.py); the redis-py client
+        # (`client`) keeps the SCAN passes.
         self._resp: RespClient | None = None
         self._appends = GroupCommit(self._append_batch)
         self.unlocks = UnlockListener(
