@@ -379,3 +379,41 @@ async def test_a_client_closed_while_it_connects_keeps_no_connection() -> None:
     with pytest.raises(RespError):
         await first
     assert resp._protocol is None  # nothing left open behind the close
+
+
+async def test_a_subscriber_hears_messages_between_replies_and_its_loss(key: str) -> None:
+    """With ``on_push`` a client takes published messages apart from its replies; a
+    connection that Redis closes is reported to ``on_lost``."""
+    heard: list[tuple[bytes, bytes]] = []
+    lost: list[RespError] = []
+    got, gone = asyncio.Event(), asyncio.Event()
+
+    def on_push(channel: bytes, data: bytes) -> None:
+        heard.append((channel, data))
+        got.set()
+
+    def on_lost(exc: RespError) -> None:
+        lost.append(exc)
+        gone.set()
+
+    subscriber = RespClient(URL, on_push=on_push, on_lost=on_lost)
+    publisher = RespClient(URL)
+    try:
+        assert await subscriber.call("SUBSCRIBE", key) == [b"subscribe", key.encode(), 1]
+        assert await publisher.call("PUBLISH", key, b"one\x00two") == 1
+        async with asyncio.timeout(5):
+            await got.wait()
+        # a reply after a message still reaches its own caller
+        assert await subscriber.call("UNSUBSCRIBE", key) == [b"unsubscribe", key.encode(), 0]
+        assert heard == [(key.encode(), b"one\x00two")]
+        assert await subscriber.call("SUBSCRIBE", key) == [b"subscribe", key.encode(), 1]
+        protocol = subscriber._protocol
+        assert protocol is not None and protocol.transport is not None
+        host, port = protocol.transport.get_extra_info("sockname")[:2]
+        assert await publisher.call("CLIENT", "KILL", "ADDR", f"{host}:{port}") == 1
+        async with asyncio.timeout(5):
+            await gone.wait()
+        assert isinstance(lost[0], ConnectionLost)
+    finally:
+        await subscriber.close()
+        await publisher.close()

@@ -1,20 +1,25 @@
 """Cross-process fan-out and presence over Redis (the Relay of rooms/relay.py).
 
-One tailer per process reads, with one blocking XREAD, the log stream of every doc
-it holds from the position each room's load covered (so nothing falls in between),
-plus each doc's awareness stream and this process's own wake-up stream (an attach
-adds an entry there so the blocked read starts over with the new room). Log entries
-this process wrote are recognised by their node id: they only advance the position.
+Updates: tailers read, with blocking XREADs, the log stream of every doc this process
+holds from the position each room's load covered (so nothing falls in between), plus
+the tailer's own wake-up stream (an attach adds an entry there so the blocked read
+starts over with the new room). Log entries this process wrote are recognised by their
+node id: they only advance the position.
 
-Presence: each doc has an awareness stream (changes, as y-protocols payloads, tagged
-with the node) and a hash of the current states (``{node}:{client id}`` -> JSON) that
-a process attaching later starts from. Every process refreshes a heartbeat key with a
-TTL; the others drop the presence of a node whose heartbeat expired (its process died
-without saying goodbye), and delete its leftovers from the hash.
+Presence (and the note counts, the server's entry) goes over pub/sub: a message per
+change on the doc's presence channel, tagged with the node, and a hash of the current
+states (``{node}:{client id}`` -> JSON) that a process attaching later starts from. It
+used to ride a stream per doc, which woke every tailer of that doc (the writer's own
+too) into a new XREAD naming all its streams again: a third of two processes' CPU per
+note. An attach subscribes first and reads the hash next, holding back what arrives in
+between until the hash is applied: the clocks settle whichever came first. Every
+process refreshes a heartbeat key with a TTL; the others drop the presence of a node
+whose heartbeat expired (its process died without saying goodbye), and delete its
+leftovers from the hash.
 
-When the tailer's Redis connection fails, every room it was reading for fails (peers
-closed with 1011, reloaded by the next connection): a room that cannot hear the others
-must not go on accepting edits.
+When a tailer's or the subscriber's Redis connection fails, every room it served fails
+(peers closed with 1011, reloaded by the next connection): a room that cannot hear the
+others must not go on accepting edits, nor showing stale presence.
 """
 
 from __future__ import annotations
@@ -40,22 +45,25 @@ from debrief.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 PRESENCE_TTL_S = 24 * 3600  # presence keys of docs nobody holds any more go away
-AWARENESS_STREAM_LEN = 256
+# A presence message: the sending node, this byte, the y-protocols awareness payload.
+NODE_END = b"\n"
 
 
 class RedisLink:
     """One room's attachment: its read positions and its outgoing presence."""
 
-    def __init__(self, relay: RedisRelay, room: RelayTarget, position: str, aw_pos: str) -> None:
+    def __init__(self, relay: RedisRelay, room: RelayTarget, position: str) -> None:
         self.relay = relay
         self.room = room
         self._position = position
-        self.aw_position = aw_pos
         self.nodes: set[str] = set()  # remote processes whose presence the room holds
         self.log_key = relay.storage.log_key(room.key)
-        self.aw_key = f"{relay.storage.log_key(room.key)}:aw"
+        self.channel = relay.presence_channel(room.key)
         self.presence_key = f"{relay.storage.log_key(room.key)}:presence"
         self._outbox: list[AwarenessEntry] = []
+        # Messages heard between the subscription and the snapshot, applied after it.
+        self.held_back: list[tuple[str, bytes]] | None = []
+        self.subscribed_in: int | None = None  # the subscriber's generation
 
     @property
     def position(self) -> str:
@@ -85,21 +93,36 @@ class RedisLink:
                 commands.append(("HSET", self.presence_key, field, value))
         if people:  # (the server's own entry is read from storage where a room loads)
             commands.append(("EXPIRE", self.presence_key, PRESENCE_TTL_S))
-        payload = encode_awareness(batch)
-        commands.append(
-            ("XADD", self.aw_key, "MAXLEN", "~", AWARENESS_STREAM_LEN, "*", "n", node, "p", payload)
-        )
-        commands.append(("EXPIRE", self.aw_key, PRESENCE_TTL_S))
+        message = node.encode() + NODE_END + encode_awareness(batch)
+        commands.append(("PUBLISH", self.channel, message))
         return commands
+
+    def hear(self, node: str, payload: bytes) -> None:
+        """A presence message from another process (held back until the snapshot)."""
+        if self.held_back is not None:
+            self.held_back.append((node, payload))
+            return
+        try:
+            changes = parse_awareness(payload)
+        except Exception:
+            return  # (another process's bug: its message is lost, not ours)
+        self.nodes.add(node)
+        self.room.remote_awareness(node, changes)
+
+    def hear_held_back(self) -> None:
+        held, self.held_back = self.held_back or [], None
+        for node, payload in held:
+            self.hear(node, payload)
 
     async def close(self) -> None:
         self.relay.links.discard(self)
         await self.relay.presence_sent()
+        await self.relay.unsubscribe(self)
 
 
-# Each wake-up of a tailer sends one XREAD naming two streams per room it reads, and
-# every name is packed again: 64 keep that to ~19 streams where 600 docs are open
-# (16: ~75, and a fifth more of Redis's CPU in the meeting bench's seen phase).
+# Each wake-up of a tailer sends one XREAD naming the stream of each room it reads, and
+# every name is packed again: 64 keep that to ~10 streams where 600 docs are open
+# (16: ~38, and a fifth more of Redis's CPU in the meeting bench's seen phase).
 TAILERS = 64
 
 
@@ -166,6 +189,18 @@ class RedisRelay:
         # note shows its counts in its room's presence: one trip per note cost 13 %).
         self._presence_due: dict[RedisLink, None] = {}
         self._presence_sender: asyncio.Task[None] | None = None
+        # Presence arrives on one subscribed connection; what it is subscribed to goes
+        # with it, so a lost one fails every room and starts a new generation.
+        self._channel_prefix = f"{prefix}aw:"
+        self._subscriber = RespClient(
+            storage.url, on_push=self._heard, on_lost=self._subscriber_lost
+        )
+        self._subscriptions: dict[str, int] = {}  # channel -> rooms attached to it
+        self._generation = 0
+        self._stopping = False
+
+    def presence_channel(self, doc_key: str) -> str:
+        return f"{self._channel_prefix}{doc_key}"
 
     def send_presence(self, link: RedisLink) -> None:
         self._presence_due[link] = None
@@ -200,24 +235,40 @@ class RedisRelay:
         self._tasks.append(loop.create_task(self._beat_loop()))
 
     async def stop(self) -> None:
+        self._stopping = True
         await cancel_and_wait(*self._tasks)
+        await self._subscriber.close()
         with contextlib.suppress(Exception):  # others drop our presence right away
             await self.storage.resp.call("DEL", self.alive_key(self.node), *self._wake_keys)
 
     # --- attaching rooms -----------------------------------------------------------
 
     async def attach(self, room: RelayTarget, position: str) -> RoomLink:
-        link = RedisLink(self, room, position, "0-0")
+        link = RedisLink(self, room, position)
+        # registered first: the woken tailer and the subscriber must find it
+        self.links.add(link)
+        try:
+            await self._subscribe(link)
+            # Subscribed before the snapshot is read: a change made in between is held
+            # back by the link and applied after the snapshot, so none is missed.
+            flat = await self.storage.call(
+                self.storage.resp.call("HGETALL", link.presence_key), f"attach {room.key}"
+            )
+            await self._start_from(link, flat)
+            link.hear_held_back()
+            wake_key = self._wake_keys[tailer_of(room.key)]
+            wake = self.storage.resp.transaction(
+                ("XADD", wake_key, "MAXLEN", 16, "*", "w", "1"),
+                ("EXPIRE", wake_key, PRESENCE_TTL_S),
+            )
+            await self.storage.call(wake, f"attach {room.key}")
+        except BaseException:
+            await link.close()
+            raise
+        return link
 
-        resp = self.storage.resp
-        flat, last = await self.storage.call(
-            resp.transaction(
-                ("HGETALL", link.presence_key), ("XREVRANGE", link.aw_key, "+", "-", "COUNT", 1)
-            ),
-            f"attach {room.key}",
-        )
-        if last:
-            link.aw_position = text(last[0][0])
+    async def _start_from(self, link: RedisLink, flat: Any) -> None:
+        """Show the room the presence other live processes hold for it (the hash)."""
         by_node: dict[str, list[AwarenessEntry]] = {}
         for field, raw in pairs(flat).items():
             node, _, cid = text(field).rpartition(":")
@@ -231,20 +282,51 @@ class RedisRelay:
         for node, entries in by_node.items():
             if node in alive:
                 link.nodes.add(node)
-                room.remote_awareness(node, entries)
-        # registered first: the woken tailer must find it when it starts over
-        self.links.add(link)
-        wake_key = self._wake_keys[tailer_of(room.key)]
+                link.room.remote_awareness(node, entries)
+
+    # --- presence over pub/sub -------------------------------------------------------
+
+    async def _subscribe(self, link: RedisLink) -> None:
+        channel = link.channel
+        link.subscribed_in = self._generation
+        self._subscriptions[channel] = self._subscriptions.get(channel, 0) + 1
+        # Sent even when another room of this key is subscribed: its answer says the
+        # subscription is in place (an earlier SUBSCRIBE may still be on its way).
+        await self.storage.call(self._subscriber.call("SUBSCRIBE", channel), "subscribe")
+
+    async def unsubscribe(self, link: RedisLink) -> None:
+        """``link`` no longer needs its channel: unsubscribed when no room of it does."""
+        generation, link.subscribed_in = link.subscribed_in, None
+        if generation != self._generation:
+            return  # never subscribed, or on a connection that is gone
+        channel = link.channel
+        left = self._subscriptions.get(channel, 0) - 1
+        if left > 0:
+            self._subscriptions[channel] = left
+            return
+        self._subscriptions.pop(channel, None)
+        with contextlib.suppress(Exception):
+            await self._subscriber.call("UNSUBSCRIBE", channel)
+
+    def _heard(self, channel: bytes, message: bytes) -> None:
+        """A message on a presence channel (called by the subscriber's protocol)."""
         try:
-            wake = resp.transaction(
-                ("XADD", wake_key, "MAXLEN", 16, "*", "w", "1"),
-                ("EXPIRE", wake_key, PRESENCE_TTL_S),
-            )
-            await self.storage.call(wake, f"attach {room.key}")
-        except BaseException:
-            await link.close()
-            raise
-        return link
+            link = self.links.get(channel.decode()[len(self._channel_prefix) :])
+            node, found, payload = message.partition(NODE_END)
+            if link is None or not found:
+                return
+            sender = node.decode()
+            if sender != self.node:  # (our own come back to us too)
+                link.hear(sender, payload)
+        except Exception:
+            log.exception("presence message on %r not applied", channel)
+
+    def _subscriber_lost(self, exc: Exception) -> None:
+        if self._stopping:
+            return
+        self._generation += 1
+        self._subscriptions.clear()
+        self._lost(self.links.values(), exc)
 
     # --- the tailer ----------------------------------------------------------------
 
@@ -260,9 +342,9 @@ class RedisRelay:
                 positions = [self._wake_positions[tailer]]
                 targets: dict[str, RedisLink] = {}
                 for link in reading:
-                    names += (link.log_key, link.aw_key)
-                    positions += (link.position, link.aw_position)
-                    targets[link.log_key] = targets[link.aw_key] = link
+                    names.append(link.log_key)
+                    positions.append(link.position)
+                    targets[link.log_key] = link
                 read = ("XREAD", "COUNT", 1000, "BLOCK", self.block_ms, "STREAMS")
                 try:
                     replies: Any = await client.call(*read, *names, *positions)
@@ -282,10 +364,7 @@ class RedisRelay:
                     link = targets[name]
                     if self.links.get(link.room.key) is not link:
                         continue  # detached while the read was in flight
-                    if name == link.aw_key:
-                        self._dispatch_awareness(link, entries)
-                    else:
-                        self._dispatch(link, entries)
+                    self._dispatch(link, entries)
         finally:
             with contextlib.suppress(Exception):
                 await client.close()
@@ -308,24 +387,6 @@ class RedisRelay:
             fields = pairs(flat)
             if text(fields[b"n"]) != self.node:
                 link.room.apply_remote(bytes(fields[b"u"]))
-
-    def _dispatch_awareness(self, link: RedisLink, entries: list[Any]) -> None:
-        floor = parse_id(link.aw_position)
-        for raw_id, flat in entries:
-            entry_id = text(raw_id)
-            if parse_id(entry_id) <= floor:
-                continue
-            link.aw_position = entry_id
-            fields = pairs(flat)
-            node = text(fields[b"n"])
-            if node == self.node:
-                continue
-            try:
-                changes = parse_awareness(bytes(fields[b"p"]))
-            except Exception:
-                continue
-            link.nodes.add(node)
-            link.room.remote_awareness(node, changes)
 
     # --- heartbeats ----------------------------------------------------------------
 

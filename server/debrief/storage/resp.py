@@ -9,8 +9,11 @@ comes (the writes of one loop turn go out in one send) and its replies are the n
 ones to arrive. hiredis (the parser redis-py uses too) packs the commands and parses the
 replies in C.
 
-Only commands that answer at once go here. Blocking reads (XREAD BLOCK) and
-subscriptions keep connections of their own (redis_relay.py, redis_unlocks.py).
+Only commands that answer at once go here. A blocking read (XREAD BLOCK) keeps a client
+of its own, and so does a subscriber: a client made with ``on_push`` hands every
+published message (``["message", channel, data]``, which only a subscribed connection
+receives) to it instead of to a waiting batch; SUBSCRIBE and UNSUBSCRIBE of one channel
+each answer once, as any command (redis_relay.py).
 
 Nothing is retried: a command that may have run is never sent twice. A connection that
 fails or closes fails every batch waiting on it, and the next batch opens a new one. A
@@ -23,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlparse
@@ -31,6 +34,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import hiredis
 
 Command = Sequence[bytes | str | int | float]
+# A subscriber's handler of each published message: (channel, data).
+PushHandler = Callable[[bytes, bytes], None]
 
 
 class RespError(Exception):
@@ -58,7 +63,14 @@ class _Batch:
 
 
 class _RespProtocol(asyncio.Protocol):
-    def __init__(self, lost: asyncio.Future[None]) -> None:
+    def __init__(
+        self,
+        lost: asyncio.Future[None],
+        on_push: PushHandler | None = None,
+        on_lost: Callable[[RespError], None] | None = None,
+    ) -> None:
+        self.on_push = on_push
+        self.on_lost = on_lost
         self.transport: asyncio.Transport | None = None
         self.reader = hiredis.Reader(replyError=ReplyError)
         self.waiting: deque[_Batch] = deque()
@@ -90,6 +102,9 @@ class _RespProtocol(asyncio.Protocol):
         waiting = self.waiting
         try:
             while (reply := self.reader.gets()) is not False:
+                if self.on_push is not None and _is_message(reply):
+                    self.on_push(reply[1], reply[2])
+                    continue
                 if not waiting:
                     raise RespError("redis sent a reply nobody asked for")
                 batch = waiting[0]
@@ -104,9 +119,12 @@ class _RespProtocol(asyncio.Protocol):
                 self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.fail(ConnectionLost(f"redis connection lost: {exc or 'closed by server'}"))
+        error = ConnectionLost(f"redis connection lost: {exc or 'closed by server'}")
+        self.fail(error)
         if not self.lost.done():
             self.lost.set_result(None)
+        if self.on_lost is not None:
+            self.on_lost(self.closed if isinstance(self.closed, RespError) else error)
 
     def fail(self, exc: RespError) -> None:
         if self.closed is None:
@@ -164,12 +182,28 @@ class Address:
         return self.socket_path or f"{self.host}:{self.port}"
 
 
+def _is_message(reply: Any) -> bool:
+    return type(reply) is list and len(reply) == 3 and reply[0] == b"message"
+
+
 class RespClient:
-    """Commands to one Redis over one shared connection, opened on first use."""
+    """Commands to one Redis over one shared connection, opened on first use.
+
+    ``on_push`` makes it a subscriber's client (see the module's docstring); ``on_lost``
+    hears of every connection that closed, with what failed its waiting batches (a
+    subscriber must know: its subscriptions went with the connection)."""
 
     def __init__(
-        self, url: str, *, command_timeout: float = 10.0, connect_timeout: float = 2.0
+        self,
+        url: str,
+        *,
+        command_timeout: float = 10.0,
+        connect_timeout: float = 2.0,
+        on_push: PushHandler | None = None,
+        on_lost: Callable[[RespError], None] | None = None,
     ) -> None:
+        self.on_push = on_push
+        self.on_lost = on_lost
         self.address = Address.parse(url)
         self.command_timeout = command_timeout
         self.connect_timeout = connect_timeout
@@ -241,15 +275,19 @@ class RespClient:
         loop = asyncio.get_running_loop()
         lost: asyncio.Future[None] = loop.create_future()
         address = self.address
+
+        def protocol_factory() -> _RespProtocol:
+            return _RespProtocol(lost, self.on_push, self.on_lost)
+
         try:
             async with asyncio.timeout(self.connect_timeout):
                 if address.socket_path is not None:
                     _, protocol = await loop.create_unix_connection(
-                        lambda: _RespProtocol(lost), address.socket_path
+                        protocol_factory, address.socket_path
                     )
                 else:
                     _, protocol = await loop.create_connection(
-                        lambda: _RespProtocol(lost),
+                        protocol_factory,
                         address.host,
                         address.port,
                         ssl=ssl.create_default_context() if address.tls else None,
