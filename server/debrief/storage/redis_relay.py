@@ -120,9 +120,10 @@ class RedisLink:
         await self.relay.unsubscribe(self)
 
 
-# Each wake-up of a tailer sends one XREAD naming the stream of each room it reads, and
-# every name is packed again: 64 keep that to ~10 streams where 600 docs are open
-# (16: ~38, and a fifth more of Redis's CPU in the meeting bench's seen phase).
+# Each wake-up of a tailer sends one XREAD naming the log of each room it reads, and
+# every name is packed again: 64 keep that to ~10 where 600 docs are open. (With 16, and
+# an awareness stream per doc besides, Redis spent a fifth more CPU in the meeting
+# bench's seen phase.)
 TAILERS = 64
 
 
