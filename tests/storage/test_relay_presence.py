@@ -195,3 +195,20 @@ async def test_a_lost_subscriber_fails_the_rooms_and_the_next_ones_hear_again(
     await attach(b, again)
     sender.publish_awareness([entry(5, 1, {"cursor": 2})])
     await again.until(lambda: (a.node, 5) in again.states)
+
+
+async def test_a_bad_entry_in_the_presence_hash_is_skipped(
+    relays: tuple[RedisRelay, RedisRelay],
+) -> None:
+    a, b = relays
+    sender = await attach(a, FakeRoom("r5/room"))
+    sender.publish_awareness([entry(3, 1, {"cursor": 1})])
+    await a.presence_sent()
+    resp = a.storage.resp
+    for field, raw in ((f"{a.node}:4", "{not json"), (f"{a.node}:5", '{"clock": 1}'),
+                       (f"{a.node}:6", '{"clock": "x", "state": {}}'),
+                       (f"{a.node}:7", '{"clock": 2, "state": [1]}')):  # fmt: skip
+        await resp.call("HSET", sender.presence_key, field, raw)
+    room = FakeRoom("r5/room")
+    await attach(b, room)
+    assert room.states == {(a.node, 3): (1, {"cursor": 1})}

@@ -275,10 +275,14 @@ class RedisRelay:
             node, _, cid = text(field).rpartition(":")
             if node == self.node or not cid.isdigit():
                 continue
-            value = json.loads(raw)
-            by_node.setdefault(node, []).append(
-                AwarenessEntry(int(cid), int(value["clock"]), value["state"])
-            )
+            try:  # a bad entry (another release's, a hand edit) is skipped, not fatal
+                value = json.loads(raw)
+                found = AwarenessEntry(int(cid), int(value["clock"]), value["state"])
+            except (ValueError, TypeError, KeyError):
+                continue
+            if found.state is not None and not isinstance(found.state, dict):
+                continue
+            by_node.setdefault(node, []).append(found)
         alive = await self._alive(list(by_node))
         for node, entries in by_node.items():
             if node in alive:
