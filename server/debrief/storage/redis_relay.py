@@ -61,7 +61,8 @@ class RedisLink:
         self.channel = relay.presence_channel(room.key)
         self.presence_key = f"{relay.storage.log_key(room.key)}:presence"
         self._outbox: list[AwarenessEntry] = []
-        # Messages heard between the subscription and the snapshot, applied after it.
+        # Messages heard between the subscription and the snapshot, applied after it (a
+        # window of two round trips, each cut off by the client's command timeout).
         self.held_back: list[tuple[str, bytes]] | None = []
         self.subscribed_in: int | None = None  # the subscriber's generation
 

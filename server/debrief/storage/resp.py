@@ -34,7 +34,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import hiredis
 
 Command = Sequence[bytes | str | int | float]
-# A subscriber's handler of each published message: (channel, data).
+# A subscriber's handler of each published message: (channel, data). It runs inside the
+# protocol's data_received, so it must not raise (the connection would go with it).
 PushHandler = Callable[[bytes, bytes], None]
 
 
