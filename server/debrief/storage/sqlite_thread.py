@@ -52,7 +52,7 @@ async def settled(future: asyncio.Future[T], timeout: float) -> T:
 
 
 class _Job(Generic[T]):
-    __slots__ = ("args", "dropped", "fn", "future", "loop", "started")
+    __slots__ = ("after", "args", "dropped", "fn", "future", "loop", "started")
 
     def __init__(
         self,
@@ -60,11 +60,13 @@ class _Job(Generic[T]):
         args: tuple[Any, ...],
         future: asyncio.Future[T],
         loop: asyncio.AbstractEventLoop,
+        after: Callable[[sqlite3.Connection], object] | None = None,
     ) -> None:
         self.fn = fn
         self.args = args
         self.future = future
         self.loop = loop
+        self.after = after
         self.started = False
         self.dropped = False
 
@@ -90,10 +92,19 @@ class ConnectionThread:
 
         await self.run(opened)
 
-    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """Queue ``fn(db, *args)``; the future settles on the loop once it ran."""
+    def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        after: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> asyncio.Future[T]:
+        """Queue ``fn(db, *args)``; the future settles on the loop once it ran.
+
+        ``after(db)``, if given, runs on the thread once ``fn`` succeeded and its result
+        is on its way to the loop, before the next job: housekeeping nobody waits for.
+        Its errors are dropped; the thread counts as busy until it is done."""
         loop = asyncio.get_running_loop()
-        job: _Job[T] = _Job(fn, args, loop.create_future(), loop)
+        job: _Job[T] = _Job(fn, args, loop.create_future(), loop, after)
         with self._lock:
             self._waiting.add(job)
         self._jobs.put(job)
@@ -145,6 +156,9 @@ class ConnectionThread:
                 self._settle(job, None, exc)
             else:
                 self._settle(job, result, None)
+                if job.after is not None and self.db is not None:
+                    with contextlib.suppress(Exception):
+                        job.after(self.db)
             finally:
                 self.busy_since = None
         if self.db is not None:
