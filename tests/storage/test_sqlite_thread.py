@@ -4,31 +4,40 @@ a job, and housekeeping that runs after a job."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 
 import pytest
 
 from debrief.storage.sqlite_thread import ConnectionThread, settled
 
 
-async def test_settled_gives_the_result_or_the_error() -> None:
-    thread = ConnectionThread("test-settled")
+@contextlib.asynccontextmanager
+async def memory_thread(name: str, release: threading.Event) -> AsyncIterator[ConnectionThread]:
+    """A thread with an in-memory database; on the way out ``release`` is set (so no
+    job of the test is left waiting on it) and the thread closed."""
+    thread = ConnectionThread(name)
     await thread.open(lambda: sqlite3.connect(":memory:", check_same_thread=False))
     try:
+        yield thread
+    finally:
+        release.set()
+        await thread.close(5)
+
+
+async def test_settled_gives_the_result_or_the_error() -> None:
+    async with memory_thread("test-settled", threading.Event()) as thread:
         answer = thread.run(lambda db: db.execute("SELECT 41 + 1").fetchone())
         assert await settled(answer, 5) == (42,)
         with pytest.raises(sqlite3.OperationalError):
             await settled(thread.run(lambda db: db.execute("SELECT nonsense")), 5)
-    finally:
-        await thread.close(5)
 
 
 async def test_a_wait_that_ends_early_leaves_the_job_alone() -> None:
-    thread = ConnectionThread("test-settled-early")
-    await thread.open(lambda: sqlite3.connect(":memory:", check_same_thread=False))
     release = threading.Event()
-    try:
+    async with memory_thread("test-settled-early", release) as thread:
         job = thread.run(lambda db: release.wait(10) and "done")
         with pytest.raises(TimeoutError):  # the timeout ends the wait
             await settled(job, 0.01)
@@ -41,14 +50,9 @@ async def test_a_wait_that_ends_early_leaves_the_job_alone() -> None:
         assert not job.cancelled()
         release.set()
         assert await job == "done"  # the job ran to its end all the same
-    finally:
-        release.set()
-        await thread.close(5)
 
 
 async def test_after_runs_once_the_result_is_out_and_before_the_next_job() -> None:
-    thread = ConnectionThread("test-after")
-    await thread.open(lambda: sqlite3.connect(":memory:", check_same_thread=False))
     result_seen = threading.Event()
     order: list[str] = []
 
@@ -58,27 +62,20 @@ async def test_after_runs_once_the_result_is_out_and_before_the_next_job() -> No
         result_seen.wait(10)
         order.append("after")
 
-    try:
+    async with memory_thread("test-after", result_seen) as thread:
         job = thread.run(lambda db: db.execute("SELECT 7").fetchone(), after=after)
         assert await settled(job, 5) == (7,)
         assert thread.busy  # `after` still holds the thread: a stall there is seen
         result_seen.set()
-        nxt = thread.run(lambda db: order.append("next"))
-        await settled(nxt, 5)
+        await settled(thread.run(lambda db: order.append("next")), 5)
         assert order == ["after", "next"]
-    finally:
-        result_seen.set()
-        await thread.close(5)
 
 
 async def test_an_after_that_fails_harms_neither_its_job_nor_the_next() -> None:
-    thread = ConnectionThread("test-after-fails")
-    await thread.open(lambda: sqlite3.connect(":memory:", check_same_thread=False))
-
     def broken(db: sqlite3.Connection) -> None:
         db.execute("SELECT nonsense")
 
-    try:
+    async with memory_thread("test-after-fails", threading.Event()) as thread:
         assert await settled(thread.run(lambda db: "mine", after=broken), 5) == "mine"
         answer = thread.run(lambda db: db.execute("SELECT 1").fetchone())
         assert await settled(answer, 5) == (1,)
@@ -91,5 +88,3 @@ async def test_an_after_that_fails_harms_neither_its_job_nor_the_next() -> None:
             await settled(failing, 5)
         await settled(thread.run(lambda db: None), 5)
         assert ran == []
-    finally:
-        await thread.close(5)
