@@ -7,6 +7,7 @@ spread over N processes gets up to N times a limit: still bounded, and nothing t
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import math
@@ -40,6 +41,10 @@ class Refusal:
 
 
 EXPIRE_EVERY_S = 30.0
+# A key's list longer than this is cut back to its window (see
+# LoopMemoryStorage.acquire_entry) whenever its length is a multiple of TRIM_EVERY:
+# a search of the list every 64 hits, not at each.
+TRIM_EXPIRED_ABOVE, TRIM_EVERY = 256, 64
 
 
 class LoopMemoryStorage(MemoryStorage):
@@ -53,6 +58,32 @@ class LoopMemoryStorage(MemoryStorage):
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the name-mangled hook
         pass
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """The moving window's hit, with the key's list kept short.
+
+        `limits` puts each hit at the front of the key's list (newest first), which
+        costs a copy of the whole list, and drops old entries only when expired. With a
+        high limit (an address behind a shared proxy or NAT) a key's list would grow with
+        every hit for EXPIRE_EVERY_S: ~150,000 entries at 5,000 hits a second, and a
+        hit costing several times its usual few microseconds. So after each hit, what
+        can no longer decide anything goes: entries past the limit-th (a hit is judged
+        by that one alone) and, once the list is long, now and then, entries already
+        out of the window.
+        """
+        acquired = super().acquire_entry(key, limit, expiry, amount)
+        if acquired:
+            events = self.events[key]
+            del events[limit:]
+            size = len(events)
+            if (
+                size > TRIM_EXPIRED_ABOVE
+                and not size % TRIM_EVERY
+                and events[-1].expiry <= time.time()
+            ):
+                now = -time.time()  # newest first: the expiries in descending order
+                del events[bisect.bisect_left(events, now, key=lambda e: -e.expiry) :]
+        return acquired
 
     def expire(self) -> None:
         self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
