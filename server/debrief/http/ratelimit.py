@@ -76,13 +76,10 @@ class LoopMemoryStorage(MemoryStorage):
             events = self.events[key]
             del events[limit:]
             size = len(events)
-            if (
-                size > TRIM_EXPIRED_ABOVE
-                and not size % TRIM_EVERY
-                and events[-1].expiry <= time.time()
-            ):
-                now = -time.time()  # newest first: the expiries in descending order
-                del events[bisect.bisect_left(events, now, key=lambda e: -e.expiry) :]
+            if size > TRIM_EXPIRED_ABOVE and not size % TRIM_EVERY:
+                now = time.time()
+                if events[-1].expiry <= now:  # newest first: expiries descend
+                    del events[bisect.bisect_left(events, -now, key=lambda e: -e.expiry) :]
         return acquired
 
     def expire(self) -> None:
