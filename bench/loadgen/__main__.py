@@ -55,6 +55,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
     ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on the first CPU, the generator on the others (no sharing of cores)",
+    )
+    ap.add_argument(
         "--profile",
         action="store_true",
         help="sample Python servers with py-spy (bench/results/profiles/)",
@@ -101,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     if args.from_json is not None:
         return _render(args.from_json, args.readme)
+    if args.pin:
+        servers.pin_cpus()
     names = [n.strip() for n in args.scenarios.split(",")]
     if meeting.NAME in names:
         rest = ",".join(n for n in names if n != meeting.NAME)

@@ -222,8 +222,8 @@ class FloorServer:
             ]  # fmt: skip
             with (log_dir / f"floor-{port}.log").open("wb") as log:
                 self.procs.append(
-                    subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                    subprocess.Popen(servers.on_server_cpus(cmd), stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
                 )  # fmt: skip
         self.target = Target("debrief", servers.HOST, tuple(ports))
         deadline = time.monotonic() + 30

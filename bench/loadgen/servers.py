@@ -235,10 +235,36 @@ def _server_env(port: int, extra: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
+# Set by ``pin_cpus``: the CPUs every server (and its Redis) runs on.
+_SERVER_CPUS: set[int] | None = None
+
+
+def pin_cpus() -> None:
+    """Servers on the first CPU this process may use; this process, and the generator
+    processes it starts from now on, on the rest. Each side then has its own cores, as
+    when the clients run on other machines: a server's latency is no longer partly the
+    clients' turns on its core."""
+    global _SERVER_CPUS
+    if _SERVER_CPUS is not None:  # already pinned (main() calls itself for some scenarios)
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs at least 2 CPUs")
+    _SERVER_CPUS = {cpus[0]}
+    os.sched_setaffinity(0, set(cpus[1:]))
+
+
+def on_server_cpus(cmd: list[str]) -> list[str]:
+    """``cmd``, run on the servers' CPUs once ``pin_cpus`` was called (else as it is)."""
+    if _SERVER_CPUS is None:
+        return cmd
+    return ["taskset", "-c", ",".join(map(str, sorted(_SERVER_CPUS))), *cmd]
+
+
 def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            cmd,
+            on_server_cpus(cmd),
             env=env,
             cwd=str(COMPETITORS),
             stdout=log,

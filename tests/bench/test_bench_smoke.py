@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,6 +45,35 @@ def test_every_message_reaches_every_client(scenario: Scenario, tmp_path: Path) 
     assert result.verified_failed == 0
     if scenario.mode == "updates":  # clients that decoded every update into a real pycrdt Doc
         assert result.verified_ok == scenario.docs * scenario.verifiers_per_doc
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
+def test_pinned_servers_and_generator_keep_to_cores_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bench/run --pin``: the server on the first CPU, this process and every
+    generator process it starts afterwards on the others."""
+    before = os.sched_getaffinity(0)
+    first = min(before)
+    monkeypatch.setattr(servers, "_SERVER_CPUS", None)
+    try:
+        servers.pin_cpus()
+        servers.pin_cpus()  # a second call (main() calling itself) changes nothing
+        assert os.sched_getaffinity(0) == before - {first}
+        server = servers.start("debrief", tmp_path / "logs")
+        try:
+            assert os.sched_getaffinity(server.procs[0].pid) == {first}
+        finally:
+            server.stop()
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(child.stdout) == sorted(before - {first})
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 @pytest.mark.skipif(
