@@ -315,3 +315,16 @@ def test_meeting_floor_and_ours_take_turns_so_drift_weighs_on_both() -> None:
     assert meeting.turns(3) == ["floor", "throughput", "throughput", "floor", "floor", "throughput"]
     two = meeting.turns(2, ["floor", "redis-floor"])
     assert two == ["floor", "redis-floor", "throughput", "throughput", "redis-floor", "floor"]
+
+
+def test_socket_floor_relays_every_message_to_every_other_client_of_its_doc() -> None:
+    """bench/socket_floor.py: no server, only sockets; it exits non-zero unless each
+    message reached each other client of its doc exactly once."""
+    script = ROOT / "bench" / "socket_floor.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--shape", "smoke"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # 3 docs x 2 writers x 5 messages, each to the doc's 3 other clients
+    assert "| smoke | 1 |" in done.stdout and "| 90 |" in done.stdout
