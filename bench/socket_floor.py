@@ -12,6 +12,10 @@ of before the server does anything of its own. Compare it with y-websocket's in
 ``bench/run`` on the same box:
 
     .venv/bin/python bench/socket_floor.py [--pin] [--shape big-200|big-500|many] [--runs 3]
+        [--threads 2]
+
+With ``--threads 2`` the relay shares a big doc's writes with a helper thread, as
+Debrief's fan-out does (rooms/fanout.py): two cores' worth of sends.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ import select
 import socket
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 MESSAGE = struct.Struct("!IIQ")  # writer, seq, send time (ns); padded to SIZE
 SIZE = 128  # about a bench update's frame
+SPLIT_ABOVE = 64
 GENERATORS = 2
 
 
@@ -45,15 +51,19 @@ SHAPES = {
     "big-200": Shape(docs=1, clients_per_doc=200, writers_per_doc=5, rate=4),
     "big-500": Shape(docs=1, clients_per_doc=500, writers_per_doc=5, rate=4),
     "many": Shape(docs=200, clients_per_doc=10, writers_per_doc=2, rate=1),
-    "smoke": Shape(docs=3, clients_per_doc=4, writers_per_doc=2, rate=5, seconds=1),  # tests
+    # for tests: small docs, and one doc big enough to split its writes
+    "smoke": Shape(docs=3, clients_per_doc=4, writers_per_doc=2, rate=5, seconds=1),
+    "smoke-big": Shape(docs=1, clients_per_doc=80, writers_per_doc=2, rate=5, seconds=1),
 }
 
 
 # --- the relay ---------------------------------------------------------------------------
 
 
-def relay(listener: socket.socket, total: int, ready: Connection) -> None:
-    """Accept ``total`` clients (each first sends its doc as 4 bytes), then relay."""
+def relay(listener: socket.socket, total: int, ready: Connection, threads: int) -> None:
+    """Accept ``total`` clients (each first sends its doc as 4 bytes), then relay; with
+    2 ``threads``, a big doc's writes are shared with a helper thread."""
+    helper = ThreadPoolExecutor(1) if threads > 1 else None
     docs: dict[int, list[int]] = {}
     doc_of: dict[int, int] = {}
     socks = []
@@ -70,7 +80,7 @@ def relay(listener: socket.socket, total: int, ready: Connection) -> None:
         poll.register(sock.fileno(), select.EPOLLIN)
     ready.send(os.getpid())
     partial: dict[int, bytes] = {}
-    write, read = os.write, os.read
+    read = os.read
     while True:
         # Everything readable now is read first, and each client then gets what came for
         # it in one write: when writers collide, the fewest writes any server could make.
@@ -85,16 +95,29 @@ def relay(listener: socket.socket, total: int, ready: Connection) -> None:
             if whole:
                 came.setdefault(doc_of[fd], []).append((fd, data[:whole]))
         for doc, chunks in came.items():
-            everything = b"".join(chunk for _, chunk in chunks)
-            senders = {fd for fd, _ in chunks}
-            for other in docs[doc]:
-                out = everything
-                if other in senders:
-                    out = b"".join(chunk for fd, chunk in chunks if fd != other)
-                    if not out:
-                        continue
-                if write(other, out) != len(out):
-                    raise SystemExit("a client's socket buffer filled: the floor is void")
+            targets = docs[doc]
+            if helper is not None and len(targets) > SPLIT_ABOVE:  # as rooms/fanout.py
+                half = len(targets) // 2
+                far = helper.submit(_send, targets[half:], chunks)
+                _send(targets[:half], chunks)
+                far.result()
+            else:
+                _send(targets, chunks)
+
+
+def _send(targets: list[int], chunks: list[tuple[int, bytes]]) -> None:
+    """Each target gets what came from the others, in one write."""
+    everything = b"".join(chunk for _, chunk in chunks)
+    senders = {fd for fd, _ in chunks}
+    write = os.write
+    for other in targets:
+        out = everything
+        if other in senders:
+            out = b"".join(chunk for fd, chunk in chunks if fd != other)
+            if not out:
+                continue
+        if write(other, out) != len(out):
+            raise SystemExit("a client's socket buffer filled: the floor is void")
 
 
 def _read_exactly(sock: socket.socket, n: int) -> bytes:
@@ -179,7 +202,7 @@ def generator(
 # --- one run -----------------------------------------------------------------------------
 
 
-def run(shape: Shape, pin: bool) -> tuple[float, float, int]:
+def run(shape: Shape, pin: bool, threads: int = 1) -> tuple[float, float, int]:
     cpus = sorted(os.sched_getaffinity(0))
     server_cpus = {cpus[0]} if pin else set(cpus)
     client_cpus = set(cpus[1:]) if pin else None
@@ -188,7 +211,9 @@ def run(shape: Shape, pin: bool) -> tuple[float, float, int]:
     total = shape.docs * shape.clients_per_doc
     ctx = multiprocessing.get_context("fork")
     ready_r, ready_w = ctx.Pipe(duplex=False)
-    server = ctx.Process(target=_pinned_relay, args=(listener, total, ready_w, server_cpus))
+    server = ctx.Process(
+        target=_pinned_relay, args=(listener, total, ready_w, server_cpus, threads)
+    )
     server.start()
     pipes, gens = [], []
     for i in range(GENERATORS):
@@ -220,9 +245,11 @@ def run(shape: Shape, pin: bool) -> tuple[float, float, int]:
     return p50, p99, len(latencies)
 
 
-def _pinned_relay(listener: socket.socket, total: int, ready: Connection, cpus: set[int]) -> None:
+def _pinned_relay(
+    listener: socket.socket, total: int, ready: Connection, cpus: set[int], threads: int
+) -> None:
     os.sched_setaffinity(0, cpus)
-    relay(listener, total, ready)
+    relay(listener, total, ready, threads)
 
 
 def main() -> None:
@@ -232,12 +259,16 @@ def main() -> None:
     parser.add_argument(
         "--pin", action="store_true", help="the relay on the first CPU, the clients on the rest"
     )
+    parser.add_argument(
+        "--threads", type=int, choices=[1, 2], default=1,
+        help="2: past 64 clients of a doc, a helper thread writes half of them",
+    )  # fmt: skip
     args = parser.parse_args()
     print("| shape | run | p50 ms | p99 ms | messages |")
     print("|---|---|---|---|---|")
     for name in args.shape or ["big-200", "big-500", "many"]:
         for i in range(args.runs):
-            p50, p99, n = run(SHAPES[name], args.pin)
+            p50, p99, n = run(SHAPES[name], args.pin, args.threads)
             print(f"| {name} | {i + 1} | {p50:.2f} | {p99:.2f} | {n} |", flush=True)
 
 

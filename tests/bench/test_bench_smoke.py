@@ -317,14 +317,25 @@ def test_meeting_floor_and_ours_take_turns_so_drift_weighs_on_both() -> None:
     assert two == ["floor", "redis-floor", "throughput", "throughput", "redis-floor", "floor"]
 
 
-def test_socket_floor_relays_every_message_to_every_other_client_of_its_doc() -> None:
+@pytest.mark.parametrize(
+    ("args", "messages"),
+    [
+        # 3 docs x 2 writers x 5 messages, each to the doc's 3 other clients
+        (["--shape", "smoke"], 90),
+        # one doc of 80: its writes shared with the relay's helper thread; 2 x 5 x 79
+        (["--shape", "smoke-big", "--threads", "2"], 790),
+    ],
+    ids=["small-docs", "big-doc-two-threads"],
+)
+def test_socket_floor_relays_every_message_to_every_other_client_of_its_doc(
+    args: list[str], messages: int
+) -> None:
     """bench/socket_floor.py: no server, only sockets; it exits non-zero unless each
     message reached each other client of its doc exactly once."""
     script = ROOT / "bench" / "socket_floor.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--shape", "smoke"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=60,
+        check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    # 3 docs x 2 writers x 5 messages, each to the doc's 3 other clients
-    assert "| smoke | 1 |" in done.stdout and "| 90 |" in done.stdout
+    assert "| 1 |" in done.stdout and f"| {messages} |" in done.stdout
