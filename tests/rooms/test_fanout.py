@@ -117,3 +117,19 @@ async def test_a_process_on_one_cpu_never_hands_writes_off(
         for pair in pairs:
             assert await pair.read_exactly(len(wire)) == wire
     assert writers == []  # the plain loop: no batches handed anywhere
+
+
+@pytest.mark.usefixtures("several_cpus")
+async def test_a_big_room_with_few_sockets_ready_keeps_its_writes_on_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writers = spy_on_writers(monkeypatch)
+    async with socket_pairs(BIG) as pairs:
+        for pair in pairs[: BIG // 2]:
+            pair.peer.closed = True  # not written to at all
+        frame = b"\x00\x02few ready"
+        broadcast([p.peer for p in pairs], frame)
+        wire = binary_frame_wire(frame)
+        for pair in pairs[BIG // 2 :]:
+            assert await pair.read_exactly(len(wire)) == wire
+    assert writers == [threading.current_thread().name]  # one batch, on the loop's thread

@@ -73,14 +73,18 @@ def _broadcast_split(peers: Collection[Peer], frame: bytes, wire: bytes) -> None
         else:
             direct.append(peer)
             fds.append(fd)
-    half = len(fds) // 2
-    far = _helper_thread().submit(_write_each, fds[half:], wire)
-    try:
-        near = _write_each(fds[:half], wire)
-    finally:
-        written = far.result()  # never returns early: the loop waits for every write
+    if len(fds) > SPLIT_ABOVE:
+        half = len(fds) // 2
+        far = _helper_thread().submit(_write_each, fds[half:], wire)
+        try:
+            counts = _write_each(fds[:half], wire)
+        finally:
+            rest = far.result()  # never returns early: the loop waits for every write
+        counts += rest
+    else:  # most peers were not ready for a direct write: not worth a hand-off
+        counts = _write_each(fds, wire)
     size = len(wire)
-    for peer, count in zip(direct, near + written, strict=True):
+    for peer, count in zip(direct, counts, strict=True):
         if count == size:
             peer.last_sent = now
         else:  # the rest through the transport, on the loop
