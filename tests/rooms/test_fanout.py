@@ -42,6 +42,11 @@ def spy_on_writers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
+async def each_reads(pairs: list[Pair], expected: bytes) -> None:
+    for pair in pairs:
+        assert await pair.read_exactly(len(expected)) == expected
+
+
 @pytest.mark.usefixtures("several_cpus")
 async def test_every_peer_gets_the_wire_bytes_straight_from_the_socket(pairs: list[Pair]) -> None:
     frame = b"\x00\x02" + bytes(range(200))
@@ -77,9 +82,7 @@ async def test_closing_and_closed_peers_are_skipped(pairs: list[Pair]) -> None:
     closing.writer.transport.close()
     frame = b"\x00\x02hello"
     broadcast([p.peer for p in pairs], frame)
-    wire = binary_frame_wire(frame)
-    for pair in [open_, *pairs[3:]]:
-        assert await pair.read_exactly(len(wire)) == wire
+    await each_reads([open_, *pairs[3:]], binary_frame_wire(frame))
     assert closing.peer.closed  # write_wire refused: the peer knows it is done
     assert gone.writer.through_transport == 0
 
@@ -113,9 +116,7 @@ async def test_a_process_on_one_cpu_never_hands_writes_off(
     async with socket_pairs(BIG) as pairs:
         frame = b"\x00\x02one cpu"
         broadcast([p.peer for p in pairs], frame)
-        wire = binary_frame_wire(frame)
-        for pair in pairs:
-            assert await pair.read_exactly(len(wire)) == wire
+        await each_reads(pairs, binary_frame_wire(frame))
     assert writers == []  # the plain loop: no batches handed anywhere
 
 
@@ -129,7 +130,5 @@ async def test_a_big_room_with_few_sockets_ready_keeps_its_writes_on_the_loop(
             pair.peer.closed = True  # not written to at all
         frame = b"\x00\x02few ready"
         broadcast([p.peer for p in pairs], frame)
-        wire = binary_frame_wire(frame)
-        for pair in pairs[BIG // 2 :]:
-            assert await pair.read_exactly(len(wire)) == wire
+        await each_reads(pairs[BIG // 2 :], binary_frame_wire(frame))
     assert writers == [threading.current_thread().name]  # one batch, on the loop's thread
