@@ -141,6 +141,7 @@ def generator(
     socks: dict[int, socket.socket] = {}
     writers: list[tuple[int, int]] = []  # (fd, writer id)
     doc_of: dict[int, int] = {}
+    per_writer = int(shape.rate * shape.seconds)
     expected = 0  # messages this process's clients must each get once
     for doc in range(shape.docs):
         for k in range(shape.clients_per_doc):
@@ -153,12 +154,11 @@ def generator(
             socks[sock.fileno()] = sock
             doc_of[sock.fileno()] = doc
             others = shape.writers_per_doc - (1 if k < shape.writers_per_doc else 0)
-            expected += others * int(shape.rate * shape.seconds)
+            expected += others * per_writer
             if k < shape.writers_per_doc:
                 writers.append((sock.fileno(), doc * shape.clients_per_doc + k))
     conn.send("connected")
     start_ns = conn.recv()
-    per_writer = int(shape.rate * shape.seconds)
     period_ns = int(1e9 / shape.rate)
     rng = random.Random(index)
     # every writer's sends, each at its own phase within the period, in time order
@@ -188,8 +188,12 @@ def generator(
             arrivals.append((fd, now_ns(), read(fd, 65536)))
     latencies = []
     seen: set[tuple[int, int, int]] = set()
+    held = dict.fromkeys(socks, b"")  # a message split over two reads arrives with the second
     for fd, at, data in arrivals:  # the work a reader does, after the phase
-        for off in range(0, len(data) - SIZE + 1, SIZE):
+        data = held[fd] + data
+        whole = len(data) - len(data) % SIZE
+        held[fd] = data[whole:]
+        for off in range(0, whole, SIZE):
             wid, seq, sent = MESSAGE.unpack_from(data, off)
             if wid // shape.clients_per_doc == doc_of[fd]:  # else misrouted: not counted
                 seen.add((fd, wid, seq))

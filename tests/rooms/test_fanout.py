@@ -3,6 +3,7 @@ in a small room and in one big enough for the loop and a helper thread to share 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import AsyncIterator
@@ -43,8 +44,9 @@ def spy_on_writers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def each_reads(pairs: list[Pair], expected: bytes) -> None:
-    for pair in pairs:
-        assert await pair.read_exactly(len(expected)) == expected
+    async with asyncio.timeout(30):  # a write that never came fails here, not at pytest's bound
+        for pair in pairs:
+            assert await pair.read_exactly(len(expected)) == expected
 
 
 @pytest.mark.usefixtures("several_cpus")
